@@ -1,0 +1,25 @@
+"""Stage logging: one format for every stage, and timed steps."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+def stage_logger(stage: str) -> logging.Logger:
+    """Configure logging for a stage process and return its logger."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, datefmt="%H:%M:%S")
+    return logging.getLogger(f"stage.{stage}")
+
+
+@contextlib.contextmanager
+def timed(logger: logging.Logger, step: str) -> Iterator[None]:
+    """Log the start and the duration of a step."""
+    logger.info("%s ...", step)
+    start = time.perf_counter()
+    yield
+    logger.info("%s done in %.2f s", step, time.perf_counter() - start)
