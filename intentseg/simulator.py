@@ -574,6 +574,7 @@ def consistency_violations(features: pd.DataFrame) -> dict[str, int]:
             ).sum()
         ),
         "orders_last_90d > 0 needs a session in 90d": int(((f["orders_last_90d"] > 0) & (f["sessions_last_90d"] == 0)).sum()),
+        "email_click_rate <= email_open_rate": int((f["email_click_rate"] > f["email_open_rate"]).sum()),
         "last order not after last visit": int(
             (f["days_since_last_order"] < f["days_since_last_visit"]).sum()
         ),

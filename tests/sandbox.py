@@ -1,0 +1,69 @@
+"""A throwaway copy of the project in a temporary git repository, for end-to-end runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_FILES = ("dvc.yaml", "params.yaml", ".dvcignore", "pyproject.toml")
+PROJECT_DIRS = ("intentseg", "stages")
+
+
+class Sandbox:
+    """A copy of the pipeline code in its own git + DVC repository."""
+
+    def __init__(self, source: Path, root: Path) -> None:
+        self.root = root
+        for name in PROJECT_FILES:
+            shutil.copy2(source / name, root / name)
+        for name in PROJECT_DIRS:
+            shutil.copytree(source / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+        (root / ".dvc").mkdir()
+        shutil.copy2(source / ".dvc" / "config", root / ".dvc" / "config")
+        self.git("init", "-q")
+        self.git("add", "-A")
+        self.git("-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-qm", "sandbox")
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        env["DVC_NO_ANALYTICS"] = "1"
+        return env
+
+    def git(self, *args: str) -> str:
+        return subprocess.run(["git", *args], cwd=self.root, check=True, capture_output=True, text=True).stdout
+
+    def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "dvc", *args], cwd=self.root, env=self.env, capture_output=True, text=True
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"dvc {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def params(self) -> dict[str, Any]:
+        return yaml.safe_load((self.root / "params.yaml").read_text())
+
+    def set_params(self, updates: dict[str, Any]) -> None:
+        """Set dotted keys, e.g. {'data.n_customers': 3000}."""
+        params = self.params()
+        for dotted, value in updates.items():
+            *parents, leaf = dotted.split(".")
+            node = params
+            for key in parents:
+                node = node[key]
+            node[leaf] = value
+        (self.root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+    def path(self, *keys: str) -> Path:
+        node: Any = self.params()["paths"]
+        for key in keys:
+            node = node[key]
+        return self.root / node

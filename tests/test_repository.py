@@ -1,0 +1,104 @@
+"""Repository conventions: deps cover imports, paths live in params.yaml, pins and DVC config."""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import re
+from pathlib import Path
+
+import yaml
+
+PACKAGE = "intentseg"
+
+
+def _imported_modules(path: Path, root: Path) -> set[str]:
+    """Project modules imported by ``path``, transitively, as repository-relative file paths."""
+    seen: set[str] = set()
+    pending = [path]
+    while pending:
+        current = pending.pop()
+        for node in ast.walk(ast.parse(current.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                if name.split(".")[0] != PACKAGE:
+                    continue
+                module = root / (name.replace(".", "/") + ".py")
+                relative = module.relative_to(root).as_posix()
+                if module.exists() and relative not in seen:
+                    seen.add(relative)
+                    pending.append(module)
+    return seen
+
+
+def _dvc_yaml(root: Path) -> dict:
+    return yaml.safe_load((root / "dvc.yaml").read_text())
+
+
+def test_stage_deps_list_exactly_the_modules_imported(repo_root):
+    for name, stage in _dvc_yaml(repo_root)["stages"].items():
+        script = f"stages/{name}.py"
+        assert stage["cmd"] == f"python -m stages.{name}"
+        code_deps = {dep for dep in stage["deps"] if dep.endswith(".py")}
+        expected = {script} | _imported_modules(repo_root / script, repo_root)
+        assert code_deps == expected, f"stage {name}: deps {sorted(code_deps)} != imports {sorted(expected)}"
+
+
+def test_outputs_come_from_params_paths(repo_root):
+    dvc = _dvc_yaml(repo_root)
+    for name, stage in dvc["stages"].items():
+        for key in ("outs", "metrics", "plots"):
+            for entry in stage.get(key, []):
+                path = entry if isinstance(entry, str) else next(iter(entry))
+                assert path.startswith("${paths."), f"stage {name}: {key} entry {path} is hard-coded"
+        for dep in stage["deps"]:
+            assert dep.endswith(".py") or dep.startswith("${paths."), f"stage {name}: dep {dep} is hard-coded"
+
+
+def test_stage_scripts_hard_code_no_paths(repo_root):
+    for script in (repo_root / "stages").glob("*.py"):
+        text = script.read_text()
+        assert not re.search(r"['\"](data|metrics|plots|models|reports)/", text), script.name
+
+
+def test_single_seed_in_params(repo_root):
+    params = yaml.safe_load((repo_root / "params.yaml").read_text())
+    assert isinstance(params["seed"], int)
+
+    def nested_seed_keys(node, prefix=""):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if prefix and ("seed" in key or "random_state" in key):
+                    yield prefix + key
+                yield from nested_seed_keys(value, f"{prefix}{key}.")
+
+    assert list(nested_seed_keys(params)) == []
+
+
+def test_requirements_are_pinned_exactly(repo_root):
+    lines = [
+        line.strip()
+        for line in (repo_root / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert lines and all(re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[0-9][^\s]*", line) for line in lines), lines
+    names = {line.split("==")[0].lower() for line in lines}
+    assert {"dvc", "pandas", "pyarrow", "scikit-learn", "lightgbm", "kmodes", "pyyaml", "matplotlib", "pandera", "pytest"} <= names
+
+
+def test_dvc_never_reaches_the_network(repo_root):
+    config = configparser.ConfigParser()
+    config.read(repo_root / ".dvc" / "config")
+    assert config["core"]["analytics"] == "false"
+    assert config["core"]["check_update"] == "false"
+
+
+def test_metrics_are_committed_to_git_not_cache(repo_root):
+    for name, stage in _dvc_yaml(repo_root)["stages"].items():
+        for entry in stage.get("metrics", []) + stage.get("plots", []):
+            options = entry[next(iter(entry))] if isinstance(entry, dict) else {}
+            assert options.get("cache") is False, f"stage {name}: {entry} must have cache: false"
