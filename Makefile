@@ -23,7 +23,7 @@ test: setup  ## run the test suite
 	python -m pytest
 
 bench: setup  ## run the benchmarks (full sizes; several minutes)
-	python benchmarks/bench_simulator.py
+	cd benchmarks && for b in bench_*.py; do python $$b || exit 1; done
 
 status: setup  ## is dvc.lock up to date with code and params?
 	dvc status

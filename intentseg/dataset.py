@@ -14,7 +14,6 @@ from intentseg.schema import TableSpec
 from intentseg.simulator import shopsphere_spec, simulate_customers
 
 SIMULATOR_SOURCE = "simulator"
-GROUND_TRUTH_COLUMNS = ("true_probability", "true_archetype")
 
 
 @dataclass(frozen=True)

@@ -65,11 +65,33 @@ def round_floats(value: Any, digits: int = 4) -> Any:
     return value
 
 
-def write_json(data: Any, path: str | os.PathLike[str], digits: int = 4) -> None:
-    """Write JSON atomically, floats rounded, keys in insertion order, trailing newline."""
-    text = json.dumps(round_floats(data, digits), indent=2, allow_nan=False) + "\n"
+def write_json(data: Any, path: str | os.PathLike[str], digits: int | None = 4) -> None:
+    """Write JSON atomically, keys in insertion order, trailing newline.
+
+    Floats are rounded to ``digits`` (metrics: so noise does not look like change);
+    ``digits=None`` keeps full precision (model files).
+    """
+    payload = round_floats(data, digits) if digits is not None else data
+    text = json.dumps(payload, indent=2, allow_nan=False) + "\n"
     with atomic_path(path) as temporary:
         temporary.write_text(text, encoding="utf-8")
+
+
+def write_text(text: str, path: str | os.PathLike[str]) -> None:
+    """Write a text file atomically."""
+    with atomic_path(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """Read a text file."""
+    return Path(path).read_text(encoding="utf-8")
+
+
+def write_png(figure: Any, path: str | os.PathLike[str]) -> None:
+    """Save a matplotlib figure as PNG atomically, without run-dependent metadata."""
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:

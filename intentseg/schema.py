@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 ColumnKind = Literal["numeric", "categorical"]
+# Simulator ground truth: allowed for evaluation ceilings, never as features.
+GROUND_TRUTH_COLUMNS = ("true_probability", "true_archetype")
 
 
 @dataclass(frozen=True)

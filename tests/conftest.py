@@ -26,3 +26,40 @@ def small_table() -> SimulatedTable:
 def band_table() -> SimulatedTable:
     """60,000 labelled customers: the size at which the difficulty band is checked."""
     return simulate_customers(60_000, seed=42, snapshot_month="2026-11")
+
+
+FAST_CLASSIFIER_SETTINGS = {
+    "lightgbm": {"learning_rate": 0.1, "num_leaves": 15, "min_data_in_leaf": 40, "num_threads": 2},
+    "num_boost_round": 300,
+    "early_stopping_rounds": 30,
+    "imbalance_candidates": ["none"],
+    "imbalance_min_gain": 0.001,
+    "calibration": {"method": "auto", "cv_folds": 5},
+    "decision": {"rule": "max_f1", "top_fraction": 0.2, "contact_cost": 1.0, "margin_per_conversion": 10.0},
+    "baseline": {"C": 1.0, "max_iter": 2000},
+}
+
+
+@pytest.fixture(scope="session")
+def small_splits() -> dict:
+    """Train/valid/test parts of 16,000 prepared simulated customers (canonical types)."""
+    from intentseg.contract import validate_table
+    from intentseg.simulator import shopsphere_spec
+    from intentseg.split import stratified_split
+
+    simulated = simulate_customers(16_000, seed=21, snapshot_month="2026-11")
+    spec = shopsphere_spec()
+    table = validate_table(simulated.features, spec)
+    parts = stratified_split(table, spec.target, {"train": 0.7, "valid": 0.15, "test": 0.15}, seed=21)
+    return {**parts, "ground_truth": simulated.ground_truth}
+
+
+@pytest.fixture(scope="session")
+def trained_classifier(small_splits):
+    """A purchase model fitted quickly on the small splits."""
+    from intentseg.train import fit_purchase_model
+
+    return fit_purchase_model(
+        small_splits["train"], small_splits["valid"], FAST_CLASSIFIER_SETTINGS, seed=3,
+        id_column="customer_id", target="purchased_next_30d",
+    )

@@ -26,6 +26,7 @@ class Sandbox:
             shutil.copytree(source / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
         (root / ".dvc").mkdir()
         shutil.copy2(source / ".dvc" / "config", root / ".dvc" / "config")
+        shutil.copytree(source / ".dvc" / "plots", root / ".dvc" / "plots")
         self.git("init", "-q")
         self.git("add", "-A")
         self.git("-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-qm", "sandbox")

@@ -78,3 +78,12 @@ def test_default_data_meets_foundation_acceptance(repo_root):
     assert data["missing_rate"]["behavioral"] == 0 and data["missing_rate"]["transactional"] == 0
     assert 0.84 <= data["simulator"]["oracle_roc_auc"] <= 0.90
     assert 0.57 <= data["simulator"]["oracle_best_f1"] <= 0.68
+
+
+def test_default_classifier_meets_the_bars(repo_root):
+    metrics = json.loads((repo_root / "metrics" / "classifier.json").read_text())
+    test, oracle = metrics["test"], metrics["oracle"]
+    assert test["roc_auc"] >= 0.82 and test["f1"] >= 0.55  # seed bar
+    assert oracle["roc_auc"] - test["roc_auc"] <= 0.01 and oracle["f1"] - test["f1"] <= 0.02  # our bar
+    assert test["ece"] <= 0.02
+    assert test["roc_auc"] > metrics["baseline"]["roc_auc"]

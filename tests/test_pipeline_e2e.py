@@ -30,6 +30,18 @@ def test_repro_writes_every_output(reproduced):
     for part in ("train", "valid", "test"):
         assert len(pd.read_parquet(reproduced.path("split", part))) == split[part]["rows"]
     assert len(pd.read_parquet(reproduced.path("prepared", "population"))) == 6000
+    classifier = json.loads(reproduced.path("metrics", "classifier").read_text())
+    assert {"roc_auc", "pr_auc", "f1", "precision", "recall", "threshold", "brier", "log_loss",
+            "lift_top_decile"} <= set(classifier["test"])
+    assert {"roc_auc", "f1"} <= set(classifier["baseline"]) and {"roc_auc", "f1"} <= set(classifier["oracle"])
+    assert classifier["test"]["roc_auc"] > 0.75
+    for key in ("classifier", "classifier_metadata", "baseline"):
+        assert reproduced.path("models", key).stat().st_size > 0
+    for name in reproduced.params()["paths"]["plots"]["classifier"]:
+        records = json.loads(reproduced.path("plots", "classifier", name).read_text())
+        assert 0 < len(records) <= 100, name  # aggregated: bounded by grid or features, never one per customer
+    for name in reproduced.params()["paths"]["figures"]["classifier"]:
+        assert reproduced.path("figures", "classifier", name).read_bytes()[:4] == b"\x89PNG"
 
 
 @pytest.mark.e2e
@@ -40,8 +52,23 @@ def test_second_repro_runs_nothing(reproduced):
 
 
 @pytest.mark.e2e
+def test_forced_repro_is_byte_identical(reproduced):
+    lock_before = (reproduced.root / "dvc.lock").read_text()
+    reproduced.dvc("repro", "-f")
+    assert (reproduced.root / "dvc.lock").read_text() == lock_before
+
+
+@pytest.mark.e2e
+def test_plots_render(reproduced):
+    result = reproduced.dvc("plots", "show", "-o", str(reproduced.root / "plots_html"))
+    html = (reproduced.root / "plots_html" / "index.html").read_text()
+    for name in ("ROC curve", "Cumulative gains", "Confusion matrix", "Global feature importance"):
+        assert name in html, result.stdout
+
+
+@pytest.mark.e2e
 def test_param_change_reruns_only_downstream(reproduced):
     reproduced.set_params({"split.fractions.train": 0.6, "split.fractions.valid": 0.2, "split.fractions.test": 0.2})
     result = reproduced.dvc("repro")
-    assert "Running stage 'split'" in result.stdout
+    assert "Running stage 'split'" in result.stdout and "Running stage 'evaluate'" in result.stdout
     assert "Running stage 'prepare'" not in result.stdout

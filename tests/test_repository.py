@@ -21,7 +21,8 @@ def _imported_modules(path: Path, root: Path) -> set[str]:
         for node in ast.walk(ast.parse(current.read_text())):
             names = []
             if isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
+                # `from intentseg import figures` imports the module intentseg/figures.py
+                names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
             elif isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             for name in names:
@@ -97,8 +98,28 @@ def test_dvc_never_reaches_the_network(repo_root):
     assert config["core"]["check_update"] == "false"
 
 
-def test_metrics_are_committed_to_git_not_cache(repo_root):
+def test_metrics_plots_and_figures_are_committed_to_git_not_cache(repo_root):
+    params = yaml.safe_load((repo_root / "params.yaml").read_text())
+    committed = {"metrics", "plots", "figures"}
     for name, stage in _dvc_yaml(repo_root)["stages"].items():
-        for entry in stage.get("metrics", []) + stage.get("plots", []):
-            options = entry[next(iter(entry))] if isinstance(entry, dict) else {}
-            assert options.get("cache") is False, f"stage {name}: {entry} must have cache: false"
+        for entry in stage.get("metrics", []) + stage.get("plots", []) + stage.get("outs", []):
+            path = entry if isinstance(entry, str) else next(iter(entry))
+            options = entry[path] if isinstance(entry, dict) else {}
+            section = path.removeprefix("${paths.").split(".")[0]
+            assert section in params["paths"], path
+            if section in committed or name in ("metrics", "plots"):
+                assert options.get("cache") is False, f"stage {name}: {path} must have cache: false"
+
+
+def test_named_plots_read_files_the_stages_write(repo_root):
+    dvc = _dvc_yaml(repo_root)
+    written = {
+        (entry if isinstance(entry, str) else next(iter(entry)))
+        for stage in dvc["stages"].values()
+        for entry in stage.get("outs", [])
+    }
+    for plot in dvc["plots"]:
+        (name, definition), = plot.items()
+        assert definition.get("x") and definition.get("title"), name
+        for path in definition["y"]:
+            assert path in written, f"plot {name} reads {path}, which no stage writes"

@@ -1,0 +1,96 @@
+"""The classifier part of the evaluate stage: held-out metrics, plot tables and figures.
+
+Everything is measured on the test split; the valid split appears only as a second series
+on plots (calibration, ROC) and to choose the oracle's threshold the same way the model's
+was chosen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from intentseg.baseline import LogisticBaseline
+from intentseg.classifier import PurchaseModel
+from intentseg.evaluation import (
+    classification_metrics,
+    confusion_counts,
+    curve_tables,
+    gains_comparison,
+    oracle_threshold,
+    reliability_table,
+)
+from intentseg.explain import global_importance
+from intentseg.metrics import best_f1
+
+
+@dataclass(frozen=True)
+class ClassifierEvaluation:
+    """Metrics (``metrics/classifier.json``) and small plot tables, keyed by plot name."""
+
+    metrics: dict[str, Any]
+    plots: dict[str, list[dict[str, Any]]]
+
+
+def _truth_for(frame: pd.DataFrame, ground_truth: pd.DataFrame, id_column: str) -> np.ndarray | None:
+    if "true_probability" not in ground_truth or ground_truth.empty:
+        return None
+    merged = frame[[id_column]].merge(ground_truth[[id_column, "true_probability"]], on=id_column, how="left")
+    return merged["true_probability"].to_numpy()
+
+
+def evaluate_classifier(
+    model: PurchaseModel,
+    baseline: LogisticBaseline,
+    valid: pd.DataFrame,
+    test: pd.DataFrame,
+    ground_truth: pd.DataFrame,
+    settings: dict[str, Any],
+    seed: int,
+) -> ClassifierEvaluation:
+    """Score valid and test, compare model, baseline and (simulator) oracle on the test split."""
+    id_column, target = model.info["id_column"], model.info["target"]
+    valid_labels, test_labels = valid[target].to_numpy(), test[target].to_numpy()
+    valid_probability = model.purchase_probability(valid)
+    test_probability = model.purchase_probability(test)
+    baseline_valid = baseline.predict_proba1(valid)
+    baseline_test = baseline.predict_proba1(test)
+    baseline_threshold = best_f1(valid_labels, baseline_valid)[1]
+
+    metrics: dict[str, Any] = {
+        "test": classification_metrics(test_labels, test_probability, model.decision.threshold),
+        "valid": classification_metrics(valid_labels, valid_probability, model.decision.threshold),
+        "baseline": classification_metrics(test_labels, baseline_test, baseline_threshold),
+        "decision_rule": model.decision.rule,
+        "test_rows": len(test),
+    }
+    curves = {"model_test": (test_labels, test_probability), "model_valid": (valid_labels, valid_probability),
+              "baseline_test": (test_labels, baseline_test)}
+    gains = {"model": (test_labels, test_probability), "baseline": (test_labels, baseline_test)}
+
+    valid_truth, test_truth = _truth_for(valid, ground_truth, id_column), _truth_for(test, ground_truth, id_column)
+    if valid_truth is not None and test_truth is not None:
+        metrics["oracle"] = classification_metrics(test_labels, test_truth, oracle_threshold(valid_labels, valid_truth))
+        metrics["gap_to_oracle"] = {
+            "roc_auc": metrics["oracle"]["roc_auc"] - metrics["test"]["roc_auc"],
+            "f1": metrics["oracle"]["f1"] - metrics["test"]["f1"],
+        }
+        curves["oracle_test"] = (test_labels, test_truth)
+        gains["oracle"] = (test_labels, test_truth)
+
+    sample = test.sample(n=min(settings["importance_sample"], len(test)), random_state=seed)
+    importance = global_importance(model.contributions(sample), model.schema.names)
+    bins = settings["calibration_bins"]
+    plots = {
+        **curve_tables(curves),
+        "calibration_test": reliability_table(test_labels, test_probability, bins).round(4).to_dict("records"),
+        "calibration_valid": reliability_table(valid_labels, valid_probability, bins).round(4).to_dict("records"),
+        "confusion": confusion_counts(test_labels, model.decision.select(test_probability)),
+        "gains": gains_comparison(gains),
+        "importance": importance.round(4).to_dict("records"),
+        "baseline_coefficients": baseline.coefficient_table().round(4).to_dict("records"),
+    }
+    return ClassifierEvaluation(metrics=metrics, plots=plots)

@@ -1,0 +1,110 @@
+"""PNG figures for the human report, drawn from the same small tables as the DVC plots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+plt.rcParams.update({"figure.dpi": 110, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
+
+
+def _series_label(column: str, prefix: str) -> str:
+    return column.removeprefix(prefix).replace("_", " ")
+
+
+def curve_figure(records: list[dict[str, Any]], x: str, prefix: str, title: str, xlabel: str, ylabel: str) -> Figure:
+    """Several curves sharing one x grid (columns starting with ``prefix``)."""
+    table = pd.DataFrame(records)
+    figure, axis = plt.subplots(figsize=(5, 4))
+    for column in [c for c in table.columns if c.startswith(prefix)]:
+        axis.plot(table[x], table[column], label=_series_label(column, prefix))
+    if x == "false_positive_rate":
+        axis.plot([0, 1], [0, 1], color="grey", linestyle=":", label="random")
+    axis.set(title=title, xlabel=xlabel, ylabel=ylabel, xlim=(0, 1), ylim=(0, 1.02))
+    axis.legend(frameon=False)
+    return figure
+
+
+def calibration_figure(tables: dict[str, list[dict[str, Any]]]) -> Figure:
+    """Reliability diagram: observed purchase rate against mean predicted probability per bin."""
+    figure, axis = plt.subplots(figsize=(5, 4))
+    upper = 0.0
+    for name, records in tables.items():
+        table = pd.DataFrame(records)
+        axis.plot(table["mean_probability"], table["observed_rate"], marker="o", label=name)
+        upper = max(upper, table["mean_probability"].max(), table["observed_rate"].max())
+    upper = min(1.0, upper * 1.05 + 0.02)
+    axis.plot([0, upper], [0, upper], color="grey", linestyle=":", label="perfect calibration")
+    axis.set(title="Calibration: predicted vs observed", xlabel="mean predicted probability",
+             ylabel="observed purchase rate", xlim=(0, upper), ylim=(0, upper))
+    axis.legend(frameon=False)
+    return figure
+
+
+def gains_figure(records: list[dict[str, Any]]) -> Figure:
+    """Cumulative share of buyers reached when contacting the top deciles."""
+    table = pd.DataFrame(records)
+    figure, axis = plt.subplots(figsize=(5, 4))
+    for column in [c for c in table.columns if c.startswith("buyers_reached_")]:
+        axis.plot(table["share_contacted"], table[column], marker="o", label=_series_label(column, "buyers_reached_"))
+    axis.plot([0, 1], [0, 1], color="grey", linestyle=":", label="random")
+    axis.set(title="Cumulative gains", xlabel="share of customers contacted (by score)",
+             ylabel="share of buyers reached", xlim=(0, 1), ylim=(0, 1.02))
+    axis.legend(frameon=False)
+    return figure
+
+
+def bar_figure(labels: list[str], values: list[float], title: str, xlabel: str) -> Figure:
+    """Horizontal bars, first label on top."""
+    figure, axis = plt.subplots(figsize=(6, max(2.5, 0.25 * len(labels) + 1)))
+    positions = np.arange(len(labels))[::-1]
+    axis.barh(positions, values, color=["#3b75af" if v >= 0 else "#c4553b" for v in values])
+    axis.set_yticks(positions, labels)
+    axis.set(title=title, xlabel=xlabel)
+    axis.axvline(0, color="grey", linewidth=0.8)
+    return figure
+
+
+def confusion_figure(records: list[dict[str, Any]]) -> Figure:
+    """2 x 2 confusion matrix with counts."""
+    table = pd.DataFrame(records).pivot(index="actual", columns="predicted", values="count")
+    table = table.loc[["bought", "did not buy"], ["targeted", "not targeted"]]
+    figure, axis = plt.subplots(figsize=(4, 3))
+    axis.imshow(table.to_numpy(), cmap="Blues")
+    for (row, column), value in np.ndenumerate(table.to_numpy()):
+        axis.text(column, row, f"{value:,}", ha="center", va="center")
+    axis.set_xticks(range(2), table.columns)
+    axis.set_yticks(range(2), table.index)
+    axis.set(title="Test split at the chosen threshold", xlabel="decision", ylabel="outcome")
+    return figure
+
+
+def close(figure: Figure) -> None:
+    """Release a figure's memory."""
+    plt.close(figure)
+
+
+def classifier_figures(plots: dict[str, list[dict[str, Any]]]) -> dict[str, Figure]:
+    """The classifier's report figures, keyed like ``paths.figures.classifier``."""
+    importance = pd.DataFrame(plots["importance"]).head(15)
+    coefficients = pd.DataFrame(plots["baseline_coefficients"]).head(15)
+    return {
+        "roc": curve_figure(plots["roc"], "false_positive_rate", "tpr_", "ROC curve", "false positive rate",
+                            "true positive rate"),
+        "precision_recall": curve_figure(plots["precision_recall"], "recall", "precision_", "Precision-recall",
+                                         "recall", "precision"),
+        "calibration": calibration_figure({"test": plots["calibration_test"], "valid": plots["calibration_valid"]}),
+        "gains": gains_figure(plots["gains"]),
+        "confusion": confusion_figure(plots["confusion"]),
+        "importance": bar_figure(importance["feature"].tolist(), importance["mean_abs_contribution"].tolist(),
+                                 "What drives the purchase model", "mean |contribution| (log-odds)"),
+        "baseline_coefficients": bar_figure(coefficients["term"].tolist(), coefficients["coefficient"].tolist(),
+                                            "Logistic baseline: largest coefficients", "coefficient (standardised)"),
+    }

@@ -1,0 +1,81 @@
+"""Calibration maps and decision rules on synthetic scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from intentseg.calibration import ProbabilityCalibrator
+from intentseg.threshold import DecisionRule, choose_decision_rule
+
+
+@pytest.fixture(scope="module")
+def scores():
+    rng = np.random.default_rng(0)
+    truth = rng.beta(1, 4, 20_000)
+    labels = (rng.random(truth.size) < truth).astype(int)
+    raw = truth ** 0.5  # a miscalibrated but well-ranked score
+    return raw, labels, truth
+
+
+@pytest.mark.parametrize("method", ["isotonic", "platt", "auto"])
+def test_calibration_fixes_probabilities_and_keeps_ranking(scores, method):
+    raw, labels, truth = scores
+    calibrator = ProbabilityCalibrator(method=method, cv_folds=3).fit(raw, labels)
+    calibrated = calibrator.transform(raw)
+    assert abs(calibrated.mean() - labels.mean()) < 0.01
+    assert abs(raw.mean() - labels.mean()) > 0.1
+    order = np.argsort(raw)
+    assert np.all(np.diff(calibrated[order]) >= -1e-12)
+    assert calibrator.method_ in ("isotonic", "platt")
+    assert set(calibrator.cv_log_loss_) == ({"isotonic", "platt"} if method == "auto" else {method})
+
+
+def test_auto_picks_lower_cross_validated_log_loss(scores):
+    raw, labels, _ = scores
+    calibrator = ProbabilityCalibrator(method="auto", cv_folds=3).fit(raw, labels)
+    assert calibrator.method_ == min(calibrator.cv_log_loss_, key=calibrator.cv_log_loss_.get)
+
+
+def test_calibrator_round_trip(scores):
+    raw, labels, _ = scores
+    calibrator = ProbabilityCalibrator(method="isotonic", cv_folds=3).fit(raw, labels)
+    rebuilt = ProbabilityCalibrator.from_dict(calibrator.to_dict())
+    np.testing.assert_array_equal(rebuilt.transform(raw), calibrator.transform(raw))
+    with pytest.raises(ValueError, match="calibration method"):
+        ProbabilityCalibrator.from_dict({"method": "magic", "parameters": {}})
+    with pytest.raises(ValueError, match="calibration method"):
+        ProbabilityCalibrator(method="magic").fit(raw, labels)
+
+
+def test_max_f1_rule(scores):
+    _, labels, truth = scores
+    rule = choose_decision_rule(truth, labels, "max_f1")
+    assert rule.rule == "max_f1" and 0.1 < rule.threshold < 0.6
+    from sklearn.metrics import f1_score
+
+    best = f1_score(labels, rule.select(truth))
+    for other in (rule.threshold * 0.7, rule.threshold * 1.3):
+        assert f1_score(labels, truth >= other) <= best + 1e-9
+
+
+def test_top_fraction_rule(scores):
+    _, labels, truth = scores
+    rule = choose_decision_rule(truth, labels, "top_fraction", top_fraction=0.1)
+    assert rule.select(truth).mean() == pytest.approx(0.1, abs=0.005)
+    with pytest.raises(ValueError, match="top_fraction"):
+        choose_decision_rule(truth, labels, "top_fraction", top_fraction=1.5)
+
+
+def test_expected_profit_rule(scores):
+    _, labels, truth = scores
+    rule = choose_decision_rule(truth, labels, "expected_profit", contact_cost=2.0, margin_per_conversion=8.0)
+    assert rule == DecisionRule("expected_profit", 0.25)
+    with pytest.raises(ValueError, match="positive"):
+        choose_decision_rule(truth, labels, "expected_profit", contact_cost=0.0)
+
+
+def test_unknown_rule(scores):
+    _, labels, truth = scores
+    with pytest.raises(ValueError, match="decision rule"):
+        choose_decision_rule(truth, labels, "gut_feeling")

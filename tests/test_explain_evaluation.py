@@ -1,0 +1,102 @@
+"""Reason codes and held-out evaluation tables."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from intentseg.evaluation import (
+    CURVE_GRID,
+    classification_metrics,
+    confusion_counts,
+    curve_tables,
+    expected_calibration_error,
+    gains_table,
+    reliability_table,
+)
+from intentseg.explain import drivers_from_contributions, format_values, global_importance, reason_codes
+
+REASON = re.compile(r"^[a-z0-9_]+ = .+ \((raises|lowers|neutral)\)$")
+
+
+def test_reason_codes_are_plain_words_from_the_largest_contributions(trained_classifier, small_splits):
+    model = trained_classifier.model
+    frame = small_splits["test"].head(200)
+    reasons = reason_codes(model, frame)
+    assert list(reasons.columns) == ["reason_1", "reason_2", "reason_3"]
+    assert reasons.stack().map(lambda text: bool(REASON.match(text))).all()
+    contributions = model.contributions(frame)
+    top = np.asarray(model.schema.names)[np.abs(contributions).argmax(axis=1)]
+    assert (reasons["reason_1"].str.split(" = ").str[0].to_numpy() == top).all()
+    features = reasons.apply(lambda row: {text.split(" = ")[0] for text in row}, axis=1)
+    assert (features.map(len) == 3).all()
+
+
+def test_reason_direction_follows_contribution_sign():
+    frame = pd.DataFrame({"days_since_last_visit": [2.0, 40.0], "region": pd.Categorical(["north", None])})
+    contributions = np.array([[0.8, -0.1], [-0.9, 0.05]])
+    reasons = drivers_from_contributions(contributions, frame, ["days_since_last_visit", "region"], top_k=2)
+    assert reasons.loc[0, "reason_1"] == "days_since_last_visit = 2 (raises)"
+    assert reasons.loc[0, "reason_2"] == "region = north (lowers)"
+    assert reasons.loc[1, "reason_1"] == "days_since_last_visit = 40 (lowers)"
+    assert reasons.loc[1, "reason_2"] == "region = missing (raises)"
+
+
+def test_format_values():
+    assert format_values(pd.Series([2.0, 0.1234, np.nan, 1500.0])).tolist() == ["2", "0.12", "missing", "1500"]
+    assert format_values(pd.Series(["a", None], dtype=object)).tolist() == ["a", "missing"]
+
+
+def test_global_importance_is_sorted():
+    table = global_importance(np.array([[0.1, -2.0], [0.3, 1.0]]), ["a", "b"])
+    assert table["feature"].tolist() == ["b", "a"] and table["mean_abs_contribution"].tolist() == [1.5, 0.2]
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    rng = np.random.default_rng(1)
+    truth = rng.beta(1, 4, 50_000)
+    labels = (rng.random(truth.size) < truth).astype(int)
+    return labels, truth
+
+
+def test_classification_metrics(synthetic):
+    labels, truth = synthetic
+    metrics = classification_metrics(labels, truth, threshold=0.3)
+    assert set(metrics) >= {"roc_auc", "pr_auc", "f1", "precision", "recall", "threshold", "brier", "log_loss",
+                            "lift_top_decile", "ece"}
+    assert 0.5 < metrics["roc_auc"] < 1 and metrics["lift_top_decile"] > 1.5
+    assert metrics["ece"] < 0.02
+
+
+def test_ece_detects_miscalibration(synthetic):
+    labels, truth = synthetic
+    assert expected_calibration_error(labels, truth ** 0.5) > 5 * expected_calibration_error(labels, truth)
+
+
+def test_gains_table(synthetic):
+    labels, truth = synthetic
+    gains = gains_table(labels, truth)
+    assert gains["decile"].tolist() == list(range(1, 11))
+    assert gains["customers"].sum() == len(labels) and gains["buyers"].sum() == labels.sum()
+    assert gains["cumulative_share_of_buyers"].iloc[-1] == pytest.approx(1.0)
+    assert gains["purchase_rate"].is_monotonic_decreasing
+
+
+def test_reliability_and_curves_are_small(synthetic):
+    labels, truth = synthetic
+    table = reliability_table(labels, truth, n_bins=10)
+    assert len(table) == 10 and table["count"].sum() == len(labels)
+    curves = curve_tables({"model": (labels, truth)})
+    assert len(curves["roc"]) == len(CURVE_GRID) == len(curves["precision_recall"])
+    tpr = [row["tpr_model"] for row in curves["roc"]]
+    assert tpr[0] < 0.05 and tpr[-1] == 1.0 and tpr == sorted(tpr)
+
+
+def test_confusion_counts_are_aggregated():
+    records = confusion_counts(np.array([1, 1, 0, 0, 0]), np.array([True, False, True, False, False]))
+    assert len(records) == 4 and sum(r["count"] for r in records) == 5
+    assert {"actual": "did not buy", "predicted": "not targeted", "count": 2} in records
