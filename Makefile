@@ -7,7 +7,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: setup repro test bench status clean-venv
+.PHONY: setup repro test bench status promote-segments clean-venv
 
 setup: $(VENV)/.installed
 
@@ -24,6 +24,10 @@ test: setup  ## run the test suite
 
 bench: setup  ## run the benchmarks (full sizes; several minutes)
 	cd benchmarks && for b in bench_*.py; do python $$b || exit 1; done
+
+promote-segments:  ## accept the current segmentation as the reference for future retrains
+	cp models/segmenter.json reference/segmenter.json
+	@echo "reference/segmenter.json updated: commit it, then run make repro"
 
 status: setup  ## is dvc.lock up to date with code and params?
 	dvc status

@@ -17,7 +17,8 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 
-# Child prologue: run `body`, then print {"seconds": ..., "peak_rss_mb": ...} as JSON.
+# Child prologue: run `setup` (untimed), then `body` (timed), then print as JSON the seconds,
+# the peak RSS, and `benchmark_result` if the body set it (e.g. a final cost).
 CHILD_TEMPLATE = """
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
@@ -25,7 +26,8 @@ sys.path.insert(0, {root!r})
 start = time.perf_counter()
 {body}
 seconds = time.perf_counter() - start
-print(json.dumps({{"seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+print(json.dumps({{"seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "result": globals().get("benchmark_result")}}))
 """
 
 
@@ -40,13 +42,16 @@ def measure(setup: str, body: str, repeats: int) -> dict[str, Any]:
     """Median and spread of ``repeats`` fresh-process runs."""
     runs = [run_child(setup, body) for _ in range(repeats)]
     seconds = [run["seconds"] for run in runs]
-    return {
+    summary = {
         "repeats": repeats,
         "median_seconds": statistics.median(seconds),
         "min_seconds": min(seconds),
         "max_seconds": max(seconds),
         "median_peak_rss_mb": statistics.median(run["peak_rss_mb"] for run in runs),
     }
+    if runs[0]["result"] is not None:
+        summary["result"] = runs[0]["result"]
+    return summary
 
 
 def machine() -> dict[str, Any]:

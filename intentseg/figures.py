@@ -108,3 +108,52 @@ def classifier_figures(plots: dict[str, list[dict[str, Any]]]) -> dict[str, Figu
         "baseline_coefficients": bar_figure(coefficients["term"].tolist(), coefficients["coefficient"].tolist(),
                                             "Logistic baseline: largest coefficients", "coefficient (standardised)"),
     }
+
+
+def profile_matrix(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Profile records (segment, feature, index) as a segment x feature table, in record order."""
+    table = pd.DataFrame(records)
+    features = list(dict.fromkeys(table["feature"]))
+    segments = list(dict.fromkeys(table["segment"]))
+    return table.pivot(index="segment", columns="feature", values="index").loc[segments, features]
+
+
+def heatmap_figure(matrix: pd.DataFrame, title: str) -> Figure:
+    """Segment profile heatmap: index vs population (100 = average), log colour scale around 100."""
+    figure, axis = plt.subplots(figsize=(1.0 + 0.75 * matrix.shape[1], 1.2 + 0.45 * matrix.shape[0]))
+    values = matrix.to_numpy(dtype=float)
+    shown = np.log2(np.clip(values, 12.5, 800) / 100)
+    axis.imshow(shown, cmap="RdBu_r", vmin=-3, vmax=3, aspect="auto")
+    for (row, column), value in np.ndenumerate(values):
+        axis.text(column, row, f"{value:.0f}", ha="center", va="center", fontsize=8)
+    axis.set_xticks(range(matrix.shape[1]), [c.replace("_", " ") for c in matrix.columns], rotation=40, ha="right")
+    axis.set_yticks(range(matrix.shape[0]), matrix.index)
+    axis.set_title(title)
+    return figure
+
+
+def k_sweep_figure(records: list[dict[str, Any]], chosen_k: int) -> Figure:
+    """Cost per customer and silhouette against k, with the chosen k marked."""
+    table = pd.DataFrame(records)
+    figure, cost_axis = plt.subplots(figsize=(5.5, 3.8))
+    cost_axis.plot(table["k"], table["cost_per_customer"], marker="o", color="#3b75af", label="cost per customer")
+    cost_axis.set(xlabel="number of segments k", ylabel="cost per customer", title="Choosing k")
+    silhouette_axis = cost_axis.twinx()
+    silhouette_axis.plot(table["k"], table["silhouette"], marker="s", color="#c4553b", label="silhouette")
+    silhouette_axis.set_ylabel("silhouette (test sample)")
+    silhouette_axis.spines["right"].set_visible(True)
+    cost_axis.axvline(chosen_k, color="grey", linestyle=":")
+    lines = cost_axis.get_lines()[:1] + silhouette_axis.get_lines()
+    cost_axis.legend(lines, [line.get_label() for line in lines], frameon=False)
+    return figure
+
+
+def segment_figures(plots: dict[str, list[dict[str, Any]]], chosen_k: int) -> dict[str, Figure]:
+    """The segmentation's report figures, keyed like ``paths.figures.segments``."""
+    sizes = pd.DataFrame(plots["sizes"])
+    return {
+        "profile": heatmap_figure(profile_matrix(plots["profile"]), "Segment profiles (index, 100 = average customer)"),
+        "k_sweep": k_sweep_figure(plots["k_sweep"], chosen_k),
+        "purchase_rate": bar_figure(sizes["segment"].tolist(), sizes["purchase_rate"].tolist(),
+                                    "30-day purchase rate by segment (test)", "purchase rate"),
+    }

@@ -1,39 +1,60 @@
-"""evaluate: held-out metrics, plot data and figures for the purchase classifier (test split only)."""
+"""evaluate: held-out metrics, plot data and figures for the classifier and the segments (test split)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from intentseg import figures
 from intentseg.assess import evaluate_classifier
+from intentseg.assess_segments import evaluate_segments
 from intentseg.baseline import LogisticBaseline
 from intentseg.classifier import PurchaseModel
 from intentseg.config import load_params, section
 from intentseg.io import read_json, read_parquet, read_text, write_json, write_png
 from intentseg.runlog import stage_logger, timed
+from intentseg.segmentation import SegmentModel, outcome_columns
+
+
+def write_outputs(result, metrics_path: str, plot_paths: dict, figure_paths: dict, drawn: dict) -> None:
+    """Metrics, plot records and PNG figures of one evaluation."""
+    write_json(result.metrics, metrics_path)
+    for name, records in result.plots.items():
+        write_json(records, plot_paths[name])
+    for name, figure in drawn.items():
+        write_png(figure, figure_paths[name])
+        figures.close(figure)
 
 
 def main() -> None:
     params = load_params()
-    settings, paths = section(params, "evaluate"), section(params, "paths")
+    settings, data, paths = section(params, "evaluate"), section(params, "data"), section(params, "paths")
+    segment_settings, seed = section(params, "train_segmenter"), int(params["seed"])
     log = stage_logger("evaluate")
+
+    train, valid, test = (read_parquet(paths["split"][part]) for part in ("train", "valid", "test"))
+    ground_truth = read_parquet(paths["prepared"]["ground_truth"])
 
     model = PurchaseModel.from_artifacts(
         read_text(paths["models"]["classifier"]), read_json(paths["models"]["classifier_metadata"])
     )
     baseline = LogisticBaseline.from_dict(read_json(paths["models"]["baseline"]))
-    valid, test = read_parquet(paths["split"]["valid"]), read_parquet(paths["split"]["test"])
-    ground_truth = read_parquet(paths["prepared"]["ground_truth"])
+    with timed(log, f"evaluating the classifier on {len(test)} test customers"):
+        classifier = evaluate_classifier(model, baseline, valid, test, ground_truth, settings, seed)
+    write_outputs(classifier, paths["metrics"]["classifier"], paths["plots"]["classifier"],
+                  paths["figures"]["classifier"], figures.classifier_figures(classifier.plots))
+    log.info("classifier test metrics: %s", classifier.metrics["test"])
 
-    with timed(log, f"evaluating the classifier on {len(test)} test rows"):
-        result = evaluate_classifier(model, baseline, valid, test, ground_truth, settings, int(params["seed"]))
-    write_json(result.metrics, paths["metrics"]["classifier"])
-    for name, records in result.plots.items():
-        write_json(records, paths["plots"]["classifier"][name])
-    log.info("test metrics: %s", result.metrics["test"])
-
-    with timed(log, "drawing figures"):
-        for name, figure in figures.classifier_figures(result.plots).items():
-            write_png(figure, paths["figures"]["classifier"][name])
-            figures.close(figure)
+    segmenter = SegmentModel.from_dict(read_json(paths["models"]["segmenter"]))
+    reference_path = Path(paths["reference"]["segmenter"])
+    reference = SegmentModel.from_dict(read_json(reference_path)) if reference_path.exists() else None
+    with timed(log, "evaluating the segments (silhouette, k sweep, bootstrap stability, profiles)"):
+        segments = evaluate_segments(segmenter, train, test, ground_truth, reference, segment_settings,
+                                     settings["segments"], seed, outcome_columns(segment_settings, data["target"]),
+                                     data["id_column"])
+    write_outputs(segments, paths["metrics"]["segmenter"], paths["plots"]["segments"],
+                  paths["figures"]["segments"], figures.segment_figures(segments.plots, segments.metrics["k"]))
+    log.info("segment silhouette %s, stability ARI %.3f", segments.metrics["silhouette"],
+             segments.metrics["stability_ari"])
 
 
 if __name__ == "__main__":

@@ -63,3 +63,22 @@ def trained_classifier(small_splits):
         small_splits["train"], small_splits["valid"], FAST_CLASSIFIER_SETTINGS, seed=3,
         id_column="customer_id", target="purchased_next_30d",
     )
+
+
+@pytest.fixture(scope="session")
+def segment_settings(repo_root) -> dict:
+    """The default train_segmenter section with fewer initialisations, for speed."""
+    import yaml
+
+    settings = yaml.safe_load((repo_root / "params.yaml").read_text())["train_segmenter"]
+    return {**settings, "n_init": 3}
+
+
+@pytest.fixture(scope="session")
+def fitted_segments(small_splits, segment_settings):
+    """A segment model fitted on the small train split, and its summary."""
+    from intentseg.segmentation import fit_segment_model, outcome_columns
+
+    return fit_segment_model(
+        small_splits["train"], segment_settings, 5, outcome_columns(segment_settings, "purchased_next_30d"), None
+    )

@@ -87,3 +87,16 @@ def test_default_classifier_meets_the_bars(repo_root):
     assert oracle["roc_auc"] - test["roc_auc"] <= 0.01 and oracle["f1"] - test["f1"] <= 0.02  # our bar
     assert test["ece"] <= 0.02
     assert test["roc_auc"] > metrics["baseline"]["roc_auc"]
+
+
+def test_default_segmentation_meets_the_bars(repo_root):
+    metrics = json.loads((repo_root / "metrics" / "segmenter.json").read_text())
+    assert metrics["silhouette"]["mean"] >= 0.25 and metrics["silhouette"]["samples"] >= 5  # our bar (seed: 0.20)
+    assert metrics["silhouette"]["sample_size"] >= 5000
+    assert metrics["stability_ari"] >= 0.9 and metrics["stability"]["resamples"] >= 3
+    names = [segment["name"] for segment in metrics["segments"].values()]
+    assert len(names) == metrics["k"] and len(set(names)) == len(names)
+    reference = json.loads((repo_root / "reference" / "segmenter.json").read_text())
+    assert {str(s["id"]): s["name"] for s in reference["segments"]} == {
+        key: segment["name"] for key, segment in metrics["segments"].items()
+    }

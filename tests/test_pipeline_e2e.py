@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -42,6 +43,14 @@ def test_repro_writes_every_output(reproduced):
         assert 0 < len(records) <= 100, name  # aggregated: bounded by grid or features, never one per customer
     for name in reproduced.params()["paths"]["figures"]["classifier"]:
         assert reproduced.path("figures", "classifier", name).read_bytes()[:4] == b"\x89PNG"
+    segments = json.loads(reproduced.path("metrics", "segmenter").read_text())
+    assert {"k", "gamma", "silhouette", "cost", "stability_ari", "archetype_ari", "segments"} <= set(segments)
+    assert {"mean", "min", "sample_size", "samples"} <= set(segments["silhouette"])
+    assert len(segments["segments"]) == segments["k"]
+    assert {"name", "share", "purchase_rate"} <= set(next(iter(segments["segments"].values())))
+    for name in reproduced.params()["paths"]["plots"]["segments"]:
+        records = json.loads(reproduced.path("plots", "segments", name).read_text())
+        assert len(records) <= 100, name
 
 
 @pytest.mark.e2e
@@ -59,10 +68,29 @@ def test_forced_repro_is_byte_identical(reproduced):
 
 
 @pytest.mark.e2e
+def test_monthly_retrain_keeps_segment_ids_and_names(reproduced):
+    shutil.copy2(reproduced.path("models", "segmenter"), reproduced.path("reference", "segmenter"))
+    accepted = json.loads(reproduced.path("reference", "segmenter").read_text())
+    reproduced.set_params({"data.snapshot_month": "2026-12"})
+    result = reproduced.dvc("repro")
+    assert "Running stage 'train_segmenter'" in result.stdout
+    retrained = json.loads(reproduced.path("models", "segmenter").read_text())
+    names = lambda model: {segment["id"]: segment["name"] for segment in model["segments"]}  # noqa: E731
+    assert names(retrained) == names(accepted)
+    migration = json.loads(reproduced.path("plots", "segments", "migration").read_text())
+    assert sum(row["count"] for row in migration) == json.loads(reproduced.path("metrics", "split").read_text())["test"]["rows"]
+    segments = json.loads(reproduced.path("metrics", "segmenter").read_text())
+    assert segments["migration"]["share_same_segment"] > 0.5
+    reproduced.set_params({"data.snapshot_month": "2026-11"})
+    reproduced.dvc("repro")
+
+
+@pytest.mark.e2e
 def test_plots_render(reproduced):
     result = reproduced.dvc("plots", "show", "-o", str(reproduced.root / "plots_html"))
     html = (reproduced.root / "plots_html" / "index.html").read_text()
-    for name in ("ROC curve", "Cumulative gains", "Confusion matrix", "Global feature importance"):
+    for name in ("ROC curve", "Cumulative gains", "Confusion matrix", "Global feature importance",
+                 "Segment profiles", "Choosing k", "Migration"):
         assert name in html, result.stdout
 
 
