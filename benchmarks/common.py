@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:  # benchmarks import the project's package
+    sys.path.insert(0, str(REPO_ROOT))
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 
 # Child prologue: run `setup` (untimed), then `body` (timed), then print as JSON the seconds,

@@ -23,7 +23,7 @@ from intentseg.evaluation import (
     oracle_threshold,
     reliability_table,
 )
-from intentseg.explain import global_importance
+from intentseg.explain import contributions, global_importance, method_agreement
 from intentseg.metrics import best_f1
 
 
@@ -82,7 +82,14 @@ def evaluate_classifier(
         gains["oracle"] = (test_labels, test_truth)
 
     sample = test.sample(n=min(settings["importance_sample"], len(test)), random_state=seed)
-    importance = global_importance(model.contributions(sample), model.schema.names)
+    exact = model.contributions(sample)
+    importance = global_importance(exact, model.schema.names)
+    agreement_rows = min(settings["reason_agreement_sample"], len(sample))
+    metrics["reason_codes"] = {
+        "compared": "path attribution vs exact TreeSHAP",
+        "sample": agreement_rows,
+        **method_agreement(exact[:agreement_rows], contributions(model, sample.iloc[:agreement_rows], "path")),
+    }
     bins = settings["calibration_bins"]
     plots = {
         **curve_tables(curves),

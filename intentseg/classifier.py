@@ -9,7 +9,7 @@ model and a JSON metadata file. No pickle: loading never executes code from a fi
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import lightgbm as lgb
@@ -100,6 +100,7 @@ class PurchaseModel:
     calibrator: ProbabilityCalibrator
     decision: DecisionRule
     info: dict[str, Any]
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # derived tables
 
     @classmethod
     def from_classifier(
@@ -130,6 +131,11 @@ class PurchaseModel:
     def fingerprint(self) -> str:
         """Feature fingerprint: the column contract of this model."""
         return self.schema.fingerprint
+
+    @property
+    def version(self) -> str:
+        """Short SHA-256 of the text model: tags every score it produces."""
+        return hashlib.sha256(self.booster.model_to_string().encode()).hexdigest()[:12]
 
     def to_artifacts(self) -> tuple[str, dict[str, Any]]:
         """The LightGBM text model and its JSON metadata."""

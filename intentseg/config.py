@@ -25,3 +25,18 @@ def section(params: dict[str, Any], name: str) -> dict[str, Any]:
     if name not in params:
         raise KeyError(f"params.yaml has no '{name}' section (sections: {', '.join(params)})")
     return params[name]
+
+
+def with_absolute_paths(params: dict[str, Any], root: str | os.PathLike[str]) -> dict[str, Any]:
+    """A copy of ``params`` whose ``paths:`` entries are absolute, relative to ``root``.
+
+    Lets a stage run from another working directory against a project's files (benchmarks,
+    tests of single stages) by writing this copy as that directory's params.yaml.
+    """
+
+    def absolute(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {key: absolute(value) for key, value in node.items()}
+        return str(Path(root).resolve() / node)
+
+    return {**params, "paths": absolute(params["paths"])}

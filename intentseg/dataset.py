@@ -26,15 +26,20 @@ class CustomerData:
     ground_truth: pd.DataFrame
 
 
+def table_spec(data_params: dict[str, Any]) -> TableSpec:
+    """The table specification of the configured source (``data:`` section of params.yaml)."""
+    source = data_params["source"]
+    if source != SIMULATOR_SOURCE:
+        raise ValueError(f"data.source must be '{SIMULATOR_SOURCE}'; got {source!r}")
+    return shopsphere_spec()
+
+
 def load_customer_data(data_params: dict[str, Any], seed: int) -> CustomerData:
     """Produce and validate the labelled table and the scoring population.
 
     ``data_params`` is the ``data:`` section of params.yaml.
     """
-    source = data_params["source"]
-    if source != SIMULATOR_SOURCE:
-        raise ValueError(f"data.source must be '{SIMULATOR_SOURCE}'; got {source!r}")
-    spec = shopsphere_spec()
+    spec = table_spec(data_params)
     configured = (data_params["id_column"], data_params["target"])
     if configured != (spec.id_column, spec.target):
         raise ValueError(

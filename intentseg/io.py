@@ -97,3 +97,85 @@ def write_png(figure: Any, path: str | os.PathLike[str]) -> None:
 def read_json(path: str | os.PathLike[str]) -> Any:
     """Read a JSON file."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def iter_parquet_frames(
+    path: str | os.PathLike[str], batch_rows: int, columns: list[str] | None = None
+) -> Iterator[pd.DataFrame]:
+    """Stream a Parquet file as DataFrames of at most ``batch_rows`` rows (pyarrow record batches)."""
+    parquet = pq.ParquetFile(path)
+    for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
+        yield batch.to_pandas()
+
+
+def parquet_columns(path: str | os.PathLike[str]) -> list[str]:
+    """Column names of a Parquet file, without reading its data."""
+    return list(pq.ParquetFile(path).schema_arrow.names)
+
+
+def read_parquet_column(path: str | os.PathLike[str], column: str) -> pd.Series:
+    """One column of a Parquet file."""
+    return pq.read_table(path, columns=[column]).column(column).to_pandas()
+
+
+class ParquetSink:
+    """Write DataFrames one after another into one Parquet file, atomically.
+
+    Use as a context manager: the file appears under its name only when the block ends
+    without error. The first frame fixes the schema; ``empty`` (a zero-row frame with the
+    right dtypes) is written when no frame came.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], empty: pd.DataFrame) -> None:
+        self.path = path
+        self.empty = empty
+        self._writer: pq.ParquetWriter | None = None
+        self._schema: pa.Schema | None = None
+        self.rows = 0
+
+    def __enter__(self) -> ParquetSink:
+        self._context = atomic_path(self.path)
+        self._temporary = self._context.__enter__()
+        return self
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Append a frame (same columns as the first one)."""
+        table = pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False)
+        if self._writer is None:
+            self._schema = table.schema
+            self._writer = pq.ParquetWriter(self._temporary, self._schema, compression="zstd")
+        self._writer.write_table(table)
+        self.rows += len(frame)
+
+    def __exit__(self, exc_type, exc, traceback) -> bool | None:
+        try:
+            if exc_type is None and self._writer is None:
+                self.write(self.empty)
+        finally:
+            if self._writer is not None:
+                self._writer.close()
+        return self._context.__exit__(exc_type, exc, traceback)
+
+
+class CsvSink:
+    """Write DataFrames one after another into one CSV file (header once), atomically."""
+
+    def __init__(self, path: str | os.PathLike[str], columns: list[str]) -> None:
+        self.path = path
+        self.columns = columns
+        self.rows = 0
+
+    def __enter__(self) -> CsvSink:
+        self._context = atomic_path(self.path)
+        self._handle = self._context.__enter__().open("w", encoding="utf-8", newline="")
+        pd.DataFrame(columns=self.columns).to_csv(self._handle, index=False)
+        return self
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Append rows (columns in ``columns`` order)."""
+        frame[self.columns].to_csv(self._handle, index=False, header=False, float_format="%.6f")
+        self.rows += len(frame)
+
+    def __exit__(self, exc_type, exc, traceback) -> bool | None:
+        self._handle.close()
+        return self._context.__exit__(exc_type, exc, traceback)

@@ -53,6 +53,11 @@ class SegmentModel:
         """SHA-256 of the segmentation feature names and kinds."""
         return segment_fingerprint(self.preprocessor.numeric, self.preprocessor.categorical)
 
+    @property
+    def version(self) -> str:
+        """Short SHA-256 of the model's JSON: tags every score it produces."""
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+
     def name_of(self) -> dict[int, str]:
         """Segment id -> name."""
         return dict(zip(self.segment_ids, self.names))

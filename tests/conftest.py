@@ -82,3 +82,17 @@ def fitted_segments(small_splits, segment_settings):
     return fit_segment_model(
         small_splits["train"], segment_settings, 5, outcome_columns(segment_settings, "purchased_next_30d"), None
     )
+
+
+SMALL_PIPELINE = {"data.n_customers": 4000, "data.population_size": 6000, "score.chunk_rows": 2500}
+
+
+@pytest.fixture(scope="session")
+def reproduced(tmp_path_factory, repo_root):
+    """The whole pipeline reproduced at small sizes in a temporary git repository."""
+    from tests.sandbox import Sandbox
+
+    sandbox = Sandbox(repo_root, tmp_path_factory.mktemp("pipeline"))
+    sandbox.set_params(SMALL_PIPELINE)
+    sandbox.dvc("repro")
+    return sandbox

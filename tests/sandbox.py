@@ -63,6 +63,28 @@ class Sandbox:
             node[leaf] = value
         (self.root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
+    def stage_workdir(self, directory: Path, path_overrides: dict[str, str] | None = None) -> Path:
+        """A working directory whose params.yaml points at this sandbox's files (absolute paths),
+        except the dotted ``paths`` keys in ``path_overrides`` (relative to ``directory``)."""
+        from intentseg.config import with_absolute_paths
+
+        params = with_absolute_paths(self.params(), self.root)
+        for dotted, value in (path_overrides or {}).items():
+            node = params["paths"]
+            *parents, leaf = dotted.split(".")
+            for key in parents:
+                node = node[key]
+            node[leaf] = str(directory / value)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        return directory
+
+    def run_stage(self, name: str, workdir: Path) -> subprocess.CompletedProcess[str]:
+        """Run one stage script from ``workdir`` with this sandbox's code."""
+        env = {**self.env, "PYTHONPATH": str(self.root)}
+        return subprocess.run([sys.executable, "-m", f"stages.{name}"], cwd=workdir, env=env,
+                              capture_output=True, text=True)
+
     def path(self, *keys: str) -> Path:
         node: Any = self.params()["paths"]
         for key in keys:

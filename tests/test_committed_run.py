@@ -100,3 +100,13 @@ def test_default_segmentation_meets_the_bars(repo_root):
     assert {str(s["id"]): s["name"] for s in reference["segments"]} == {
         key: segment["name"] for key, segment in metrics["segments"].items()
     }
+
+
+def test_default_scoring_accounts_for_every_customer(repo_root):
+    summary = json.loads((repo_root / "metrics" / "score.json").read_text())
+    assert summary["rows_in"] == 1_200_000 == summary["rows_scored"] + summary["rows_rejected"]
+    assert 0 < summary["audience_size"] <= summary["rows_scored"]
+    assert 0 < summary["expected_conversions"] < summary["audience_size"]
+    assert {"max_psi", "worst_feature", "flagged"} <= set(summary["drift"])
+    deciles = [sum(row[str(d)] for row in summary["segment_by_decile"].values()) for d in range(1, 11)]
+    assert deciles == [summary["rows_scored"] // 10] * 10

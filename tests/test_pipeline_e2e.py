@@ -8,17 +8,6 @@ import shutil
 import pandas as pd
 import pytest
 
-from tests.sandbox import Sandbox
-
-SMALL = {"data.n_customers": 4000, "data.population_size": 6000}
-
-
-@pytest.fixture(scope="module")
-def reproduced(tmp_path_factory, repo_root) -> Sandbox:
-    sandbox = Sandbox(repo_root, tmp_path_factory.mktemp("pipeline"))
-    sandbox.set_params(SMALL)
-    sandbox.dvc("repro")
-    return sandbox
 
 
 @pytest.mark.e2e

@@ -1,0 +1,191 @@
+"""Batch scoring: validation rules, row accounting, deciles, audience cap, drift, reasons, atomicity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from intentseg.drift import DriftMonitor
+from intentseg.explain import contributions, method_agreement
+from intentseg.features import FeatureMismatchError
+from intentseg.scoring import (
+    REJECT_COLUMN,
+    AudienceCap,
+    audience_columns,
+    check_population_columns,
+    duplicated_ids,
+    finalise_scores,
+    load_models,
+    rank_deciles,
+    row_problems,
+    score_population,
+)
+from intentseg.simulator import shopsphere_spec, simulate_customers
+
+SPEC = shopsphere_spec().without_target()
+REASONS = {"method": "path", "scope": "everyone", "top_k": 3}
+
+
+@pytest.fixture(scope="module")
+def models(trained_classifier, fitted_segments):
+    return load_models(trained_classifier.model, fitted_segments[0])
+
+
+@pytest.fixture(scope="module")
+def population() -> pd.DataFrame:
+    from intentseg.contract import validate_table
+
+    return validate_table(simulate_customers(3000, seed=9, snapshot_month="2026-11", labelled=False).features, SPEC)
+
+
+@pytest.fixture(scope="module")
+def drift_reference(small_splits, models):
+    schema = models.classifier.schema
+    return lambda: DriftMonitor(list(schema.numeric), list(schema.categorical)).fit(small_splits["train"])
+
+
+def run(population, models, drift, chunk_rows=700, reasons=REASONS, max_audience=None):
+    """Both passes over in-memory chunks; returns scores, rejects, audience, accumulator, tables."""
+    scored, rejects, final, audience = [], [], [], []
+    chunks = [population.iloc[i:i + chunk_rows] for i in range(0, len(population), chunk_rows)]
+    accumulator = score_population(chunks, models, SPEC, duplicated_ids(population[SPEC.id_column]), drift,
+                                   reasons, scored.append, rejects.append)
+    tables = finalise_scores(scored, accumulator, max_audience, audience_columns(SPEC.id_column, 3),
+                             final.append, audience.append)
+    frame = lambda parts: pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()  # noqa: E731
+    return frame(final), frame(rejects), frame(audience), accumulator, tables
+
+
+def inject_bad_rows(population: pd.DataFrame) -> pd.DataFrame:
+    bad = population.astype({"age": "object", "cart_add_rate": "object"}).copy()
+    bad.loc[3, "age"] = "forty"  # wrong type
+    bad.loc[4, "cart_add_rate"] = 1.7  # impossible rate
+    bad.loc[5, "orders_last_12m"] = -2  # impossible count
+    bad.loc[6, "tenure_days"] = np.nan  # required value missing
+    bad.loc[7, "total_spend_12m"] = np.inf  # not finite
+    bad.loc[8, SPEC.id_column] = bad.loc[9, SPEC.id_column]  # duplicate id: both rows rejected
+    return bad
+
+
+def test_every_row_is_scored_or_rejected(population, models, drift_reference):
+    scores, rejects, _, accumulator, _ = run(inject_bad_rows(population), models, drift_reference())
+    assert accumulator.rows_in == len(population) == accumulator.rows_scored + accumulator.rows_rejected
+    assert accumulator.rows_rejected == 7 and len(rejects) == 7 and len(scores) == len(population) - 7
+    rules = dict(zip(rejects[SPEC.id_column].astype(str), rejects[REJECT_COLUMN]))
+    ids = population[SPEC.id_column].astype(str)
+    assert "age: not a number ('forty')" in rules[ids[3]]
+    assert "cart_add_rate: outside [0.0, 1.0] (1.7)" in rules[ids[4]]
+    assert "orders_last_12m: outside" in rules[ids[5]]
+    assert "tenure_days: missing (required)" in rules[ids[6]]
+    assert "total_spend_12m: not finite" in rules[ids[7]]
+    assert rules[ids[9]].startswith(f"{SPEC.id_column}: duplicate id")
+    assert set(accumulator.rejects_by_rule) >= {"age: not a number", f"{SPEC.id_column}: duplicate id"}
+    assert not set(scores[SPEC.id_column]) & set(rejects[SPEC.id_column].astype(int))
+    assert rejects.loc[rejects[SPEC.id_column] == ids[3], "age"].iloc[0] == "forty"  # the raw row is kept
+
+
+def test_unseen_categories_and_missing_engagement_are_scored(population, models, drift_reference):
+    odd = population.astype({"device_type": "object", "membership_tier": "object"}).copy()
+    odd.loc[:9, "device_type"] = "smart_fridge"
+    engagement = shopsphere_spec().groups["engagement"]
+    odd.loc[10:19, engagement] = np.nan
+    scores, rejects, _, accumulator, _ = run(odd, models, drift_reference())
+    assert accumulator.rows_rejected == 0 and len(rejects) == 0
+    assert scores["purchase_probability"].between(0, 1).all() and scores["segment_id"].notna().all()
+    assert scores["reason_1"].notna().all()
+
+
+def test_scores_columns_deciles_and_audience(population, models, drift_reference):
+    scores, _, audience, accumulator, tables = run(population, models, drift_reference())
+    assert list(scores.columns[:7]) == [SPEC.id_column, "purchase_probability", "propensity_decile", "in_audience",
+                                        "segment_id", "segment_name", "reason_1"]
+    assert scores["propensity_decile"].value_counts().sort_index().tolist() == [300] * 10
+    top = scores.groupby("propensity_decile")["purchase_probability"].mean()
+    assert top.is_monotonic_decreasing
+    expected_audience = models.classifier.decision.select(scores["purchase_probability"].to_numpy())
+    assert (scores["in_audience"].to_numpy() == expected_audience).all()
+    assert accumulator.audience_size == len(audience) == int(expected_audience.sum())
+    assert accumulator.expected_conversions == pytest.approx(scores.loc[scores["in_audience"], "purchase_probability"].sum())
+    assert tables.segment_by_decile.to_numpy().sum() == len(scores)
+    assert set(scores["classifier_version"]) == {models.classifier_version}
+
+
+def test_scores_match_the_models(population, models, drift_reference):
+    scores, _, _, _, _ = run(population, models, drift_reference())
+    np.testing.assert_allclose(scores["purchase_probability"], models.classifier.purchase_probability(population))
+    np.testing.assert_array_equal(scores["segment_id"], models.segmenter.assign(population))
+
+
+def test_audience_cap_and_reason_scope(population, models, drift_reference):
+    scope = {**REASONS, "scope": "audience"}
+    scores, _, audience, accumulator, tables = run(population, models, drift_reference(), reasons=scope, max_audience=50)
+    assert len(audience) == tables.audience_exported == 50 < accumulator.audience_size
+    top_50 = np.sort(scores.loc[scores["in_audience"], "purchase_probability"].to_numpy())[::-1][:50]
+    np.testing.assert_allclose(np.sort(audience["purchase_probability"].to_numpy())[::-1], top_50)
+    assert scores.loc[~scores["in_audience"], "reason_1"].isna().all()
+    assert scores.loc[scores["in_audience"], "reason_1"].notna().all()
+
+
+def test_output_is_deterministic_and_chunk_size_free(population, models, drift_reference):
+    first = run(population, models, drift_reference(), chunk_rows=700)[0]
+    second = run(population, models, drift_reference(), chunk_rows=1100)[0]
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_empty_population(population, models, drift_reference):
+    scores, rejects, audience, accumulator, tables = run(population.iloc[:0], models, drift_reference())
+    assert accumulator.rows_in == accumulator.rows_scored == accumulator.rows_rejected == 0
+    assert len(scores) == len(audience) == 0 and tables.audience_exported == 0
+
+
+def test_fingerprint_mismatch_names_the_columns(population, models):
+    columns = [c for c in population.columns if c not in ("cart_add_rate", "membership_tier")]
+    with pytest.raises(FeatureMismatchError) as caught:
+        check_population_columns(columns, models, SPEC.id_column)
+    assert "cart_add_rate" in str(caught.value) and "membership_tier" in str(caught.value)
+    with pytest.raises(FeatureMismatchError, match="id column"):
+        check_population_columns([c for c in population.columns if c != SPEC.id_column], models, SPEC.id_column)
+
+
+def test_row_problems_accept_clean_rows(population):
+    assert (row_problems(population, SPEC, np.array([])) == "").all()
+
+
+def test_duplicated_ids():
+    assert duplicated_ids(pd.Series([1, 2, 2, 3, 3, 3, None])).tolist() == [2, 3]
+
+
+def test_deciles_and_cap_ties():
+    probability = np.r_[np.linspace(0.2, 1, 700), np.full(300, 0.1)]  # a block of ties at the bottom
+    deciles = rank_deciles(probability)
+    assert np.bincount(deciles)[1:].tolist() == [100] * 10 and deciles[699] == 1 and deciles[0] == 7
+    assert deciles[700:800].tolist() == [8] * 100 and deciles[-1] == 10  # ties broken by row order
+    cap = AudienceCap(np.array([0.9, 0.8, 0.8, 0.8, 0.5]), limit=3)
+    first = cap.select(np.array([0.8, 0.9]), np.array([True, True]))
+    second = cap.select(np.array([0.8, 0.8, 0.5]), np.array([True, True, True]))
+    assert first.tolist() == [True, True] and second.tolist() == [True, False, False]
+
+
+def test_drift_monitor(small_splits, population):
+    columns = ["total_spend_12m", "device_type"]
+    same = DriftMonitor(["total_spend_12m"], ["device_type"]).fit(small_splits["train"][columns])
+    same.update(population[columns])
+    assert same.report(0.1, 0.25)["max_psi"] < 0.05
+    shifted = DriftMonitor(["total_spend_12m"], ["device_type"]).fit(small_splits["train"][columns])
+    moved = population[columns].assign(total_spend_12m=population["total_spend_12m"] * 3 + 100, device_type="desktop")
+    shifted.update(moved)
+    report = shifted.report(0.1, 0.25)
+    assert report["flagged"] == ["device_type", "total_spend_12m"] and report["worst_feature"] in columns
+    assert report["max_psi"] > 0.25
+
+
+def test_path_reasons_agree_with_treeshap(trained_classifier, small_splits):
+    model, frame = trained_classifier.model, small_splits["test"].head(500)
+    exact, path = contributions(model, frame, "treeshap"), contributions(model, frame, "path")
+    raw = model.booster.predict(model.schema.model_frame(frame), raw_score=True)
+    np.testing.assert_allclose(path.sum(axis=1) + model.cache["path_attribution"].bias, raw, atol=1e-9)
+    agreement = method_agreement(exact, path)
+    assert agreement["top3_overlap"] > 0.7 and agreement["sign_agreement"] > 0.95
+    with pytest.raises(ValueError, match="reason-code method"):
+        contributions(model, frame, "lime")
