@@ -10,6 +10,7 @@ memory stays flat as the population grows; the caller owns the files.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -27,6 +28,7 @@ from intentseg.schema import TableSpec
 from intentseg.segmentation import SegmentModel
 
 REJECT_COLUMN = "reject_rules"
+log = logging.getLogger(__name__)
 REASON_SCOPES = ("everyone", "audience")
 Sink = Callable[[pd.DataFrame], None]
 
@@ -276,6 +278,8 @@ def score_population(
         accumulator.audience_probabilities.append(probability[audience])
         with _Timer(accumulator, "write"):
             scored_sink(scored)
+        log.info("scored %d of %d rows read so far (%d rejected)", accumulator.rows_scored, accumulator.rows_in,
+                 accumulator.rows_rejected)
     return accumulator
 
 

@@ -10,7 +10,8 @@ from intentseg.assess_segments import evaluate_segments
 from intentseg.baseline import LogisticBaseline
 from intentseg.classifier import PurchaseModel
 from intentseg.config import load_params, section
-from intentseg.io import read_json, read_parquet, read_text, write_json, write_png
+from intentseg.io import read_json, read_parquet, read_text, write_json, write_png, write_text
+from intentseg.report import ReportInputs, build_report, report_figure_links
 from intentseg.runlog import stage_logger, timed
 from intentseg.segmentation import SegmentModel, outcome_columns
 
@@ -55,6 +56,19 @@ def main() -> None:
                   paths["figures"]["segments"], figures.segment_figures(segments.plots, segments.metrics["k"]))
     log.info("segment silhouette %s, stability ARI %.3f", segments.metrics["silhouette"],
              segments.metrics["stability_ari"])
+
+    reference_metrics = {name: read_json(Path(paths["reference"]["metrics"]) / Path(path).name)
+                         for name, path in paths["metrics"].items()
+                         if (Path(paths["reference"]["metrics"]) / Path(path).name).exists()}
+    report = build_report(ReportInputs(
+        snapshot_month=str(data["snapshot_month"]), data=read_json(paths["metrics"]["data"]),
+        classifier=classifier.metrics, gains=classifier.plots["gains"], calibration=classifier.plots["calibration_test"],
+        segments=segments.metrics, migration=segments.plots["migration"], score=read_json(paths["metrics"]["score"]),
+        audience=read_json(paths["plots"]["score"]["audience"]), reference=reference_metrics,
+        figures=report_figure_links(paths["report"], paths["figures"]),
+    ))
+    write_text(report, paths["report"])
+    log.info("report written: %s", paths["report"])
 
 
 if __name__ == "__main__":

@@ -59,10 +59,19 @@ def test_forced_repro_is_byte_identical(reproduced):
 @pytest.mark.e2e
 def test_monthly_retrain_keeps_segment_ids_and_names(reproduced):
     shutil.copy2(reproduced.path("models", "segmenter"), reproduced.path("reference", "segmenter"))
+    reproduced.dvc("repro")
+    reproduced.git("add", "-A")
+    reproduced.git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "accepted run")
     accepted = json.loads(reproduced.path("reference", "segmenter").read_text())
+    reproduced.git("checkout", "-qb", "retrain-2026-12")
     reproduced.set_params({"data.snapshot_month": "2026-12"})
     result = reproduced.dvc("repro")
     assert "Running stage 'train_segmenter'" in result.stdout
+    diff = reproduced.dvc("metrics", "diff", "HEAD", "--md").stdout
+    assert "metrics/classifier.json" in diff and "test.roc_auc" in diff and "metrics/segmenter.json" in diff
+    plots = reproduced.dvc("plots", "diff", "HEAD", "-o", str(reproduced.root / "plots_diff"))
+    assert (reproduced.root / "plots_diff" / "index.html").exists(), plots.stdout
+    assert "2026-12" in reproduced.path("report").read_text()
     retrained = json.loads(reproduced.path("models", "segmenter").read_text())
     names = lambda model: {segment["id"]: segment["name"] for segment in model["segments"]}  # noqa: E731
     assert names(retrained) == names(accepted)
@@ -70,8 +79,9 @@ def test_monthly_retrain_keeps_segment_ids_and_names(reproduced):
     assert sum(row["count"] for row in migration) == json.loads(reproduced.path("metrics", "split").read_text())["test"]["rows"]
     segments = json.loads(reproduced.path("metrics", "segmenter").read_text())
     assert segments["migration"]["share_same_segment"] > 0.5
-    reproduced.set_params({"data.snapshot_month": "2026-11"})
-    reproduced.dvc("repro")
+    reproduced.git("checkout", "-q", "--", ".")
+    reproduced.git("checkout", "-q", "-")
+    reproduced.dvc("checkout", "--quiet")
 
 
 @pytest.mark.e2e

@@ -100,12 +100,12 @@ def test_dvc_never_reaches_the_network(repo_root):
 
 def test_metrics_plots_and_figures_are_committed_to_git_not_cache(repo_root):
     params = yaml.safe_load((repo_root / "params.yaml").read_text())
-    committed = {"metrics", "plots", "figures"}
+    committed = {"metrics", "plots", "figures", "report"}
     for name, stage in _dvc_yaml(repo_root)["stages"].items():
         for entry in stage.get("metrics", []) + stage.get("plots", []) + stage.get("outs", []):
             path = entry if isinstance(entry, str) else next(iter(entry))
             options = entry[path] if isinstance(entry, dict) else {}
-            section = path.removeprefix("${paths.").split(".")[0]
+            section = path.removeprefix("${paths.").rstrip("}").split(".")[0]
             assert section in params["paths"], path
             if section in committed or name in ("metrics", "plots"):
                 assert options.get("cache") is False, f"stage {name}: {path} must have cache: false"
