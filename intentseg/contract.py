@@ -75,20 +75,33 @@ def format_failures(failure_cases: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def validate_table(table: pd.DataFrame, spec: TableSpec, name: str = "customer table") -> pd.DataFrame:
-    """Validate ``table`` against ``spec`` and return it in canonical types.
-
-    Raises :class:`DataContractError` naming every broken rule, its column and examples.
-    Columns outside the spec are dropped; the row order is kept and the index reset.
-    """
+def check_table(table: pd.DataFrame, spec: TableSpec) -> tuple[pd.DataFrame | None, list[str]]:
+    """Validate lazily: the table in canonical types (or None), and one line per broken rule."""
     if len(table) == 0:
-        raise DataContractError(f"{name}: the table is empty (0 rows); nothing to validate or model")
+        return None, ["the table is empty (0 rows); nothing to validate or model"]
     table = table.reset_index(drop=True)
     try:
         validated = build_schema(spec).validate(table, lazy=True)
     except pa.errors.SchemaErrors as errors:
-        raise DataContractError(f"{name} broke the data contract:\n{format_failures(errors.failure_cases)}") from None
-    return canonical_types(validated, spec)
+        return None, format_failures(errors.failure_cases).splitlines()
+    return canonical_types(validated, spec), []
+
+
+def validate_table(
+    table: pd.DataFrame, spec: TableSpec, name: str = "customer table", extra_problems: list[str] | None = None
+) -> pd.DataFrame:
+    """Validate ``table`` against ``spec`` and return it in canonical types.
+
+    Raises :class:`DataContractError` naming every broken rule (with ``extra_problems`` from
+    whole-table checks), its column and examples. Columns outside the spec are dropped; the
+    row order is kept and the index reset.
+    """
+    validated, problems = check_table(table, spec)
+    problems = problems + list(extra_problems or [])
+    if problems:
+        raise DataContractError(f"{name} broke the data contract:\n" + "\n".join(problems))
+    assert validated is not None
+    return validated
 
 
 def canonical_types(table: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:

@@ -1,19 +1,29 @@
-"""Loading the customer tables from the configured source and summarising them."""
+"""Producing the validated customer tables from the configured source, and summarising them.
+
+Two sources (``data.source`` in params.yaml): the seeded ShopSphere simulator, or a customer
+table read from a CSV or Parquet file (see :mod:`intentseg.tables` for how its columns are
+configured or inferred). The labelled table is validated strictly: any broken rule stops
+the pipeline with every failure listed. The scoring population only has to have the model
+columns; its rows are validated one by one at scoring time, where bad rows are rejected.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from intentseg.contract import validate_table
+from intentseg.contract import DataContractError, validate_table
 from intentseg.metrics import best_f1, roc_auc
 from intentseg.schema import TableSpec
 from intentseg.simulator import shopsphere_spec, simulate_customers
+from intentseg.tables import OTHER_LEVEL, TRUE_FALSE, leakage_suspects, prepare_table, table_problems
 
 SIMULATOR_SOURCE = "simulator"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -24,22 +34,11 @@ class CustomerData:
     labelled: pd.DataFrame
     population: pd.DataFrame
     ground_truth: pd.DataFrame
+    notes: dict[str, Any] = field(default_factory=dict)
 
 
-def table_spec(data_params: dict[str, Any]) -> TableSpec:
-    """The table specification of the configured source (``data:`` section of params.yaml)."""
-    source = data_params["source"]
-    if source != SIMULATOR_SOURCE:
-        raise ValueError(f"data.source must be '{SIMULATOR_SOURCE}'; got {source!r}")
-    return shopsphere_spec()
-
-
-def load_customer_data(data_params: dict[str, Any], seed: int) -> CustomerData:
-    """Produce and validate the labelled table and the scoring population.
-
-    ``data_params`` is the ``data:`` section of params.yaml.
-    """
-    spec = table_spec(data_params)
+def _simulated(data_params: dict[str, Any], seed: int) -> CustomerData:
+    spec = shopsphere_spec()
     configured = (data_params["id_column"], data_params["target"])
     if configured != (spec.id_column, spec.target):
         raise ValueError(
@@ -55,6 +54,68 @@ def load_customer_data(data_params: dict[str, Any], seed: int) -> CustomerData:
         population=validate_table(population.features, spec.without_target(), name="scoring population"),
         ground_truth=labelled.ground_truth,
     )
+
+
+def population_for(frame: pd.DataFrame, spec: TableSpec, notes: dict[str, Any]) -> pd.DataFrame:
+    """The scoring population's id and feature columns, converted like the labelled table's.
+
+    Refuses (naming them) missing columns. Values are not validated here: the score stage
+    checks each row and rejects the bad ones with their rules, so one bad row does not stop
+    a day's scoring. A numeric column that is not numeric is kept as text for that check.
+    """
+    required = [spec.id_column, *spec.feature_names]
+    missing = [name for name in required if name not in frame.columns]
+    if missing:
+        raise DataContractError(
+            "scoring population broke the data contract:\n"
+            + "\n".join(f"column '{name}': rule 'column_in_dataframe' broken: the column is missing" for name in missing)
+        )
+    population = pd.DataFrame({spec.id_column: frame[spec.id_column].to_numpy()})
+    for column in spec.columns:
+        values = frame[column.name]
+        if column.kind == "numeric" and column.name in notes.get("converted_true_false", []):
+            values = values.map(lambda value: TRUE_FALSE.get(str(value).strip().lower(), value) if pd.notna(value) else np.nan)
+        if column.kind == "categorical" or not pd.api.types.is_numeric_dtype(values):
+            values = values.astype("object").where(values.isna(), values.astype(str)).astype("string")
+            if column.kind == "categorical" and column.categories and OTHER_LEVEL in column.categories:
+                values = values.where(values.isna() | values.isin(column.categories), OTHER_LEVEL)  # lumped as in training
+        elif not pd.api.types.is_bool_dtype(values):
+            values = values.astype("float64")
+        population[column.name] = values.reset_index(drop=True)
+    return population
+
+
+def _from_file(data_params: dict[str, Any], table: pd.DataFrame, population: pd.DataFrame | None) -> CustomerData:
+    prepared = prepare_table(table, data_params, labelled=True)
+    problems = table_problems(prepared.table, prepared.spec, int(data_params["min_positives"]))
+    labelled = validate_table(prepared.table, prepared.spec, name="labelled customer table", extra_problems=problems)
+    suspects = leakage_suspects(labelled, prepared.spec, float(data_params["leakage_auc"]))
+    for name, strength in suspects.items():
+        log.warning("possible target leakage: %s alone predicts %s with ROC-AUC %.3f", name, prepared.spec.target, strength)
+    notes = {**prepared.notes, "leakage_suspects": suspects}
+    source_population = population if population is not None else table.drop(columns=[prepared.spec.target])
+    return CustomerData(
+        spec=prepared.spec,
+        labelled=labelled,
+        population=population_for(source_population, prepared.spec.without_target(), notes),
+        ground_truth=pd.DataFrame({prepared.spec.id_column: pd.Series(dtype=labelled[prepared.spec.id_column].dtype)}),
+        notes=notes,
+    )
+
+
+def load_customer_data(
+    data_params: dict[str, Any], seed: int, table: pd.DataFrame | None = None, population: pd.DataFrame | None = None
+) -> CustomerData:
+    """Produce and validate the labelled table and the scoring population.
+
+    ``data_params`` is the ``data:`` section of params.yaml; for a file source the caller
+    passes the file's ``table`` (and optionally a separate ``population``).
+    """
+    if data_params["source"] == SIMULATOR_SOURCE:
+        return _simulated(data_params, seed)
+    if table is None:
+        raise ValueError(f"data.source is {data_params['source']!r}: pass the table read from that file")
+    return _from_file(data_params, table, population)
 
 
 def missing_rate_by_group(table: pd.DataFrame, spec: TableSpec) -> dict[str, float]:
@@ -80,6 +141,9 @@ def summarise_data(data: CustomerData) -> dict[str, Any]:
         "missing_rate": missing_rate_by_group(data.labelled, data.spec),
         "population_rows": len(data.population),
     }
+    if data.notes:
+        summary["columns"] = {"numeric": data.spec.numeric_features, "categorical": data.spec.categorical_features}
+        summary["inferred"] = data.notes
     if len(data.ground_truth) and "true_probability" in data.ground_truth:
         truth = data.labelled[[data.spec.id_column]].merge(data.ground_truth, on=data.spec.id_column, how="left")
         summary["simulator"] = oracle_metrics(labels, truth["true_probability"].to_numpy())

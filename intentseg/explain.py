@@ -1,6 +1,6 @@
 """Reason codes: each customer's top drivers of purchase probability, in plain words.
 
-A driver reads ``days_since_last_visit = 2 (raises)``: the feature, the customer's value,
+A driver reads like ``days_since_last_visit = 2 (raises)``: the feature, the customer's value,
 and whether it pushes the probability up or down; drivers are ranked by absolute
 contribution (log-odds). Two ways to get per-customer contributions:
 

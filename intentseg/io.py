@@ -11,6 +11,7 @@ import contextlib
 import json
 import math
 import os
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,10 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+
+# Tests set this to an output's file name to kill the process just before that file is renamed.
+KILL_BEFORE_RENAME = "INTENTSEG_KILL_BEFORE_RENAME"
 
 
 @contextlib.contextmanager
@@ -33,6 +38,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     os.close(handle)
     try:
         yield Path(temporary)
+        if os.environ.get(KILL_BEFORE_RENAME) == target.name:  # fault injection for the kill tests
+            os.kill(os.getpid(), signal.SIGKILL)
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -50,6 +57,18 @@ def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
 def read_parquet(path: str | os.PathLike[str], columns: list[str] | None = None) -> pd.DataFrame:
     """Read a Parquet file written by :func:`write_parquet`."""
     return pd.read_parquet(path, columns=columns)
+
+
+def read_table_file(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """A customer table from a .csv or .parquet file, with a clear error for anything else."""
+    suffix = Path(path).suffix.lower()
+    if not Path(path).exists():
+        raise FileNotFoundError(f"data source {str(path)!r} does not exist")
+    if suffix == ".csv":
+        return pd.read_csv(path, low_memory=False)
+    if suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    raise ValueError(f"data source {str(path)!r} must be a .csv or .parquet file (or 'simulator')")
 
 
 def round_floats(value: Any, digits: int = 4) -> Any:

@@ -42,6 +42,9 @@ def report_figure_links(report_path: str, figure_paths: dict[str, dict[str, str]
     return links
 
 
+SEGMENT_KEYS = {"name", "share", "purchase_rate", "index", "top_categories"}
+
+
 def _pct(value: float, digits: int = 0) -> str:
     return f"{100 * value:.{digits}f}%"
 
@@ -140,7 +143,8 @@ def _segment_cards(inputs: ReportInputs) -> list[str]:
             f"**{segment_id}. {segment['name']}** ({_pct(segment['share'])} of customers)",
             f"- Defining traits: {trait_text}; {categories}",
             f"- Buys within 30 days: **{_pct(segment['purchase_rate'], 1)}** (average {_pct(base_rate, 1)})"
-            + (f"; average order value {segment['avg_order_value']:.0f}" if "avg_order_value" in segment else ""),
+            + "".join(f"; {name.replace('_', ' ')} {value:,.1f}" for name, value in segment.items()
+                      if name not in SEGMENT_KEYS and isinstance(value, (int, float))),
             f"- Suggested use: {suggested_use(segment['purchase_rate'], base_rate, segment['name'])}",
             "",
         ]

@@ -6,8 +6,8 @@ contract, the summaries and (later) the models read their column lists from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
 ColumnKind = Literal["numeric", "categorical"]
 # Simulator ground truth: allowed for evaluation ceilings, never as features.
@@ -69,3 +69,21 @@ class TableSpec:
     def without_target(self) -> TableSpec:
         """The same table as an unlabelled scoring population."""
         return TableSpec(id_column=self.id_column, target=None, columns=self.columns)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (written by prepare for the later stages)."""
+        return {
+            "id_column": self.id_column,
+            "target": self.target,
+            "columns": [{**asdict(column), "categories": list(column.categories) if column.categories else None}
+                        for column in self.columns],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TableSpec:
+        """Rebuild from :meth:`to_dict`."""
+        columns = tuple(
+            ColumnSpec(**{**column, "categories": tuple(column["categories"]) if column["categories"] else None})
+            for column in data["columns"]
+        )
+        return cls(id_column=data["id_column"], target=data["target"], columns=columns)

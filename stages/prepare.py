@@ -1,14 +1,15 @@
 """prepare: produce the customer tables, validate them against the data contract, write Parquet.
 
-Writes the labelled table, the scoring population and the ground truth (simulator only)
-under data/prepared/, and metrics/data.json.
+Reads the source (the simulator, or a CSV/Parquet file named by data.source), writes the
+labelled table, the scoring population, the ground truth (simulator only; empty otherwise)
+and the table spec under data/prepared/, and metrics/data.json.
 """
 
 from __future__ import annotations
 
 from intentseg.config import load_params, section
-from intentseg.dataset import load_customer_data, summarise_data
-from intentseg.io import write_json, write_parquet
+from intentseg.dataset import SIMULATOR_SOURCE, load_customer_data, summarise_data
+from intentseg.io import read_table_file, write_json, write_parquet
 from intentseg.runlog import stage_logger, timed
 
 
@@ -16,16 +17,21 @@ def main() -> None:
     params = load_params()
     data_params, paths = section(params, "data"), section(params, "paths")
     log = stage_logger("prepare")
+    source = data_params["source"]
 
-    with timed(log, f"loading and validating source '{data_params['source']}' ({data_params['snapshot_month']})"):
-        data = load_customer_data(data_params, seed=int(params["seed"]))
-    log.info("labelled table: %d rows x %d features; population: %d rows",
-             len(data.labelled), len(data.spec.columns), len(data.population))
+    with timed(log, f"loading and validating source '{source}' ({data_params['snapshot_month']})"):
+        table = None if source == SIMULATOR_SOURCE else read_table_file(source)
+        population = read_table_file(data_params["population"]) if data_params.get("population") else None
+        data = load_customer_data(data_params, int(params["seed"]), table, population)
+    log.info("labelled table: %d rows x %d features (%d numeric, %d categorical); population: %d rows",
+             len(data.labelled), len(data.spec.columns), len(data.spec.numeric_features),
+             len(data.spec.categorical_features), len(data.population))
 
     with timed(log, "writing prepared tables"):
         write_parquet(data.labelled, paths["prepared"]["customers"])
         write_parquet(data.population, paths["prepared"]["population"])
         write_parquet(data.ground_truth, paths["prepared"]["ground_truth"])
+        write_json(data.spec.to_dict(), paths["prepared"]["spec"], digits=None)
 
     summary = summarise_data(data)
     write_json(summary, paths["metrics"]["data"])

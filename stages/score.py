@@ -12,19 +12,19 @@ from pathlib import Path
 
 from intentseg.classifier import PurchaseModel
 from intentseg.config import load_params, section
-from intentseg.dataset import table_spec
 from intentseg.drift import DriftMonitor
 from intentseg.io import (CsvSink, ParquetSink, iter_parquet_frames, parquet_columns, read_json, read_parquet,
                           read_parquet_column, read_text, write_json)
 from intentseg.runlog import stage_logger, timed
 from intentseg.scoring import (audience_columns, audience_plot, check_population_columns, duplicated_ids, empty_rejects,
                                empty_scores, finalise_scores, load_models, score_population, score_summary)
+from intentseg.schema import TableSpec
 from intentseg.segmentation import SegmentModel
 
 
 def main() -> None:
     params = load_params()
-    settings, data, paths = section(params, "score"), section(params, "data"), section(params, "paths")
+    settings, paths = section(params, "score"), section(params, "paths")
     log = stage_logger("score")
     out, reasons, chunk_rows = paths["scores"], settings["reasons"], int(settings["chunk_rows"])
 
@@ -32,7 +32,8 @@ def main() -> None:
         PurchaseModel.from_artifacts(read_text(paths["models"]["classifier"]), read_json(paths["models"]["classifier_metadata"])),
         SegmentModel.from_dict(read_json(paths["models"]["segmenter"])),
     )
-    spec, population = table_spec(data).without_target(), paths["prepared"]["population"]
+    spec = TableSpec.from_dict(read_json(paths["prepared"]["spec"])).without_target()
+    population = paths["prepared"]["population"]
     columns = parquet_columns(population)
     check_population_columns(columns, models, spec.id_column)
     ids = read_parquet_column(population, spec.id_column)

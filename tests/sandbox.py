@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 PROJECT_FILES = ("dvc.yaml", "params.yaml", ".dvcignore", "pyproject.toml")
-PROJECT_DIRS = ("intentseg", "stages", "reference")
+PROJECT_DIRS = ("intentseg", "stages", "reference", "data/raw")
 
 
 class Sandbox:

@@ -1,0 +1,105 @@
+"""The whole pipeline on a generated real-world-shaped table with another schema: params only.
+
+Also: prepare refuses bad tables without writing anything, and a stage killed mid-write
+leaves nothing that looks complete and reruns cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+
+from intentseg.example_table import EXAMPLE_PARAMS, make_example_table
+from tests.sandbox import Sandbox
+
+
+@pytest.fixture(scope="module")
+def own_table(tmp_path_factory, repo_root) -> Sandbox:
+    sandbox = Sandbox(repo_root, tmp_path_factory.mktemp("byo"))
+    (sandbox.root / "data" / "raw").mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(sandbox.root / "reference")  # a new table starts without a reference run
+    (sandbox.root / "reference").mkdir()
+    (sandbox.root / "reference" / "README.md").write_text("no reference yet\n")
+    make_example_table(5000, seed=3).to_csv(sandbox.root / "data/raw/example.csv", index=False)
+    sandbox.set_params({**EXAMPLE_PARAMS, "score.chunk_rows": 2000})
+    sandbox.dvc("repro")
+    return sandbox
+
+
+@pytest.mark.e2e
+def test_pipeline_runs_on_another_schema(own_table):
+    data = json.loads(own_table.path("metrics", "data").read_text())
+    assert data["rows"] == 5000 and data["columns"]["categorical"] == ["store_id", "plan", "city"]
+    assert data["inferred"]["dropped_constant"] == ["country"] and "simulator" not in data
+    classifier = json.loads(own_table.path("metrics", "classifier").read_text())
+    assert classifier["test"]["roc_auc"] > 0.65 and "oracle" not in classifier
+    segments = json.loads(own_table.path("metrics", "segmenter").read_text())
+    assert segments["k"] == 4 and "archetype_ari" not in segments
+    scores = pd.read_parquet(own_table.path("scores", "scores"))
+    summary = json.loads(own_table.path("metrics", "score").read_text())
+    assert len(scores) == summary["rows_scored"] == 5000 and summary["rows_rejected"] == 0
+    assert scores["member_no"].str.startswith("M").all() and scores["reason_1"].notna().all()
+    report = own_table.path("report").read_text()
+    assert "No reference run is stored yet" in report and "ROC-AUC" in report
+
+
+@pytest.mark.e2e
+def test_changing_the_raw_file_reruns_prepare(own_table):
+    assert "up to date" in own_table.dvc("status").stdout
+    make_example_table(5000, seed=4).to_csv(own_table.root / "data/raw/example.csv", index=False)
+    assert "changed" in own_table.dvc("status").stdout
+    make_example_table(5000, seed=3).to_csv(own_table.root / "data/raw/example.csv", index=False)
+    assert "up to date" in own_table.dvc("status").stdout
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    "case,mutate,expected",
+    [
+        ("duplicate ids", lambda t: t.assign(member_no="M0000001"), "field_uniqueness"),
+        ("single class", lambda t: t.assign(converted=1), "two_classes"),
+        ("missing target", lambda t: t.drop(columns=["converted"]), "column 'converted'"),
+        ("empty", lambda t: t.iloc[:0], "empty"),
+    ],
+)
+def test_prepare_refuses_bad_tables_and_writes_nothing(own_table, tmp_path, case, mutate, expected):
+    mutate(make_example_table(2000, seed=5)).to_csv(tmp_path / "bad.csv", index=False)
+    workdir = own_table.stage_workdir(tmp_path / "run", {"prepared.customers": "out/customers.parquet",
+                                                         "prepared.population": "out/population.parquet",
+                                                         "prepared.ground_truth": "out/ground_truth.parquet",
+                                                         "prepared.spec": "out/spec.json",
+                                                         "metrics.data": "out/data.json"})
+    params = (workdir / "params.yaml").read_text().replace("source: data/raw/example.csv", f"source: {tmp_path / 'bad.csv'}")
+    (workdir / "params.yaml").write_text(params)
+    result = own_table.run_stage("prepare", workdir)
+    assert result.returncode != 0 and expected in result.stderr, (case, result.stderr[-2000:])
+    assert not (workdir / "out").exists() or list((workdir / "out").iterdir()) == []
+
+
+@pytest.mark.e2e
+def test_stage_killed_mid_write_leaves_nothing_complete_and_reruns(own_table, tmp_path):
+    outputs = {"prepared.customers": "out/customers.parquet", "prepared.population": "out/population.parquet",
+               "prepared.ground_truth": "out/ground_truth.parquet", "prepared.spec": "out/spec.json",
+               "metrics.data": "out/data.json"}
+    workdir = own_table.stage_workdir(tmp_path, outputs)
+    params = (workdir / "params.yaml").read_text().replace(
+        "source: data/raw/example.csv", f"source: {own_table.root / 'data/raw/example.csv'}")
+    (workdir / "params.yaml").write_text(params)
+    import os
+
+    os.environ["INTENTSEG_KILL_BEFORE_RENAME"] = "population.parquet"
+    try:
+        killed = own_table.run_stage("prepare", workdir)
+    finally:
+        del os.environ["INTENTSEG_KILL_BEFORE_RENAME"]
+    assert killed.returncode == -9
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert "population.parquet" not in names and "data.json" not in names
+    assert all(name.startswith(".") for name in names if name not in ("customers.parquet",))
+    again = own_table.run_stage("prepare", workdir)
+    assert again.returncode == 0, again.stderr
+    assert len(pd.read_parquet(tmp_path / "out/population.parquet")) == 5000
+    assert json.loads((tmp_path / "out/data.json").read_text())["rows"] == 5000
