@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from intentseg.example_table import EXAMPLE_PARAMS, make_example_table
+from intentseg.io import KILL_BEFORE_RENAME
 from tests.sandbox import Sandbox
 
 
@@ -80,7 +81,7 @@ def test_prepare_refuses_bad_tables_and_writes_nothing(own_table, tmp_path, case
 
 
 @pytest.mark.e2e
-def test_stage_killed_mid_write_leaves_nothing_complete_and_reruns(own_table, tmp_path):
+def test_stage_killed_mid_write_leaves_nothing_complete_and_reruns(own_table, tmp_path, monkeypatch):
     outputs = {"prepared.customers": "out/customers.parquet", "prepared.population": "out/population.parquet",
                "prepared.ground_truth": "out/ground_truth.parquet", "prepared.spec": "out/spec.json",
                "metrics.data": "out/data.json"}
@@ -88,13 +89,9 @@ def test_stage_killed_mid_write_leaves_nothing_complete_and_reruns(own_table, tm
     params = (workdir / "params.yaml").read_text().replace(
         "source: data/raw/example.csv", f"source: {own_table.root / 'data/raw/example.csv'}")
     (workdir / "params.yaml").write_text(params)
-    import os
-
-    os.environ["INTENTSEG_KILL_BEFORE_RENAME"] = "population.parquet"
-    try:
+    with monkeypatch.context() as patch:
+        patch.setenv(KILL_BEFORE_RENAME, "population.parquet")  # SIGKILL just before that file's rename
         killed = own_table.run_stage("prepare", workdir)
-    finally:
-        del os.environ["INTENTSEG_KILL_BEFORE_RENAME"]
     assert killed.returncode == -9
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert "population.parquet" not in names and "data.json" not in names
