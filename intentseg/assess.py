@@ -7,7 +7,6 @@ was chosen.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,6 +15,7 @@ import pandas as pd
 from intentseg.baseline import LogisticBaseline
 from intentseg.classifier import PurchaseModel
 from intentseg.evaluation import (
+    Evaluation,
     classification_metrics,
     confusion_counts,
     curve_tables,
@@ -25,14 +25,6 @@ from intentseg.evaluation import (
 )
 from intentseg.explain import contributions, global_importance, method_agreement
 from intentseg.metrics import best_f1
-
-
-@dataclass(frozen=True)
-class ClassifierEvaluation:
-    """Metrics (``metrics/classifier.json``) and small plot tables, keyed by plot name."""
-
-    metrics: dict[str, Any]
-    plots: dict[str, list[dict[str, Any]]]
 
 
 def _truth_for(frame: pd.DataFrame, ground_truth: pd.DataFrame, id_column: str) -> np.ndarray | None:
@@ -50,7 +42,7 @@ def evaluate_classifier(
     ground_truth: pd.DataFrame,
     settings: dict[str, Any],
     seed: int,
-) -> ClassifierEvaluation:
+) -> Evaluation:
     """Score valid and test, compare model, baseline and (simulator) oracle on the test split."""
     id_column, target = model.info["id_column"], model.info["target"]
     valid_labels, test_labels = valid[target].to_numpy(), test[target].to_numpy()
@@ -100,4 +92,4 @@ def evaluate_classifier(
         "importance": importance.round(4).to_dict("records"),
         "baseline_coefficients": baseline.coefficient_table().round(4).to_dict("records"),
     }
-    return ClassifierEvaluation(metrics=metrics, plots=plots)
+    return Evaluation(metrics=metrics, plots=plots)

@@ -7,11 +7,11 @@ fitting, and the migration matrix against the reference segmentation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from intentseg.evaluation import Evaluation
 from intentseg.segment_eval import (
     archetype_ari,
     bootstrap_stability,
@@ -20,14 +20,6 @@ from intentseg.segment_eval import (
     silhouette_samples_summary,
 )
 from intentseg.segmentation import SegmentModel, profile_columns, segment_profiles
-
-
-@dataclass(frozen=True)
-class SegmentEvaluation:
-    """Metrics (``metrics/segmenter.json``) and small plot tables keyed by plot name."""
-
-    metrics: dict[str, Any]
-    plots: dict[str, list[dict[str, Any]]]
 
 
 def _label(segment_id: int, names: dict[int, str]) -> str:
@@ -45,7 +37,7 @@ def evaluate_segments(
     seed: int,
     outcome_columns: dict[str, str],
     id_column: str,
-) -> SegmentEvaluation:
+) -> Evaluation:
     """Everything the evaluate stage reports about the segmentation."""
     names = model.name_of()
     test_ids = model.assign(test)
@@ -103,5 +95,5 @@ def evaluate_segments(
         plots["migration"] = moved
         stayed = sum(row["count"] for row in moved if row["from_segment"] == row["to_segment"])
         metrics["migration"] = {"reference": True, "share_same_segment": stayed / len(test)}
-    return SegmentEvaluation(metrics=metrics, plots=plots)
+    return Evaluation(metrics=metrics, plots=plots)
 

@@ -6,6 +6,7 @@ never hold one record per customer.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,14 @@ from sklearn.metrics import (
 from intentseg.metrics import best_f1, roc_auc
 
 CURVE_GRID = np.round(np.linspace(0.0, 1.0, 51), 4)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What one part of the evaluate stage reports: metrics (a JSON file) and small plot tables by name."""
+
+    metrics: dict[str, Any]
+    plots: dict[str, list[dict[str, Any]]]
 
 
 def expected_calibration_error(labels: np.ndarray, probability: np.ndarray, n_bins: int = 10) -> float:

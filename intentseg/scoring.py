@@ -42,11 +42,6 @@ class ScoringModels:
     classifier_version: str
     segmenter_version: str
 
-    @property
-    def features(self) -> list[str]:
-        """Every column either model reads."""
-        return list(dict.fromkeys([*self.classifier.schema.names, *self.segmenter.features]))
-
 
 def audience_columns(id_column: str, top_k: int) -> list[str]:
     """Columns of the audience export for campaign tools."""

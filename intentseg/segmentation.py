@@ -83,16 +83,6 @@ class SegmentModel:
         numeric, codes = self.preprocessor.transform(frame)
         return float(assign(numeric, codes, self.centers, self.modes, self.gamma)[1].sum())
 
-    def prototypes(self) -> pd.DataFrame:
-        """One row per segment: numeric prototypes in original units and categorical modes."""
-        table = pd.DataFrame(self.preprocessor.to_original_units(self.centers), columns=self.preprocessor.numeric)
-        for index, name in enumerate(self.preprocessor.categorical):
-            table[name] = [self.preprocessor.levels_[name][code] for code in self.modes[:, index]]
-        table.insert(0, "segment_id", list(self.segment_ids))
-        if self.names:
-            table.insert(1, "segment_name", list(self.names))
-        return table
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready model: prototypes in scaled and original units, modes, gamma, ids, names."""
         prep = self.preprocessor
