@@ -10,13 +10,14 @@ from intentseg.assess_segments import evaluate_segments
 from intentseg.baseline import LogisticBaseline
 from intentseg.classifier import PurchaseModel
 from intentseg.config import load_params, section
+from intentseg.evaluation import Evaluation
 from intentseg.io import read_json, read_parquet, read_text, write_json, write_png, write_text
 from intentseg.report import ReportInputs, build_report, report_figure_links
 from intentseg.runlog import stage_logger, timed
 from intentseg.segmentation import SegmentModel, outcome_columns
 
 
-def write_outputs(result, metrics_path: str, plot_paths: dict, figure_paths: dict, drawn: dict) -> None:
+def write_outputs(result: Evaluation, metrics_path: str, plot_paths: dict, figure_paths: dict, drawn: dict) -> None:
     """Metrics, plot records and PNG figures of one evaluation."""
     write_json(result.metrics, metrics_path)
     for name, records in result.plots.items():
