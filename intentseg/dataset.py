@@ -20,7 +20,7 @@ from intentseg.contract import DataContractError, validate_table
 from intentseg.metrics import best_f1, roc_auc
 from intentseg.schema import TableSpec
 from intentseg.simulator import shopsphere_spec, simulate_customers
-from intentseg.tables import OTHER_LEVEL, TRUE_FALSE, leakage_suspects, prepare_table, table_problems
+from intentseg.tables import OTHER_LEVEL, leakage_suspects, prepare_table, table_problems, true_false_value
 
 SIMULATOR_SOURCE = "simulator"
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def population_for(frame: pd.DataFrame, spec: TableSpec, notes: dict[str, Any]) 
     for column in spec.columns:
         values = frame[column.name]
         if column.kind == "numeric" and column.name in notes.get("converted_true_false", []):
-            values = values.map(lambda value: TRUE_FALSE.get(str(value).strip().lower(), value) if pd.notna(value) else np.nan)
+            values = values.map(true_false_value)
         if column.kind == "categorical" or not pd.api.types.is_numeric_dtype(values):
             values = values.astype("object").where(values.isna(), values.astype(str)).astype("string")
             if column.kind == "categorical" and column.categories and OTHER_LEVEL in column.categories:

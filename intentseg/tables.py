@@ -38,12 +38,15 @@ class PreparedTable:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
-def true_false_number(value: object) -> float:
-    """1.0 for true/TRUE/True, 0.0 for false, NaN for missing; other values as numbers."""
+def true_false_value(value: object) -> object:
+    """1.0 for true/TRUE/True, 0.0 for false, NaN for missing; any other value unchanged.
+
+    Unchanged, not an error: in a scoring population a stray value is kept so that the score
+    stage rejects its row with the rule it broke.
+    """
     if pd.isna(value):
         return np.nan
-    text = str(value).strip().lower()
-    return TRUE_FALSE[text] if text in TRUE_FALSE else float(value)
+    return TRUE_FALSE.get(str(value).strip().lower(), value)
 
 
 def _is_true_false(column: pd.Series) -> bool:
@@ -105,17 +108,16 @@ def prepare_table(frame: pd.DataFrame, data_params: dict[str, Any], labelled: bo
     max_levels = int(data_params.get("max_levels", 50))
     for name in candidates:
         values = frame[name]
+        boolean_like = pd.api.types.is_bool_dtype(values) or _is_true_false(values)
         if name in declared_categorical:
             kind = "categorical"
-        elif name in declared_numeric:
-            kind = "numeric"
-        elif pd.api.types.is_bool_dtype(values) or _is_true_false(values):
+        elif name in declared_numeric or boolean_like:
             kind = "numeric"
         else:
             kind = "numeric" if pd.api.types.is_numeric_dtype(values) or _mostly_numbers(values) else "categorical"
             notes["inferred"][name] = kind
-        if kind == "numeric" and (pd.api.types.is_bool_dtype(values) or _is_true_false(values)):
-            values = values.map(true_false_number)
+        if kind == "numeric" and boolean_like:
+            values = values.map(true_false_value).astype("float64")
             notes["converted_true_false"].append(name)
         if values.nunique(dropna=True) == 1:
             notes["dropped_constant"].append(name)
