@@ -7,7 +7,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: setup repro test check bench status promote clean-venv
+.PHONY: setup repro test test-e2e check gates bench status promote push pull plots-diff clean-venv
 
 setup: $(VENV)/.installed
 
@@ -20,26 +20,51 @@ repro: setup  ## run the default pipeline (dvc repro)
 	dvc repro
 	@echo "Report: reports/report.md"
 
-test: setup  ## run the test suite
-	python -m pytest
+test: setup  ## fast tier: unit, contract and model-behaviour tests (no end-to-end pipeline runs)
+	python -m pytest -m "not e2e and not committed"
 
-check: setup  ## CI gate: dvc.lock fresh, pipeline from scratch, quality gates, committed results reproduced
-	python -m intentseg.checks lock
-	dvc repro --force
-	dvc status --quiet || (echo "FAIL dvc status: the pipeline is not up to date after dvc repro"; exit 1)
-	python -m intentseg.checks gates
-	git diff --quiet -- dvc.lock metrics plots reports || (git diff --stat -- dvc.lock metrics plots reports; \
-	  echo "FAIL the reproduced results differ from the committed ones: run make repro and commit them"; exit 1)
+test-e2e: setup  ## end-to-end tier: dvc repro sandboxes, push/pull through a remote, the workflow lint
+	python -m pytest -m e2e
+
+
+# make check: the CI gate. BASE is the branch the gate table compares with; REPRO_FLAGS how the
+# pipeline is reproduced (--force: recompute everything; CI with a DVC remote uses --pull).
+BASE ?= main
+REPRO_FLAGS ?= --force
+
+check: setup  ## CI gate: dvc.lock fresh, pipeline reproduced, quality gates, results reproduced within tolerance
+	python -m pytest -m committed
+	@python -m intentseg.checks lock; lock=$$?; \
+	  dvc repro $(REPRO_FLAGS) || exit 1; \
+	  dvc status --quiet || { dvc status; echo "FAIL dvc status: the pipeline is not up to date after dvc repro"; exit 1; }; \
+	  python -m intentseg.checks gates --base $(BASE); gates=$$?; \
+	  python -m intentseg.checks reproduced --against HEAD; reproduced=$$?; \
+	  if [ $$lock -ne 0 ] || [ $$gates -ne 0 ] || [ $$reproduced -ne 0 ]; then \
+	    echo "make check FAILED (lock: $$lock, gates: $$gates, reproduced: $$reproduced; 0 = passed)"; exit 1; fi
 	@echo "make check passed. Report: reports/report.md"
+
+gates: setup  ## print the quality-gate table of the current run against BASE (default main)
+	python -m intentseg.checks gates --base $(BASE)
 
 bench: setup  ## run the benchmarks (full sizes; several minutes)
 	cd benchmarks && for b in bench_*.py; do python $$b || exit 1; done
 
-promote:  ## accept the current run as the reference: segment ids/names and the report's comparison
-	mkdir -p reference/metrics
-	cp models/segmenter.json reference/segmenter.json
-	cp metrics/*.json reference/metrics/
-	@echo "reference/ updated: run make repro, then commit reference/ with the refreshed outputs"
+promote: setup  ## accept the current run as the reference (segment ids/names, report comparison), then refresh
+	python -m intentseg.reference promote
+	dvc repro
+	@echo "Commit reference/ with dvc.lock, metrics/, plots/ and reports/ in this branch (one reviewed change)."
+
+push: setup  ## upload DVC-tracked outputs and the run cache to the default DVC remote (README: Sharing artefacts)
+	@test -n "$$(dvc remote list)" || (echo "no DVC remote configured: see README, Sharing artefacts (dvc remote add -d ...)"; exit 1)
+	dvc push --run-cache
+
+pull: setup  ## download the outputs of this commit (and the run cache) instead of recomputing them
+	@test -n "$$(dvc remote list)" || (echo "no DVC remote configured: see README, Sharing artefacts (dvc remote add -d ...)"; exit 1)
+	dvc pull --run-cache
+
+plots-diff: setup  ## plots of this run against BASE, as an HTML page that works offline (dvc_plots/index.html)
+	dvc plots diff $(BASE) -o dvc_plots
+	@echo "Open dvc_plots/index.html"
 
 status: setup  ## is dvc.lock up to date with code and params?
 	dvc status

@@ -20,6 +20,7 @@ from intentseg.evaluation import (
     confusion_counts,
     curve_tables,
     gains_comparison,
+    metric_intervals,
     oracle_threshold,
     reliability_table,
 )
@@ -52,7 +53,7 @@ def evaluate_classifier(
     baseline_test = baseline.predict_proba1(test)
     baseline_threshold = best_f1(valid_labels, baseline_valid)[1]
 
-    metrics: dict[str, Any] = {
+    details: dict[str, Any] = {
         "test": classification_metrics(test_labels, test_probability, model.decision.threshold),
         "valid": classification_metrics(valid_labels, valid_probability, model.decision.threshold),
         "baseline": classification_metrics(test_labels, baseline_test, baseline_threshold),
@@ -65,10 +66,10 @@ def evaluate_classifier(
 
     valid_truth, test_truth = _truth_for(valid, ground_truth, id_column), _truth_for(test, ground_truth, id_column)
     if valid_truth is not None and test_truth is not None:
-        metrics["oracle"] = classification_metrics(test_labels, test_truth, oracle_threshold(valid_labels, valid_truth))
-        metrics["gap_to_oracle"] = {
-            "roc_auc": metrics["oracle"]["roc_auc"] - metrics["test"]["roc_auc"],
-            "f1": metrics["oracle"]["f1"] - metrics["test"]["f1"],
+        details["oracle"] = classification_metrics(test_labels, test_truth, oracle_threshold(valid_labels, valid_truth))
+        details["gap_to_oracle"] = {
+            "roc_auc": details["oracle"]["roc_auc"] - details["test"]["roc_auc"],
+            "f1": details["oracle"]["f1"] - details["test"]["f1"],
         }
         curves["oracle_test"] = (test_labels, test_truth)
         gains["oracle"] = (test_labels, test_truth)
@@ -77,11 +78,14 @@ def evaluate_classifier(
     exact = model.contributions(sample)
     importance = global_importance(exact, model.schema.names)
     agreement_rows = min(settings["reason_agreement_sample"], len(sample))
-    metrics["reason_codes"] = {
+    details["reason_codes"] = {
         "compared": "path attribution vs exact TreeSHAP",
         "sample": agreement_rows,
         **method_agreement(exact[:agreement_rows], contributions(model, sample.iloc[:agreement_rows], "path")),
     }
+    bootstrap = settings["bootstrap"]
+    details["test"].update(metric_intervals(test_labels, test_probability, model.decision.threshold,
+                                            int(bootstrap["resamples"]), float(bootstrap["confidence"]), seed))
     bins = settings["calibration_bins"]
     plots = {
         **curve_tables(curves),
@@ -90,6 +94,22 @@ def evaluate_classifier(
         "confusion": confusion_counts(test_labels, model.decision.select(test_probability)),
         "gains": gains_comparison(gains),
         "importance": importance.round(4).to_dict("records"),
-        "baseline_coefficients": baseline.coefficient_table().round(4).to_dict("records"),
+        "baseline_coefficients": baseline.coefficient_table().head(int(settings["plot_top_terms"])).round(4)
+        .to_dict("records"),
     }
-    return Evaluation(metrics=metrics, plots=plots)
+    return Evaluation(metrics=review_metrics(details), details=details, plots=plots)
+
+
+REVIEW_TEST_METRICS = ("roc_auc", "roc_auc_ci", "pr_auc", "pr_auc_ci", "f1", "f1_ci", "lift_top_decile",
+                       "lift_top_decile_ci", "ece")
+
+
+def review_metrics(details: dict[str, Any]) -> dict[str, Any]:
+    """The classifier numbers a reviewer decides on (``metrics/classifier.json``); the rest stays in details."""
+    metrics: dict[str, Any] = {
+        "test": {name: details["test"][name] for name in REVIEW_TEST_METRICS},
+        "baseline": {name: details["baseline"][name] for name in ("roc_auc", "f1")},
+    }
+    if "gap_to_oracle" in details:
+        metrics["gap_to_oracle"] = {"roc_auc": details["gap_to_oracle"]["roc_auc"]}
+    return metrics

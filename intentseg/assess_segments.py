@@ -34,6 +34,7 @@ def evaluate_segments(
     reference: SegmentModel | None,
     segment_settings: dict[str, Any],
     settings: dict[str, Any],
+    bootstrap: dict[str, Any],
     seed: int,
     outcome_columns: dict[str, str],
     id_column: str,
@@ -44,48 +45,47 @@ def evaluate_segments(
     numeric, categorical = profile_columns(segment_settings)
     profiles = segment_profiles(test, test_ids, numeric, categorical, outcome_columns)
     silhouette = silhouette_samples_summary(
-        model, test, int(settings["silhouette_samples"]), int(settings["silhouette_sample_size"]), seed
+        model, test, int(settings["silhouette_samples"]), int(settings["silhouette_sample_size"]), seed,
+        int(bootstrap["resamples"]), float(bootstrap["confidence"]),
     )
     sweep = k_sweep(segment_settings, train, test, list(settings["sweep_k"]), int(settings["sweep_sample_size"]),
                     int(settings["silhouette_sample_size"]), int(settings["sweep_n_init"]), seed)
     stability = bootstrap_stability(segment_settings, train, test, int(settings["stability_resamples"]), seed)
     test_cost = model.cost(test)
 
-    metrics: dict[str, Any] = {
+    details: dict[str, Any] = {
         "k": len(model.segment_ids),
         "gamma": model.gamma,
-        "silhouette": {key: silhouette[key] for key in ("mean", "min", "sample_size", "samples")},
+        "silhouette": {key: silhouette[key] for key in ("mean", "ci", "min", "sample_size", "samples")},
         "cost": {"test_total": test_cost, "test_per_customer": test_cost / len(test)},
         "stability_ari": stability["mean"],
         "stability": stability,
     }
     truth = test[[id_column]].merge(ground_truth, on=id_column, how="left")
     if "true_archetype" in truth and truth["true_archetype"].notna().all():
-        metrics["archetype_ari"] = archetype_ari(truth["true_archetype"].astype(str).to_numpy(), test_ids)
-    metrics["segments"] = {
+        details["archetype_ari"] = archetype_ari(truth["true_archetype"].astype(str).to_numpy(), test_ids)
+    details["segments"] = {
         str(segment): {
             "name": names[segment],
             "share": profile["share"],
             **{output: profile[output] for output in outcome_columns},
-            "index": {name: (round(stats["index"], 1) if stats["index"] is not None else None)
-                      for name, stats in profile["numeric"].items()},
+            "index": {name: stats["index"] for name, stats in profile["numeric"].items()},
             "top_categories": {name: f"{stats['top']} ({stats['share']:.0%})"
                                for name, stats in profile["categorical"].items()},
         }
         for segment, profile in profiles.items()
     }
     plots = {
-        "k_sweep": [{key: round(value, 4) if isinstance(value, float) else value for key, value in row.items()}
-                    for row in sweep],
+        "k_sweep": sweep,
         "profile": [
-            {"segment": _label(segment, names), "feature": name, "index": round(stats["index"], 1)}
+            {"segment": _label(segment, names), "feature": name, "index": stats["index"]}
             for segment, profile in profiles.items()
             for name, stats in profile["numeric"].items()
             if stats["index"] is not None
         ],
         "sizes": [
-            {"segment": _label(segment, names), "share": round(profile["share"], 4),
-             **{output: round(profile[output], 4) for output in outcome_columns}}
+            {"segment": _label(segment, names), "share": profile["share"],
+             **{output: profile[output] for output in outcome_columns}}
             for segment, profile in profiles.items()
         ],
         "migration": [],
@@ -94,6 +94,25 @@ def evaluate_segments(
         moved = migration_matrix(reference.assign(test), test_ids)
         plots["migration"] = moved
         stayed = sum(row["count"] for row in moved if row["from_segment"] == row["to_segment"])
-        metrics["migration"] = {"reference": True, "share_same_segment": stayed / len(test)}
-    return Evaluation(metrics=metrics, plots=plots)
+        details["migration"] = {"reference": True, "share_same_segment": stayed / len(test)}
+    return Evaluation(metrics=review_metrics(details), details=details, plots=plots)
+
+
+def review_metrics(details: dict[str, Any]) -> dict[str, Any]:
+    """The segmentation numbers a reviewer decides on (``metrics/segmenter.json``); the rest stays in details.
+
+    Segment names are included: a renamed segment is a change for marketing to sign off.
+    """
+    metrics: dict[str, Any] = {
+        "k": details["k"],
+        "silhouette": details["silhouette"]["mean"],
+        "silhouette_ci": details["silhouette"]["ci"],
+        "stability_ari": details["stability_ari"],
+    }
+    if "archetype_ari" in details:
+        metrics["archetype_ari"] = details["archetype_ari"]
+    if "migration" in details:
+        metrics["share_same_segment"] = details["migration"]["share_same_segment"]
+    metrics["names"] = {segment: profile["name"] for segment, profile in details["segments"].items()}
+    return metrics
 

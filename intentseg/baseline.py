@@ -5,6 +5,10 @@ indicators and standard scaling for numerics, one-hot encoding (unknown levels i
 missing as its own level) for categoricals. The fitted pipeline is exported to JSON
 (medians, scaling, levels, coefficients) and predictions always go through that exported
 form, so a saved baseline predicts exactly what the fitted one did.
+
+The fit uses Newton's method (``newton-cholesky``) to a tight tolerance with one BLAS thread, and
+the exported numbers are rounded to :data:`~intentseg.determinism.STORED_SIGNIFICANT_DIGITS`
+significant digits, so the stored baseline does not change with the machine's BLAS kernel.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from intentseg.determinism import round_significant, single_threaded_blas
 from intentseg.features import FeatureSchema
 
 MISSING_LEVEL = "missing"
 METADATA_FORMAT = "intentseg.baseline/1"
+NEWTON_TOLERANCE = 1e-10  # converge to the optimum, not near it (see the module docstring)
 
 
 def _categorical_strings(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
@@ -59,9 +65,12 @@ class LogisticBaseline:
                         ]
                     ),
                 ),
-                ("model", LogisticRegression(C=self.C, max_iter=self.max_iter)),
+                ("model", LogisticRegression(C=self.C, max_iter=self.max_iter, solver="newton-cholesky",
+                                             tol=NEWTON_TOLERANCE)),
             ]
-        ).fit(frame, np.asarray(labels))
+        )
+        with single_threaded_blas():
+            pipeline.fit(frame, np.asarray(labels))
         self._export(pipeline, numeric, categorical)
         return self
 
@@ -73,13 +82,13 @@ class LogisticBaseline:
         indicator = imputer.indicator_.features_.tolist() if imputer.indicator_ is not None else []
         self.parameters_ = {
             "numeric": numeric,
-            "medians": imputer.statistics_.tolist(),
+            "medians": round_significant(imputer.statistics_),
             "indicator_columns": [numeric[i] for i in indicator],
-            "scale_mean": scaler.mean_.tolist(),
-            "scale_std": scaler.scale_.tolist(),
+            "scale_mean": round_significant(scaler.mean_),
+            "scale_std": round_significant(scaler.scale_),
             "categorical": {name: levels.tolist() for name, levels in zip(categorical, encoder.categories_)},
-            "coefficients": dict(zip(prepare.get_feature_names_out().tolist(), model.coef_[0].tolist())),
-            "intercept": float(model.intercept_[0]),
+            "coefficients": dict(zip(prepare.get_feature_names_out().tolist(), round_significant(model.coef_[0]))),
+            "intercept": round_significant(model.intercept_[0]),
         }
 
     def design_matrix(self, features: pd.DataFrame) -> np.ndarray:

@@ -9,6 +9,8 @@ model and a JSON metadata file. No pickle: loading never executes code from a fi
 from __future__ import annotations
 
 import hashlib
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +24,19 @@ from intentseg.metrics import roc_auc
 from intentseg.threshold import DecisionRule
 
 IMBALANCE_OPTIONS = ("none", "scale_pos_weight", "is_unbalance")
+log = logging.getLogger(__name__)
+
+
+def progress_logger(every: int, label: str) -> Callable[[lgb.callback.CallbackEnv], None]:
+    """A LightGBM callback that logs the boosting round and the valid ROC-AUC every ``every`` rounds."""
+
+    def _log(env: lgb.callback.CallbackEnv) -> None:
+        round_number = env.iteration + 1
+        if every > 0 and (round_number % every == 0 or round_number == env.end_iteration):
+            scores = ", ".join(f"{data} {metric} {value:.5f}" for data, metric, value, *_ in env.evaluation_result_list)
+            log.info("%s: round %d of at most %d, %s", label, round_number, env.end_iteration, scores)
+
+    return _log
 METADATA_FORMAT = "intentseg.classifier/1"
 
 
@@ -51,12 +66,14 @@ class PurchaseIntentClassifier:
         early_stopping_rounds: int = 100,
         imbalance: str = "none",
         random_state: int = 0,
+        log_every: int = 0,
     ) -> None:
         self.lgb_params = lgb_params
         self.num_boost_round = num_boost_round
         self.early_stopping_rounds = early_stopping_rounds
         self.imbalance = imbalance
         self.random_state = random_state
+        self.log_every = log_every
 
     def train_params(self, labels: np.ndarray) -> dict[str, Any]:
         """The LightGBM parameters used for training on ``labels``."""
@@ -68,20 +85,30 @@ class PurchaseIntentClassifier:
     def fit(
         self, features: pd.DataFrame, labels: np.ndarray, valid_features: pd.DataFrame, valid_labels: np.ndarray
     ) -> PurchaseIntentClassifier:
-        """Fit on ``features``; stop when validation ROC-AUC has not improved for a while."""
+        """Fit on ``features``; stop when validation ROC-AUC has not improved for a while.
+
+        Learns ``booster_``, ``best_iteration_``, ``valid_roc_auc_`` and ``valid_history_`` (valid
+        ROC-AUC after each round); logs progress every ``log_every`` rounds (0: silent).
+        """
         self.feature_schema_ = FeatureSchema.from_frame(features)
         train_set = lgb.Dataset(self.feature_schema_.model_frame(features), label=np.asarray(labels), free_raw_data=True)
         valid_set = lgb.Dataset(
             self.feature_schema_.model_frame(valid_features), label=np.asarray(valid_labels), reference=train_set
         )
+        history: dict[str, dict[str, list[float]]] = {}
         self.booster_ = lgb.train(
             self.train_params(np.asarray(labels)),
             train_set,
             num_boost_round=self.num_boost_round,
             valid_sets=[valid_set],
             valid_names=["valid"],
-            callbacks=[lgb.early_stopping(self.early_stopping_rounds, first_metric_only=True, verbose=False)],
+            callbacks=[
+                lgb.early_stopping(self.early_stopping_rounds, first_metric_only=True, verbose=False),
+                lgb.record_evaluation(history),
+                progress_logger(self.log_every, f"imbalance option '{self.imbalance}'"),
+            ],
         )
+        self.valid_history_ = [float(value) for value in history["valid"]["auc"]]
         self.best_iteration_ = int(self.booster_.best_iteration or self.booster_.current_iteration())
         self.valid_roc_auc_ = roc_auc(valid_labels, self.predict_raw(valid_features))
         return self

@@ -132,12 +132,14 @@ def oracle_metrics(labels: np.ndarray, true_probability: np.ndarray) -> dict[str
 
 
 def summarise_data(data: CustomerData) -> dict[str, Any]:
-    """The ``metrics/data.json`` summary of the prepared tables."""
+    """Everything measured about the prepared tables (the data details; see :func:`data_review_metrics`)."""
     labels = data.labelled[data.spec.target].to_numpy()
+    features = data.labelled[data.spec.feature_names]
     summary: dict[str, Any] = {
         "rows": len(data.labelled),
         "features": len(data.spec.columns),
         "positive_rate": float(labels.mean()),
+        "missing_share": float(features.isna().to_numpy().mean()) if len(data.spec.columns) else 0.0,
         "missing_rate": missing_rate_by_group(data.labelled, data.spec),
         "population_rows": len(data.population),
     }
@@ -148,3 +150,14 @@ def summarise_data(data: CustomerData) -> dict[str, Any]:
         truth = data.labelled[[data.spec.id_column]].merge(data.ground_truth, on=data.spec.id_column, how="left")
         summary["simulator"] = oracle_metrics(labels, truth["true_probability"].to_numpy())
     return summary
+
+
+DATA_REVIEW_KEYS = ("rows", "features", "positive_rate", "missing_share", "population_rows")
+
+
+def data_review_metrics(summary: dict[str, Any]) -> dict[str, Any]:
+    """The data numbers a reviewer decides on (``metrics/data.json``); the rest stays in the details."""
+    metrics = {key: summary[key] for key in DATA_REVIEW_KEYS}
+    if "simulator" in summary:
+        metrics["oracle_roc_auc"] = summary["simulator"]["oracle_roc_auc"]
+    return metrics

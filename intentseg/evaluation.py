@@ -6,6 +6,7 @@ never hold one record per customer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,9 +30,14 @@ CURVE_GRID = np.round(np.linspace(0.0, 1.0, 51), 4)
 
 @dataclass(frozen=True)
 class Evaluation:
-    """What one part of the evaluate stage reports: metrics (a JSON file) and small plot tables by name."""
+    """What one part of the evaluate stage reports.
+
+    ``metrics``: the few numbers a reviewer decides on (``dvc metrics diff``); ``details``: every
+    measurement, for the report and deep dives (not a DVC metric); ``plots``: small tables by name.
+    """
 
     metrics: dict[str, Any]
+    details: dict[str, Any]
     plots: dict[str, list[dict[str, Any]]]
 
 
@@ -72,7 +78,7 @@ def classification_metrics(labels: np.ndarray, probability: np.ndarray, threshol
     predicted = probability >= threshold
     return {
         "roc_auc": roc_auc(labels, probability),
-        "pr_auc": float(average_precision_score(labels, probability)),
+        "pr_auc": average_precision(labels, probability),
         "f1": float(f1_score(labels, predicted, zero_division=0)),
         "precision": float(precision_score(labels, predicted, zero_division=0)),
         "recall": float(recall_score(labels, predicted, zero_division=0)),
@@ -80,7 +86,7 @@ def classification_metrics(labels: np.ndarray, probability: np.ndarray, threshol
         "targeted_share": float(predicted.mean()),
         "brier": float(brier_score_loss(labels, probability)),
         "log_loss": float(log_loss(labels, np.clip(probability, 1e-6, 1 - 1e-6))),
-        "lift_top_decile": float(gains_table(labels, probability)["lift"].iloc[0]),
+        "lift_top_decile": top_decile_lift(labels, probability),
         "ece": expected_calibration_error(labels, probability),
     }
 
@@ -92,10 +98,11 @@ def roc_on_grid(labels: np.ndarray, score: np.ndarray) -> np.ndarray:
 
 
 def precision_on_grid(labels: np.ndarray, score: np.ndarray) -> np.ndarray:
-    """Best precision reachable at each recall of :data:`CURVE_GRID` (interpolated PR curve)."""
+    """Interpolated precision at each recall ``r`` of :data:`CURVE_GRID`: the best precision among
+    thresholds whose recall is at least ``r`` (so at ``r = 1`` it is the precision of the loosest
+    threshold that still finds every buyer)."""
     precision, recall, _ = precision_recall_curve(labels, score)
-    best_precision = np.maximum.accumulate(precision[::-1])[::-1]  # max precision at recall >= r
-    return np.array([best_precision[recall >= r].max() if np.any(recall >= r) else 0.0 for r in CURVE_GRID])
+    return np.array([precision[recall >= r].max() for r in CURVE_GRID])
 
 
 def curve_tables(curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, list[dict[str, Any]]]:
@@ -129,6 +136,61 @@ def gains_comparison(series: dict[str, tuple[np.ndarray, np.ndarray]]) -> list[d
         rows[f"lift_{name}"] = table["lift"].to_numpy()
     assert rows is not None, "at least one score series is required"
     return rows.round(4).to_dict("records")
+
+
+def bootstrap_interval(
+    metric: Callable[[np.ndarray, np.ndarray], float],
+    labels: np.ndarray,
+    score: np.ndarray,
+    resamples: int,
+    confidence: float,
+    seed: int,
+) -> list[float]:
+    """Percentile bootstrap interval ``[low, high]`` of ``metric(labels, score)`` over resampled rows.
+
+    Resamples whose labels are all one class are redrawn (ranking metrics are undefined there).
+    """
+    labels, score = np.asarray(labels), np.asarray(score)
+    rng = np.random.default_rng(seed)
+    values = []
+    while len(values) < resamples:
+        rows = rng.integers(0, len(labels), size=len(labels))
+        if labels[rows].min() == labels[rows].max():
+            continue
+        values.append(metric(labels[rows], score[rows]))
+    return percentile_interval(values, confidence)
+
+
+def percentile_interval(values: list[float], confidence: float) -> list[float]:
+    """The central ``confidence`` share of bootstrap values, as ``[low, high]``."""
+    tail = 100 * (1 - confidence) / 2
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return [float(low), float(high)]
+
+
+def top_decile_lift(labels: np.ndarray, score: np.ndarray) -> float:
+    """Purchase rate in the top 10% by score over the overall rate."""
+    return float(gains_table(labels, score)["lift"].iloc[0])
+
+
+def average_precision(labels: np.ndarray, score: np.ndarray) -> float:
+    """Area under the precision-recall curve (average precision)."""
+    return float(average_precision_score(labels, score))
+
+
+def f1_at(threshold: float) -> Callable[[np.ndarray, np.ndarray], float]:
+    """F1 of targeting ``score >= threshold``, as a metric of (labels, score)."""
+    return lambda labels, score: float(f1_score(labels, score >= threshold, zero_division=0))
+
+
+def metric_intervals(
+    labels: np.ndarray, probability: np.ndarray, threshold: float, resamples: int, confidence: float, seed: int
+) -> dict[str, list[float]]:
+    """Bootstrap intervals of the test metrics a reviewer compares: ROC-AUC, PR-AUC, F1, top-decile lift."""
+    metrics = {"roc_auc": roc_auc, "pr_auc": average_precision, "f1": f1_at(threshold),
+               "lift_top_decile": top_decile_lift}
+    return {f"{name}_ci": bootstrap_interval(metric, labels, probability, resamples, confidence, seed)
+            for name, metric in metrics.items()}
 
 
 def oracle_threshold(valid_labels: np.ndarray, valid_truth: np.ndarray) -> float:

@@ -48,12 +48,22 @@ def calibration_figure(tables: dict[str, list[dict[str, Any]]]) -> Figure:
     return figure
 
 
+SERIES_STYLES = {  # the model thick, the ceiling a thin dashed line on top: both stay visible when they coincide
+    "baseline": {"linestyle": "-.", "marker": "s", "linewidth": 1.2, "color": "#c4553b", "zorder": 3},
+    "model": {"linestyle": "-", "marker": "o", "linewidth": 3.0, "color": "#3b75af", "zorder": 4},
+    "oracle": {"linestyle": "--", "marker": "", "linewidth": 1.0, "color": "black", "zorder": 5},
+}
+
+
 def gains_figure(records: list[dict[str, Any]]) -> Figure:
-    """Cumulative share of buyers reached when contacting the top deciles."""
+    """Cumulative share of buyers reached when contacting the top deciles (model, baseline, ceiling)."""
     table = pd.DataFrame(records)
     figure, axis = plt.subplots(figsize=(5, 4))
-    for column in [c for c in table.columns if c.startswith("buyers_reached_")]:
-        axis.plot(table["share_contacted"], table[column], marker="o", label=_series_label(column, "buyers_reached_"))
+    for name, style in SERIES_STYLES.items():
+        column = f"buyers_reached_{name}"
+        if column in table:
+            label = "true-probability ceiling" if name == "oracle" else name
+            axis.plot(table["share_contacted"], table[column], label=label, markersize=4, **style)
     axis.plot([0, 1], [0, 1], color="grey", linestyle=":", label="random")
     axis.set(title="Cumulative gains", xlabel="share of customers contacted (by score)",
              ylabel="share of buyers reached", xlim=(0, 1), ylim=(0, 1.02))
@@ -93,8 +103,8 @@ def close(figure: Figure) -> None:
 
 def classifier_figures(plots: dict[str, list[dict[str, Any]]]) -> dict[str, Figure]:
     """The classifier's report figures, keyed like ``paths.figures.classifier``."""
-    importance = pd.DataFrame(plots["importance"]).head(15)
-    coefficients = pd.DataFrame(plots["baseline_coefficients"]).head(15)
+    coefficients = pd.DataFrame(plots["baseline_coefficients"])  # already the top terms (evaluate.plot_top_terms)
+    importance = pd.DataFrame(plots["importance"]).head(len(coefficients))
     return {
         "roc": curve_figure(plots["roc"], "false_positive_rate", "tpr_", "ROC curve", "false positive rate",
                             "true positive rate"),

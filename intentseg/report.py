@@ -188,6 +188,12 @@ def _audience(inputs: ReportInputs) -> list[str]:
     return [*lines, ""]
 
 
+def _silhouette(segmenter_metrics: dict[str, Any]) -> float | None:
+    """The mean silhouette of a segmenter metrics file (older reference files nest it as ``{"mean": ...}``)."""
+    value = segmenter_metrics.get("silhouette")
+    return value.get("mean") if isinstance(value, dict) else value
+
+
 def _changes(inputs: ReportInputs) -> list[str]:
     lines = ["## 6. What changed since the reference run", ""]
     reference = inputs.reference
@@ -196,7 +202,7 @@ def _changes(inputs: ReportInputs) -> list[str]:
     rows = [
         ("Model ROC-AUC (test)", reference.get("classifier", {}).get("test", {}).get("roc_auc"), inputs.classifier["test"]["roc_auc"], "{:.3f}"),
         ("Model F1 (test)", reference.get("classifier", {}).get("test", {}).get("f1"), inputs.classifier["test"]["f1"], "{:.3f}"),
-        ("Segment silhouette", reference.get("segmenter", {}).get("silhouette", {}).get("mean"), inputs.segments["silhouette"]["mean"], "{:.3f}"),
+        ("Segment silhouette", _silhouette(reference.get("segmenter", {})), inputs.segments["silhouette"]["mean"], "{:.3f}"),
         ("Audience size", reference.get("score", {}).get("audience_size"), inputs.score["audience_size"], "{:,.0f}"),
         ("Expected buyers in audience", reference.get("score", {}).get("expected_conversions"), inputs.score["expected_conversions"], "{:,.0f}"),
     ]

@@ -357,11 +357,12 @@ def finalise_scores(
     return FinalTables(deciles.astype(int).sort_index(), audience.sort_index(), exported_total)
 
 
-def score_summary(
-    accumulator: ScoreAccumulator, tables: FinalTables, drift: dict[str, Any], names: dict[int, str]
-) -> dict[str, Any]:
-    """The ``metrics/score.json`` summary (no timings: they differ run to run)."""
-    label = lambda segment: f"{segment}: {names.get(segment, '?')}"  # noqa: E731
+def score_summary(accumulator: ScoreAccumulator, tables: FinalTables, drift: dict[str, Any]) -> dict[str, Any]:
+    """The ``metrics/score.json`` summary: counts and the drift verdict (no timings: they differ run to run).
+
+    Tables (segment x decile, PSI per feature) are plot data: see :func:`segment_decile_plot`
+    and :func:`drift_plot`.
+    """
     return {
         "rows_in": accumulator.rows_in,
         "rows_scored": accumulator.rows_scored,
@@ -370,18 +371,29 @@ def score_summary(
         "audience_size": accumulator.audience_size,
         "audience_exported": tables.audience_exported,
         "expected_conversions": accumulator.expected_conversions,
-        "segment_by_decile": {
-            label(segment): {str(decile): int(count) for decile, count in row.items()}
-            for segment, row in tables.segment_by_decile.iterrows()
-        },
-        "drift": drift,
+        "drift": {key: drift[key] for key in ("max_psi", "worst_feature", "flagged", "warned")},
     }
+
+
+def segment_decile_plot(tables: FinalTables, names: dict[int, str]) -> list[dict[str, Any]]:
+    """Plot records: customers per (segment, propensity decile)."""
+    return [
+        {"segment": f"{segment}: {names.get(segment, '?')}", "decile": int(decile), "count": int(count)}
+        for segment, row in tables.segment_by_decile.iterrows()
+        for decile, count in row.items()
+    ]
+
+
+def drift_plot(drift: dict[str, Any]) -> list[dict[str, Any]]:
+    """Plot records: population stability index per feature, largest first."""
+    return [{"feature": name, "psi": value}
+            for name, value in sorted(drift["psi"].items(), key=lambda item: (-item[1], item[0]))]
 
 
 def audience_plot(tables: FinalTables, names: dict[int, str]) -> list[dict[str, Any]]:
     """Plot records: audience size and expected conversions per segment."""
     return [
         {"segment": f"{segment}: {names.get(segment, '?')}", "audience_size": int(row["audience_size"]),
-         "expected_conversions": round(float(row["expected_conversions"]), 1), "exported": int(row["exported"])}
+         "expected_conversions": float(row["expected_conversions"]), "exported": int(row["exported"])}
         for segment, row in tables.audience_by_segment.iterrows()
     ]

@@ -24,6 +24,7 @@ class TrainedClassifier:
     model: PurchaseModel
     baseline: LogisticBaseline
     summary: dict[str, Any]
+    learning_curve: list[dict[str, Any]]
 
 
 def feature_columns(frame: pd.DataFrame, id_column: str, target: str) -> list[str]:
@@ -45,6 +46,7 @@ def fit_purchase_model(
         "num_boost_round": settings["num_boost_round"],
         "early_stopping_rounds": settings["early_stopping_rounds"],
         "random_state": seed,
+        "log_every": settings["log_every"],
     }
     classifier, imbalance_results = select_imbalance(
         settings["imbalance_candidates"],
@@ -78,4 +80,24 @@ def fit_purchase_model(
         "valid_roc_auc": classifier.valid_roc_auc_,
         "baseline_valid_roc_auc": roc_auc(valid_labels, baseline.predict_proba1(valid[features])),
     }
-    return TrainedClassifier(model=model, baseline=baseline, summary=summary)
+    curve = learning_curve(classifier.valid_history_, int(settings["log_every"]), classifier.best_iteration_)
+    return TrainedClassifier(model=model, baseline=baseline, summary=summary, learning_curve=curve)
+
+
+def learning_curve(valid_history: list[float], every: int, best_iteration: int) -> list[dict[str, Any]]:
+    """Plot records: valid ROC-AUC every ``every`` rounds (and at the best round), thinned for the plot file."""
+    step = max(every, 1)
+    rounds = sorted({*range(step, len(valid_history) + 1, step), 1, best_iteration, len(valid_history)})
+    return [{"round": number, "valid_roc_auc": valid_history[number - 1], "best": number == best_iteration}
+            for number in rounds if 1 <= number <= len(valid_history)]
+
+
+def training_review_metrics(summary: dict[str, Any]) -> dict[str, Any]:
+    """The training numbers a reviewer decides on (``metrics/classifier_train.json``); the rest stays in details."""
+    return {
+        "best_iteration": summary["best_iteration"],
+        "valid_roc_auc": summary["valid_roc_auc"],
+        "threshold": summary["decision"]["threshold"],
+        "imbalance": summary["imbalance"]["chosen"],
+        "calibration": summary["calibration"]["chosen"],
+    }

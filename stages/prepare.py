@@ -2,13 +2,14 @@
 
 Reads the source (the simulator, or a CSV/Parquet file named by data.source), writes the
 labelled table, the scoring population, the ground truth (simulator only; empty otherwise)
-and the table spec under data/prepared/, and metrics/data.json.
+and the table spec under data/prepared/, metrics/data.json (what a reviewer compares) and the
+data details (missing rates by group, inferred columns, simulator ceilings).
 """
 
 from __future__ import annotations
 
 from intentseg.config import load_params, section
-from intentseg.dataset import SIMULATOR_SOURCE, load_customer_data, summarise_data
+from intentseg.dataset import SIMULATOR_SOURCE, data_review_metrics, load_customer_data, summarise_data
 from intentseg.io import read_table_file, write_json, write_parquet
 from intentseg.runlog import stage_logger, timed
 
@@ -34,7 +35,8 @@ def main() -> None:
         write_json(data.spec.to_dict(), paths["prepared"]["spec"], digits=None)
 
     summary = summarise_data(data)
-    write_json(summary, paths["metrics"]["data"])
+    write_json(summary, paths["details"]["data"])
+    write_json(data_review_metrics(summary), paths["metrics"]["data"])
     log.info("positive rate %.4f; missing rates %s", summary["positive_rate"], summary["missing_rate"])
 
 

@@ -3,7 +3,8 @@
 Every customer gets a calibrated purchase probability, a propensity decile, the audience
 flag, a segment and plain-words reasons; rows failing validation go to the rejects file with
 their rules. Writes data/scores/{scores.parquet,audience.csv,rejects.parquet},
-metrics/score.json, the audience plot data, and wall-clock timings to the (untracked) log.
+metrics/score.json, plot data (audience, segment x decile, drift per feature), and wall-clock
+timings to the (untracked) log.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from intentseg.drift import DriftMonitor
 from intentseg.io import (CsvSink, ParquetSink, iter_parquet_frames, parquet_columns, read_json, read_parquet,
                           read_parquet_column, read_text, write_json)
 from intentseg.runlog import stage_logger, timed
-from intentseg.scoring import (audience_columns, audience_plot, check_population_columns, duplicated_ids, empty_rejects,
-                               empty_scores, finalise_scores, load_models, score_population, score_summary)
+from intentseg.scoring import (audience_columns, audience_plot, check_population_columns, drift_plot, duplicated_ids,
+                               empty_rejects, empty_scores, finalise_scores, load_models, score_population,
+                               score_summary, segment_decile_plot)
 from intentseg.schema import TableSpec
 from intentseg.segmentation import SegmentModel
 
@@ -59,9 +61,12 @@ def main() -> None:
     report = drift.report(float(settings["drift"]["warn_psi"]), float(settings["drift"]["flag_psi"]))
     for name in report["flagged"] + report["warned"]:
         log.warning("drift: %s has PSI %.3f (%s)", name, report["psi"][name], "FLAGGED" if name in report["flagged"] else "warning")
-    summary = score_summary(accumulator, tables, report, models.segmenter.name_of())
+    summary = score_summary(accumulator, tables, report)
+    names = models.segmenter.name_of()
     write_json(summary, paths["metrics"]["score"])
-    write_json(audience_plot(tables, models.segmenter.name_of()), paths["plots"]["score"]["audience"])
+    write_json(audience_plot(tables, names), paths["plots"]["score"]["audience"])
+    write_json(segment_decile_plot(tables, names), paths["plots"]["score"]["segment_by_decile"])
+    write_json(drift_plot(report), paths["plots"]["score"]["drift"])
     write_json({"rows_in": accumulator.rows_in, "seconds": accumulator.timings}, paths["logs"]["score_timings"])
     log.info("scored %d, rejected %d of %d; audience %d (exported %d); time by step %s", summary["rows_scored"],
              summary["rows_rejected"], summary["rows_in"], summary["audience_size"], summary["audience_exported"],

@@ -20,7 +20,7 @@ def main() -> None:
 
     for name, part in parts.items():
         write_parquet(part, paths["split"][name])
-    summary = summarise_split(parts, target)
+    summary = summarise_split(parts)
     write_json(summary, paths["metrics"]["split"])
     log.info("split summary: %s", summary)
 

@@ -1,7 +1,8 @@
 """train_classifier: LightGBM purchase-intent model, calibrated and thresholded on valid, plus the baseline.
 
-Writes the LightGBM text model, its JSON metadata, the logistic baseline as JSON, and
-metrics/classifier_train.json (imbalance comparison, calibration choice, threshold).
+Writes the LightGBM text model, its JSON metadata, the logistic baseline as JSON,
+metrics/classifier_train.json (best round, valid ROC-AUC, threshold, choices), the training details
+(imbalance comparison, calibration log losses) and the learning-curve plot data.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from intentseg.config import load_params, section
 from intentseg.io import read_parquet, write_json, write_text
 from intentseg.runlog import stage_logger, timed
-from intentseg.train import fit_purchase_model
+from intentseg.train import fit_purchase_model, training_review_metrics
 
 
 def main() -> None:
@@ -26,7 +27,9 @@ def main() -> None:
     write_text(text, paths["models"]["classifier"])
     write_json(metadata, paths["models"]["classifier_metadata"], digits=None)
     write_json(trained.baseline.to_dict(), paths["models"]["baseline"], digits=None)
-    write_json(trained.summary, paths["metrics"]["classifier_train"])
+    write_json(trained.summary, paths["details"]["classifier_train"])
+    write_json(training_review_metrics(trained.summary), paths["metrics"]["classifier_train"])
+    write_json(trained.learning_curve, paths["plots"]["classifier"]["learning_curve"])
 
 
 if __name__ == "__main__":

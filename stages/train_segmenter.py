@@ -1,7 +1,7 @@
 """train_segmenter: K-Prototypes customer segments on the train split (features only), named and aligned.
 
 Writes models/segmenter.json (prototypes, modes, gamma, preprocessing, ids, names) and
-metrics/segmenter_train.json. Ids follow the reference model in reference/ when there is one.
+reports/details/segmenter_train.json. Ids follow the reference model in reference/ when there is one.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def main() -> None:
     log.info("segments: %s", summary["segments"])
 
     write_json(model.to_dict(), paths["models"]["segmenter"], digits=None)
-    write_json(summary, paths["metrics"]["segmenter_train"])
+    write_json(summary, paths["details"]["segmenter_train"])
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ FAST_CLASSIFIER_SETTINGS = {
     "lightgbm": {"learning_rate": 0.1, "num_leaves": 15, "min_data_in_leaf": 40, "num_threads": 2},
     "num_boost_round": 300,
     "early_stopping_rounds": 30,
+    "log_every": 50,
     "imbalance_candidates": ["none"],
     "imbalance_min_gain": 0.001,
     "calibration": {"method": "auto", "cv_folds": 5},

@@ -20,6 +20,7 @@ class Sandbox:
 
     def __init__(self, source: Path, root: Path) -> None:
         self.root = root
+        root.mkdir(parents=True, exist_ok=True)
         for name in PROJECT_FILES:
             shutil.copy2(source / name, root / name)
         for name in PROJECT_DIRS:
@@ -27,9 +28,17 @@ class Sandbox:
         (root / ".dvc").mkdir()
         shutil.copy2(source / ".dvc" / "config", root / ".dvc" / "config")
         shutil.copytree(source / ".dvc" / "plots", root / ".dvc" / "plots")
+        shutil.copy2(source / ".dvc" / "plots_offline.html", root / ".dvc" / "plots_offline.html")
         self.git("init", "-q")
         self.git("add", "-A")
         self.git("-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-qm", "sandbox")
+
+    @classmethod
+    def existing(cls, root: Path) -> Sandbox:
+        """A sandbox object for a repository that already exists (e.g. a git clone of another sandbox)."""
+        sandbox = cls.__new__(cls)
+        sandbox.root = root
+        return sandbox
 
     @property
     def env(self) -> dict[str, str]:

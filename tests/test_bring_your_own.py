@@ -32,11 +32,13 @@ def own_table(tmp_path_factory, repo_root) -> Sandbox:
 
 @pytest.mark.e2e
 def test_pipeline_runs_on_another_schema(own_table):
-    data = json.loads(own_table.path("metrics", "data").read_text())
+    data = json.loads(own_table.path("details", "data").read_text())
     assert data["rows"] == 5000 and data["columns"]["categorical"] == ["store_id", "plan", "city"]
     assert data["inferred"]["dropped_constant"] == ["country"] and "simulator" not in data
+    assert "oracle_roc_auc" not in json.loads(own_table.path("metrics", "data").read_text())
     classifier = json.loads(own_table.path("metrics", "classifier").read_text())
-    assert classifier["test"]["roc_auc"] > 0.65 and "oracle" not in classifier
+    assert classifier["test"]["roc_auc"] > 0.65 and "gap_to_oracle" not in classifier
+    assert "oracle" not in json.loads(own_table.path("details", "classifier").read_text())
     segments = json.loads(own_table.path("metrics", "segmenter").read_text())
     assert segments["k"] == 4 and "archetype_ari" not in segments
     scores = pd.read_parquet(own_table.path("scores", "scores"))

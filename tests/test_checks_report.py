@@ -6,12 +6,15 @@ import json
 
 import yaml
 
-from intentseg.checks import gate_failures, lock_problems
+import pytest
+
+from intentseg.checks import format_gate_table, gate_failures, gate_rows, json_outputs, lock_problems, lookup
 from intentseg.report import ReportInputs, build_report, suggested_use
 
 METRICS = {
-    "classifier": {"test": {"roc_auc": 0.80, "f1": 0.60, "ece": 0.01}, "gap_to_oracle": {"roc_auc": 0.02}},
-    "segmenter": {"silhouette": {"mean": 0.30}, "stability_ari": 0.95},
+    "classifier": {"test": {"roc_auc": 0.80, "roc_auc_ci": [0.79, 0.81], "f1": 0.60, "ece": 0.01},
+                   "gap_to_oracle": {"roc_auc": 0.02}},
+    "segmenter": {"silhouette": 0.30, "silhouette_ci": [0.29, 0.31], "stability_ari": 0.95},
     "score": {"drift": {"flagged": ["age"]}, "rows_rejected": 5, "rows_in": 1000},
 }
 
@@ -28,18 +31,64 @@ def test_gates_report_every_miss_with_the_metric():
 
 def test_gates_skip_absent_metrics_and_refuse_unknown_gates():
     assert gate_failures({"classifier": {"test": {"roc_auc": 0.9}}}, {"max_gap_to_oracle_roc_auc": 0.01}) == []
-    assert "unknown gate" in gate_failures(METRICS, {"min_vibes": 1.0})[0]
+    with pytest.raises(ValueError, match="unknown gate.*min_vibes"):
+        gate_failures(METRICS, {"min_vibes": 1.0})
 
 
-def test_lock_problems_name_stale_code_and_params():
-    lock = {"stages": {"train": {"deps": [{"path": "a.py", "md5": "old"}, {"path": "data.parquet", "md5": "x"}],
-                                 "params": {"params.yaml": {"train.k": 5}}}}}
-    problems = lock_problems(lock, {"train": {"k": 6}}, lambda path: "new")
-    assert problems == ["stage train: a.py changed since dvc.lock was written",
-                        "stage train: param train.k is 6 in params.yaml, 5 in dvc.lock"]
-    assert lock_problems(lock, {"train": {"k": 5}}, lambda path: "old") == []
+def test_gate_table_shows_base_change_and_noise():
+    base = {**METRICS, "classifier": {**METRICS["classifier"], "test": {**METRICS["classifier"]["test"], "roc_auc": 0.85}},
+            "segmenter": {**METRICS["segmenter"], "silhouette": 0.305}}
+    rows = {row.gate: row for row in gate_rows(METRICS, base, {"min_roc_auc": 0.82, "min_silhouette": 0.2,
+                                                                 "max_expected_calibration_error": 0.02})}
+    roc = rows["min_roc_auc"]
+    assert roc.passed is False and roc.change == pytest.approx(-0.05) and roc.noise == pytest.approx(0.01)
+    assert roc.beyond_noise is True  # a drop of 0.05 against an interval half-width of 0.01
+    assert rows["min_silhouette"].beyond_noise is False  # 0.005 is inside the noise
+    assert rows["max_expected_calibration_error"].noise is None and rows["max_expected_calibration_error"].passed
+    table = format_gate_table(list(rows.values()), "main", markdown=True)
+    lines = table.splitlines()
+    assert lines[0].startswith("| gate | bar | main | this run | change |") and len(lines) == 2 + 3
+    assert "| min_roc_auc | >= 0.82 | 0.8500 | 0.8000 | -0.0500 | 0.0100 | yes | FAIL |" in table
+    assert "n/a" in format_gate_table(gate_rows(METRICS, None, {"min_roc_auc": 0.82}), "main", markdown=False)
 
 
+def test_lookup_counts_lists_but_returns_intervals():
+    assert lookup(METRICS["score"], "drift.flagged") == 1
+    assert lookup(METRICS["classifier"], "test.roc_auc_ci") == [0.79, 0.81]
+    assert lookup(METRICS["score"], "rows_rejected/rows_in") == 0.005
+    assert lookup(METRICS["score"], "missing.key") is None
+
+
+def test_lock_problems_name_changed_code_params_and_committed_outputs():
+    status = {
+        "split": [{"changed deps": {"intentseg/split.py": "modified", "params.yaml": {"split": "modified"}}}],
+        "train": [{"changed deps": {"data/split/train.parquet": "deleted"}},
+                  {"changed outs": {"models/model.txt": "not in cache", "metrics/train.json": "modified"}}],
+        "evaluate": ["changed command"],
+    }
+    problems = lock_problems(status, produced={"data/split/train.parquet", "models/model.txt", "metrics/train.json"},
+                             git_tracked_outputs={"metrics/train.json"})
+    assert problems == [
+        "stage split: intentseg/split.py is modified since dvc.lock was written",
+        "stage split: param split is modified since dvc.lock was written",
+        "stage train: committed output metrics/train.json is modified against dvc.lock",
+        "stage evaluate: changed command",
+    ]
+    fresh_clone = {"train": [{"changed deps": {"data/split/train.parquet": "deleted"}},
+                             {"changed outs": {"models/model.txt": "deleted"}}]}
+    assert lock_problems(fresh_clone, {"data/split/train.parquet", "models/model.txt"}, set()) == []
+
+
+def test_reproduction_covers_every_committed_json_output(repo_root):
+    params = yaml.safe_load((repo_root / "params.yaml").read_text())
+    files = json_outputs(params["paths"])
+    assert params["paths"]["checks"]["predictions"] in files
+    assert set(params["paths"]["metrics"].values()) <= set(files)
+    assert params["paths"]["plots"]["classifier"]["roc"] in files and params["paths"]["details"]["classifier"] in files
+    assert not [path for path in files if not path.endswith(".json")]
+
+
+@pytest.mark.committed
 def test_committed_run_passes_the_gates(repo_root):
     params = yaml.safe_load((repo_root / "params.yaml").read_text())
     metrics = {name: json.loads((repo_root / path).read_text()) for name, path in params["paths"]["metrics"].items()}
@@ -57,14 +106,15 @@ def _inputs(repo_root) -> ReportInputs:
                  if (repo_root / paths["reference"]["metrics"] / path.split("/")[-1]).exists()}
     return ReportInputs(
         snapshot_month=str(params["data"]["snapshot_month"]), data=read(paths["metrics"]["data"]),
-        classifier=read(paths["metrics"]["classifier"]), gains=read(paths["plots"]["classifier"]["gains"]),
-        calibration=read(paths["plots"]["classifier"]["calibration_test"]), segments=read(paths["metrics"]["segmenter"]),
+        classifier=read(paths["details"]["classifier"]), gains=read(paths["plots"]["classifier"]["gains"]),
+        calibration=read(paths["plots"]["classifier"]["calibration_test"]), segments=read(paths["details"]["segmenter"]),
         migration=read(paths["plots"]["segments"]["migration"]), score=read(paths["metrics"]["score"]),
         audience=read(paths["plots"]["score"]["audience"]), reference=reference,
         figures=report_figure_links(paths["report"], paths["figures"]),
     )
 
 
+@pytest.mark.committed
 def test_committed_report_matches_the_metrics(repo_root):
     inputs = _inputs(repo_root)
     committed = (repo_root / "reports" / "report.md").read_text()

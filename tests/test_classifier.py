@@ -117,7 +117,7 @@ def test_baseline_round_trip_matches_scikit_learn(trained_classifier, small_spli
                 ("cat", OneHotEncoder(handle_unknown="ignore"), list(schema.categorical)),
             ]
         ),
-        LogisticRegression(C=1.0, max_iter=2000),
+        LogisticRegression(C=1.0, max_iter=2000, solver="newton-cholesky", tol=1e-10),
     )
 
     def as_strings(frame):
@@ -127,7 +127,8 @@ def test_baseline_round_trip_matches_scikit_learn(trained_classifier, small_spli
         return out
 
     reference.fit(as_strings(train), train[TARGET])
-    np.testing.assert_allclose(loaded.predict_proba1(test), reference.predict_proba(as_strings(test))[:, 1], atol=1e-9)
+    # The stored baseline is rounded to 10 significant digits (intentseg.determinism).
+    np.testing.assert_allclose(loaded.predict_proba1(test), reference.predict_proba(as_strings(test))[:, 1], atol=1e-8)
     assert loaded.coefficient_table()["coefficient"].abs().is_monotonic_decreasing
 
 

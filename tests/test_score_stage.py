@@ -26,7 +26,10 @@ def test_default_outputs(reproduced):
     assert summary["expected_conversions"] == pytest.approx(
         scores.loc[scores["in_audience"], "purchase_probability"].sum(), rel=1e-6)
     assert {"max_psi", "worst_feature", "flagged"} <= set(summary["drift"]) and summary["drift"]["flagged"] == []
-    assert sum(sum(row.values()) for row in summary["segment_by_decile"].values()) == len(scores)
+    by_decile = json.loads(reproduced.path("plots", "score", "segment_by_decile").read_text())
+    assert sum(row["count"] for row in by_decile) == len(scores) and {row["decile"] for row in by_decile} == set(range(1, 11))
+    drift = json.loads(reproduced.path("plots", "score", "drift").read_text())
+    assert len(drift) == 36 and drift[0]["psi"] == summary["drift"]["max_psi"] and drift[0]["feature"] == summary["drift"]["worst_feature"]
     plot = json.loads(reproduced.path("plots", "score", "audience").read_text())
     assert sum(row["audience_size"] for row in plot) == summary["audience_size"]
 

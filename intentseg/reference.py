@@ -1,0 +1,50 @@
+"""Accepting a run as the reference: the segmentation new fits align to, and the report's comparison.
+
+``python -m intentseg.reference promote`` copies the current segment model and metrics files to
+the reference paths of ``params.yaml``. ``make promote`` runs it and then ``dvc repro`` (the
+reference is a dependency of train_segmenter and evaluate), so the new reference and the outputs
+it refreshes land in the same commit of the reviewed branch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from intentseg.config import load_params
+
+
+def promote(paths: dict[str, Any]) -> list[Path]:
+    """Copy the segment model and every metrics file to the reference; returns the files written."""
+    reference = paths["reference"]
+    written = []
+    sources = [(Path(paths["models"]["segmenter"]), Path(reference["segmenter"]))]
+    sources += [(Path(path), Path(reference["metrics"]) / Path(path).name) for path in paths["metrics"].values()]
+    missing = [str(source) for source, _ in sources if not source.exists()]
+    if missing:
+        raise FileNotFoundError(f"nothing to promote: {missing} do not exist (run `make repro` first)")
+    for source, target in sources:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        written.append(target)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=["promote"])
+    parser.parse_args(argv)
+    try:
+        written = promote(load_params()["paths"])
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print("reference updated: " + ", ".join(map(str, written)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
