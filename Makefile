@@ -7,18 +7,29 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: setup repro test test-e2e check gates bench status promote push pull plots-diff clean-venv
+.PHONY: setup repro lint format test test-e2e check gates bench status promote push pull plots-diff clean-venv
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt constraints.txt
+# The pinned runtime and development requirements, then the package itself (editable, no dependencies).
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt \
+	  -c constraints.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
 repro: setup  ## run the default pipeline (dvc repro)
 	dvc repro
 	@echo "Report: reports/report.md"
+
+lint: setup  ## ruff: lint and formatting check (make format fixes the formatting)
+	ruff check .
+	ruff format --check .
+
+format: setup  ## ruff: apply the formatting and the safe lint fixes
+	ruff check --fix .
+	ruff format .
 
 test: setup  ## fast tier: unit, contract and model-behaviour tests (no end-to-end pipeline runs)
 	python -m pytest -m "not e2e and not committed"
@@ -47,7 +58,7 @@ gates: setup  ## print the quality-gate table of the current run against BASE (d
 	python -m intentseg.checks gates --base $(BASE)
 
 bench: setup  ## run the benchmarks (full sizes; several minutes)
-	cd benchmarks && for b in bench_*.py; do python $$b || exit 1; done
+	for b in benchmarks/bench_*.py; do python -m benchmarks.$$(basename $$b .py) || exit 1; done
 
 promote: setup  ## accept the current run as the reference (segment ids/names, report comparison), then refresh
 	python -m intentseg.reference promote

@@ -5,25 +5,27 @@ Targets (scoring issue): 1.2M customers in under 2 minutes including reason code
 Uses the models and train split of the default pipeline (run `make repro` first); the
 populations are simulated into a temporary directory. Each run is a fresh process running
 `python -m stages.score` against a params.yaml whose paths point at those files.
-Run: `.venv/bin/python benchmarks/bench_score.py [--repeats N] [--sizes 1200000 5000000]`.
+Run: `.venv/bin/python -m benchmarks.bench_score [--repeats N] [--sizes 1200000 5000000]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
-from common import REPO_ROOT, run_child, save
 
+from benchmarks.common import REPO_ROOT, run_child, save
 from intentseg.config import load_params, with_absolute_paths
-from intentseg.contract import validate_table
-from intentseg.simulator import shopsphere_spec, simulate_customers
+from intentseg.data.contract import validate_table
+from intentseg.data.simulator import shopsphere_spec, simulate_customers
 
 BLOCK = 1_200_000
 
@@ -42,6 +44,14 @@ def write_population(path: Path, rows: int, seed: int, month: str) -> None:
     writer.close()
 
 
+def score_stage(workdir: str) -> Callable[[], None]:
+    """Workload: the score stage, run in ``workdir`` (whose params.yaml points at the population there)."""
+    from stages import score
+
+    os.chdir(workdir)
+    return score.main
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=3)
@@ -58,15 +68,18 @@ def main() -> None:
             write_population(workdir / "population.parquet", rows, params["seed"], params["data"]["snapshot_month"])
             run_params = with_absolute_paths(params, REPO_ROOT)
             run_params["paths"]["prepared"]["population"] = str(workdir / "population.parquet")
-            run_params["paths"]["scores"] = {name: str(workdir / Path(p).name) for name, p in params["paths"]["scores"].items()}
+            run_params["paths"]["scores"] = {
+                name: str(workdir / Path(p).name) for name, p in params["paths"]["scores"].items()
+            }
             run_params["paths"]["metrics"]["score"] = str(workdir / "score.json")
-            run_params["paths"]["plots"]["score"]["audience"] = str(workdir / "audience_plot.json")
+            run_params["paths"]["plots"]["score"] = {
+                name: str(workdir / f"plot_{Path(p).name}") for name, p in params["paths"]["plots"]["score"].items()
+            }
             run_params["paths"]["logs"]["score_timings"] = str(workdir / "timings.json")
             (workdir / "params.yaml").write_text(yaml.safe_dump(run_params, sort_keys=False))
             runs, steps = [], []
             for _ in range(args.repeats):
-                runs.append(run_child(f"import os, runpy\nos.chdir({str(workdir)!r})",
-                                      "runpy.run_module('stages.score', run_name='__main__')"))
+                runs.append(run_child("benchmarks.bench_score:score_stage", workdir=str(workdir)))
                 steps.append(json.loads((workdir / "timings.json").read_text())["seconds"])
             median = statistics.median(run["seconds"] for run in runs)
             results[f"score_{rows}"] = {
@@ -80,10 +93,12 @@ def main() -> None:
                 "median_seconds_by_step": {step: statistics.median(s[step] for s in steps) for step in steps[0]},
             }
             result = results[f"score_{rows}"]
-            print(f"{rows:>9,} customers: median {median:.1f} s (min {result['min_seconds']:.1f}, max "
-                  f"{result['max_seconds']:.1f}) over {args.repeats} runs, {result['rows_per_second']:,.0f} rows/s, "
-                  f"peak RSS {result['median_peak_rss_mb']:.0f} MB; by step "
-                  f"{ {k: round(v, 1) for k, v in result['median_seconds_by_step'].items()} }")
+            print(
+                f"{rows:>9,} customers: median {median:.1f} s (min {result['min_seconds']:.1f}, max "
+                f"{result['max_seconds']:.1f}) over {args.repeats} runs, {result['rows_per_second']:,.0f} rows/s, "
+                f"peak RSS {result['median_peak_rss_mb']:.0f} MB; by step "
+                f"{ {k: round(v, 1) for k, v in result['median_seconds_by_step'].items()} }"
+            )
     print(f"saved {save('score', results)}")
 
 

@@ -5,40 +5,86 @@ Targets (segmentation issue), on the 2-core machine, medians of fresh-process ru
   sample (same k, init and n_init), at a final cost no worse than kmodes';
 - train_segmenter at the default size (168K train customers) under 60 s;
 - assigning 1.2M customers to segments under 10 s.
-Run: `.venv/bin/python benchmarks/bench_segmenter.py [--repeats N]`.
+Run: `.venv/bin/python -m benchmarks.bench_segmenter [--repeats N]`.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import Any
 
-from common import REPO_ROOT, measure, save
+import numpy as np
 
-DATA = f"""
-import json, yaml, numpy as np
-from intentseg.contract import validate_table
-from intentseg.simulator import shopsphere_spec, simulate_customers
-from intentseg.split import stratified_split
-from intentseg.segmentation import fit_segment_model, outcome_columns, segmenter_from_params
-params = yaml.safe_load(open({str(REPO_ROOT / 'params.yaml')!r}))
-data, settings, seed = params["data"], params["train_segmenter"], params["seed"]
-table = validate_table(simulate_customers(data["n_customers"], seed, data["snapshot_month"]).features, shopsphere_spec())
-train = stratified_split(table, data["target"], params["split"]["fractions"], seed)["train"]
-segmenter = segmenter_from_params(settings, seed)
-sample = train.sample(20_000, random_state=seed)
-numeric, codes = segmenter.preprocessor.fit(sample).transform(sample)
-n_clusters = segmenter.clusterer.n_clusters
-"""
-KMODES = DATA + """
-from kmodes.kprototypes import KPrototypes
-combined = np.column_stack([numeric, codes]).astype(object)
-categorical = list(range(numeric.shape[1], combined.shape[1]))
-"""
-FAST = DATA + "from intentseg.kprototypes import FastKPrototypes\n"
-ASSIGN = DATA + """
-model, _ = fit_segment_model(train, settings, seed, outcome_columns(settings, data["target"]), None)
-population = simulate_customers(1_200_000, seed, data["snapshot_month"], labelled=False).features
-"""
+from benchmarks.common import measure, save
+
+SAMPLE_ROWS = 20_000
+
+
+def _setup() -> dict[str, Any]:
+    """The default train split, the configured segmenter, and a 20K-row sample in model form."""
+    from benchmarks.workloads import default_params, default_splits
+    from intentseg.config import section_config, seed_of
+    from intentseg.segments.training import segmenter_from_config
+
+    params = default_params()
+    config, seed = section_config(params, "train_segmenter"), seed_of(params)
+    train = default_splits(params)["train"]
+    segmenter = segmenter_from_config(config, seed)
+    sample = train.sample(SAMPLE_ROWS, random_state=seed)
+    numeric, codes = segmenter.preprocessor.fit(sample).transform(sample)
+    return {"params": params, "config": config, "seed": seed, "train": train, "numeric": numeric, "codes": codes}
+
+
+def kmodes_fit(n_init: int) -> Callable[[], float]:
+    """Workload: kmodes' KPrototypes.fit on the sample (returns the final cost)."""
+    from kmodes.kprototypes import KPrototypes
+
+    setup = _setup()
+    combined = np.column_stack([setup["numeric"], setup["codes"]]).astype(object)
+    categorical = list(range(setup["numeric"].shape[1], combined.shape[1]))
+    model = KPrototypes(n_clusters=setup["config"].k, init="Cao", n_init=n_init, random_state=setup["seed"])
+    return lambda: float(model.fit(combined, categorical=categorical).cost_)
+
+
+def fast_fit(n_init: int) -> Callable[[], float]:
+    """Workload: the vectorised K-Prototypes on the same sample (returns the final cost)."""
+    from intentseg.segments.kprototypes import FastKPrototypes
+
+    setup = _setup()
+    config = setup["config"]
+    model = FastKPrototypes(
+        n_clusters=config.k,
+        gamma=config.gamma,
+        n_init=n_init,
+        max_iter=config.max_iter,
+        init="Cao",
+        random_state=setup["seed"],
+    )
+    return lambda: float(model.fit(setup["numeric"], setup["codes"]).cost_)
+
+
+def train_segmenter() -> Callable[[], object]:
+    """Workload: what the train_segmenter stage fits at the default size."""
+    from intentseg.segments.profiles import outcome_columns
+    from intentseg.segments.training import fit_segment_model
+
+    setup = _setup()
+    config, target = setup["config"], setup["params"]["data"]["target"]
+    return lambda: fit_segment_model(setup["train"], config, setup["seed"], outcome_columns(config, target), None)
+
+
+def assign_population() -> Callable[[], object]:
+    """Workload: assign 1.2M simulated customers to the default segments."""
+    from intentseg.data.simulator import simulate_customers
+    from intentseg.segments.profiles import outcome_columns
+    from intentseg.segments.training import fit_segment_model
+
+    setup = _setup()
+    config, target, seed = setup["config"], setup["params"]["data"]["target"], setup["seed"]
+    model, _ = fit_segment_model(setup["train"], config, seed, outcome_columns(config, target), None)
+    population = simulate_customers(1_200_000, seed, setup["params"]["data"]["snapshot_month"], labelled=False).features
+    return lambda: model.assign(population)
 
 
 def main() -> None:
@@ -46,27 +92,26 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--n-init", type=int, default=3, help="initialisations in the kmodes comparison")
     args = parser.parse_args()
-    k, n_init = "n_clusters", args.n_init
-    kmodes_body = (f"model = KPrototypes(n_clusters={k}, init='Cao', n_init={n_init}, random_state=seed)"
-                   ".fit(combined, categorical=categorical)\nbenchmark_result = float(model.cost_)")
-    fast_body = (f"model = FastKPrototypes({k}, n_init={n_init}, init='Cao', random_state=seed).fit(numeric, codes)"
-                 "\nbenchmark_result = float(model.cost_)")
-    train_body = "fit_segment_model(train, settings, seed, outcome_columns(settings, data['target']), None)"
+    here = "benchmarks.bench_segmenter"
     results = {
-        "kmodes_fit_20k": measure(KMODES, kmodes_body, args.repeats),
-        "fast_fit_20k": measure(FAST, fast_body, args.repeats),
-        "train_segmenter_168k": measure(DATA, train_body, args.repeats),
-        "assign_1_2m": measure(ASSIGN, "model.assign(population)", args.repeats),
+        "kmodes_fit_20k": measure(f"{here}:kmodes_fit", args.repeats, n_init=args.n_init),
+        "fast_fit_20k": measure(f"{here}:fast_fit", args.repeats, n_init=args.n_init),
+        "train_segmenter_168k": measure(f"{here}:train_segmenter", args.repeats),
+        "assign_1_2m": measure(f"{here}:assign_population", args.repeats),
     }
     speedup = results["kmodes_fit_20k"]["median_seconds"] / results["fast_fit_20k"]["median_seconds"]
     cost_ratio = results["fast_fit_20k"]["result"] / results["kmodes_fit_20k"]["result"]
     for name, result in results.items():
-        print(f"{name:>22}: median {result['median_seconds']:.3f} s over {result['repeats']} runs "
-              f"(min {result['min_seconds']:.3f}, max {result['max_seconds']:.3f}), "
-              f"peak RSS {result['median_peak_rss_mb']:.0f} MB")
-    print(f"vectorised fit vs kmodes at 20K rows, n_init={n_init}: {speedup:.0f}x faster; "
-          f"final cost ours / kmodes = {cost_ratio:.6f}")
-    results["comparison"] = {"n_init": n_init, "speedup": speedup, "cost_ratio_fast_over_kmodes": cost_ratio}
+        print(
+            f"{name:>22}: median {result['median_seconds']:.3f} s over {result['repeats']} runs "
+            f"(min {result['min_seconds']:.3f}, max {result['max_seconds']:.3f}), "
+            f"peak RSS {result['median_peak_rss_mb']:.0f} MB"
+        )
+    print(
+        f"vectorised fit vs kmodes at 20K rows, n_init={args.n_init}: {speedup:.0f}x faster; "
+        f"final cost ours / kmodes = {cost_ratio:.6f}"
+    )
+    results["comparison"] = {"n_init": args.n_init, "speedup": speedup, "cost_ratio_fast_over_kmodes": cost_ratio}
     print(f"saved {save('segmenter', results)}")
 
 

@@ -1,20 +1,24 @@
 """Benchmark the customer simulator: 1.2M-customer scoring population and 240K labelled table.
 
 Targets (foundation issue): 1.2M customers in under 30 s, peak memory under 4 GB.
-Run: `make bench` or `.venv/bin/python benchmarks/bench_simulator.py [--repeats N]`.
+Run: `make bench` or `.venv/bin/python -m benchmarks.bench_simulator [--repeats N]`.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
-from common import measure, save
+from benchmarks.common import measure, save
 
-SETUP = "from intentseg.simulator import simulate_customers"
-CASES = {
-    "population_1_2m": ("simulate_customers(1_200_000, seed=42, snapshot_month='2026-11', labelled=False)", 1_200_000),
-    "labelled_240k": ("simulate_customers(240_000, seed=42, snapshot_month='2026-11')", 240_000),
-}
+CASES = {"population_1_2m": (1_200_000, False), "labelled_240k": (240_000, True)}
+
+
+def simulate(rows: int, labelled: bool) -> Callable[[], object]:
+    """Workload: simulate ``rows`` customers."""
+    from intentseg.data.simulator import simulate_customers
+
+    return lambda: simulate_customers(rows, seed=42, snapshot_month="2026-11", labelled=labelled)
 
 
 def main() -> None:
@@ -22,8 +26,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     results = {}
-    for name, (body, rows) in CASES.items():
-        result = measure(SETUP, body, args.repeats)
+    for name, (rows, labelled) in CASES.items():
+        result = measure("benchmarks.bench_simulator:simulate", args.repeats, rows=rows, labelled=labelled)
         result["rows"] = rows
         result["rows_per_second"] = rows / result["median_seconds"]
         results[name] = result

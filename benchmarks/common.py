@@ -1,12 +1,15 @@
-"""Benchmark helpers: run a measurement in fresh processes, report medians and peak memory.
+"""Benchmark helpers: run a workload in fresh processes, report medians and peak memory.
 
-Each repetition runs in its own Python process so that peak resident memory (ru_maxrss)
+A workload is a plain function in a benchmark module: it does its set-up (not timed) and returns
+the callable to time, whose float result (e.g. a final cost) is reported. Each repetition runs in
+its own Python process (``python -m benchmarks.child``) so that peak resident memory (ru_maxrss)
 belongs to that run alone. This machine is shared and noisy: report medians.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -15,34 +18,25 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:  # benchmarks import the project's package
-    sys.path.insert(0, str(REPO_ROOT))
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 
-# Child prologue: run `setup` (untimed), then `body` (timed), then print as JSON the seconds,
-# the peak RSS, and `benchmark_result` if the body set it (e.g. a final cost).
-CHILD_TEMPLATE = """
-import json, resource, sys, time
-sys.path.insert(0, {root!r})
-{setup}
-start = time.perf_counter()
-{body}
-seconds = time.perf_counter() - start
-print(json.dumps({{"seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "result": globals().get("benchmark_result")}}))
-"""
 
-
-def run_child(setup: str, body: str) -> dict[str, float]:
-    """Run one timed repetition in a fresh interpreter."""
-    code = CHILD_TEMPLATE.format(root=str(REPO_ROOT), setup=setup, body=body)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+def run_child(workload: str, **kwargs: Any) -> dict[str, Any]:
+    """One timed repetition of ``workload`` ("module:function") in a fresh interpreter."""
+    module, function = workload.split(":")
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.child", module, function, json.dumps(kwargs)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def measure(setup: str, body: str, repeats: int) -> dict[str, Any]:
-    """Median and spread of ``repeats`` fresh-process runs."""
-    runs = [run_child(setup, body) for _ in range(repeats)]
+def measure(workload: str, repeats: int, **kwargs: Any) -> dict[str, Any]:
+    """Median and spread of ``repeats`` fresh-process runs of ``workload``."""
+    runs = [run_child(workload, **kwargs) for _ in range(repeats)]
     seconds = [run["seconds"] for run in runs]
     summary = {
         "repeats": repeats,
@@ -58,8 +52,6 @@ def measure(setup: str, body: str, repeats: int) -> dict[str, Any]:
 
 def machine() -> dict[str, Any]:
     """What the numbers were measured on."""
-    import os
-
     return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
 
 

@@ -1,30 +1,431 @@
-"""Loading ``params.yaml``: the one place for every hyperparameter and output path."""
+"""Typed, validated parameters: ``params.yaml`` read as DVC reads it, one frozen config per section.
+
+Each stage builds the configs of the sections it owns once (:func:`section_config`); library
+functions take these typed objects, never raw dicts. Building a config refuses, in one message
+naming every problem, unknown keys (with a did-you-mean), missing keys, wrong types and impossible
+values; no default is repeated in code: every value comes from ``params.yaml``.
+
+``params.yaml`` is parsed as YAML 1.2 with ruamel.yaml, as DVC parses it, so a stage never sees a
+value DVC would read otherwise (YAML 1.1 reads an unquoted ``yes`` as ``True``).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import os
+import re
+import types
+import typing
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import yaml
+from intentseg.errors import ConfigError
 
 PARAMS_FILE = "params.yaml"
 
 
 def load_params(path: str | os.PathLike[str] = PARAMS_FILE) -> dict[str, Any]:
-    """Read the whole parameter file."""
-    with Path(path).open(encoding="utf-8") as handle:
-        params = yaml.safe_load(handle)
+    """The whole parameter file as plain Python values (YAML 1.2, like DVC)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        params = YAML(typ="safe", pure=True).load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path} not found: run the stages from the project root") from None
+    except YAMLError as error:
+        raise ConfigError(f"{path} is not valid YAML: {error}") from None
     if not isinstance(params, dict):
-        raise ValueError(f"{path} must hold a mapping of sections, got {type(params).__name__}")
+        raise ConfigError(f"{path} must hold a mapping of sections, got {type(params).__name__}")
     return params
 
 
-def section(params: dict[str, Any], name: str) -> dict[str, Any]:
-    """One section of the parameters, with a clear error when it is missing."""
+def section(params: dict[str, Any], name: str) -> Any:
+    """One raw section of the parameters, with a clear error when it is missing."""
     if name not in params:
-        raise KeyError(f"params.yaml has no '{name}' section (sections: {', '.join(params)})")
+        raise ConfigError(f"params.yaml has no '{name}' section (sections: {', '.join(params)})")
     return params[name]
+
+
+def bounded(
+    low: float | None = None, high: float | None = None, *, low_open: bool = False, high_open: bool = False
+) -> dict[str, Any]:
+    """Field metadata: the allowed range of a number (``low_open``: ``low`` itself not allowed)."""
+    return {"range": (low, high, low_open, high_open)}
+
+
+# ---------------------------------------------------------------- the sections
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """``data:``: where the customer table comes from and what its columns are."""
+
+    source: str
+    population: str | None
+    id_column: str
+    target: str
+    numeric: tuple[str, ...] | None
+    categorical: tuple[str, ...] | None
+    exclude: tuple[str, ...] | None
+    feature_groups: dict[str, tuple[str, ...]] | None
+    ranges: dict[str, tuple[float | None, float | None]] | None
+    rare_level_share: float = field(metadata=bounded(0.0, 1.0, high_open=True))
+    max_levels: int = field(metadata=bounded(2))
+    min_positives: int = field(metadata=bounded(1))
+    leakage_auc: float = field(metadata=bounded(0.5, 1.0))
+    snapshot_month: str
+    n_customers: int = field(metadata=bounded(1))
+    population_size: int = field(metadata=bounded(0))
+
+    def problems(self) -> list[str]:
+        found = []
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", self.snapshot_month):
+            found.append(f"snapshot_month: must be a month 'YYYY-MM', got {self.snapshot_month!r}")
+        if self.id_column == self.target:
+            found.append(f"id_column and target are both {self.target!r}: the id cannot be the label")
+        return found
+
+
+@dataclass(frozen=True)
+class SplitFractions:
+    train: float = field(metadata=bounded(0.0, 1.0, low_open=True, high_open=True))
+    valid: float = field(metadata=bounded(0.0, 1.0, low_open=True, high_open=True))
+    test: float = field(metadata=bounded(0.0, 1.0, low_open=True, high_open=True))
+
+    def problems(self) -> list[str]:
+        total = self.train + self.valid + self.test
+        return [] if abs(total - 1.0) < 1e-9 else [f"train + valid + test must be 1, got {total:g}"]
+
+    def as_dict(self) -> dict[str, float]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """``split:``: stratified train/valid/test fractions."""
+
+    fractions: SplitFractions
+
+
+@dataclass(frozen=True)
+class CalibrationConfig:
+    method: Literal["auto", "isotonic", "platt"]
+    cv_folds: int = field(metadata=bounded(2))
+
+
+@dataclass(frozen=True)
+class DecisionConfig:
+    rule: Literal["max_f1", "top_fraction", "expected_profit"]
+    top_fraction: float = field(metadata=bounded(0.0, 1.0, low_open=True, high_open=True))
+    contact_cost: float = field(metadata=bounded(0.0, low_open=True))
+    margin_per_conversion: float = field(metadata=bounded(0.0, low_open=True))
+
+
+@dataclass(frozen=True)
+class BaselineConfig:
+    C: float = field(metadata=bounded(0.0, low_open=True))
+    max_iter: int = field(metadata=bounded(1))
+
+
+@dataclass(frozen=True)
+class TrainClassifierConfig:
+    """``train_classifier:``: the model type and its parameters, calibration, decision rule, baseline."""
+
+    model: Literal["lightgbm"]
+    lightgbm: dict[str, Any]
+    num_boost_round: int = field(metadata=bounded(1))
+    early_stopping_rounds: int = field(metadata=bounded(1))
+    log_every: int = field(metadata=bounded(0))
+    imbalance_candidates: tuple[Literal["none", "scale_pos_weight", "is_unbalance"], ...]
+    imbalance_min_gain: float = field(metadata=bounded(0.0))
+    calibration: CalibrationConfig
+    decision: DecisionConfig
+    baseline: BaselineConfig
+
+    def problems(self) -> list[str]:
+        return [] if self.imbalance_candidates else ["imbalance_candidates: list at least one option"]
+
+
+@dataclass(frozen=True)
+class SegmentFeatures:
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+
+    def problems(self) -> list[str]:
+        return [] if self.numeric or self.categorical else ["name at least one segmentation feature"]
+
+
+@dataclass(frozen=True)
+class NamingConfig:
+    min_ratio: float = field(metadata=bounded(1.0, low_open=True))
+    min_lift: float = field(metadata=bounded(1.0, low_open=True))
+    numeric: dict[str, tuple[str, str]]
+    categorical: dict[str, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class ProfileConfig:
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    outcomes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class TrainSegmenterConfig:
+    """``train_segmenter:``: K-Prototypes features, preprocessing, k and initialisation, naming, profiles."""
+
+    features: SegmentFeatures
+    log1p: tuple[str, ...]
+    clip_quantiles: tuple[float, float]
+    scaling: Literal["standard", "robust"]
+    k: int = field(metadata=bounded(2))
+    gamma: float | None = field(metadata=bounded(0.0, low_open=True))
+    n_init: int = field(metadata=bounded(1))
+    max_iter: int = field(metadata=bounded(1))
+    init: Literal["Cao", "Huang"]
+    alignment_max_dissimilarity: float = field(metadata=bounded(0.0))
+    naming: NamingConfig
+    profile: ProfileConfig
+
+    def problems(self) -> list[str]:
+        found = []
+        unknown = [name for name in self.log1p if name not in self.features.numeric]
+        if unknown:
+            found.append(f"log1p: {unknown} are not numeric segmentation features {list(self.features.numeric)}")
+        low, high = self.clip_quantiles
+        if not 0.0 <= low < high <= 1.0:
+            found.append(f"clip_quantiles: need 0 <= low < high <= 1, got {[low, high]}")
+        return found
+
+
+@dataclass(frozen=True)
+class BootstrapConfig:
+    resamples: int = field(metadata=bounded(2))
+    confidence: float = field(metadata=bounded(0.0, 1.0, low_open=True, high_open=True))
+
+
+@dataclass(frozen=True)
+class SegmentEvaluationConfig:
+    silhouette_samples: int = field(metadata=bounded(1))
+    silhouette_sample_size: int = field(metadata=bounded(2))
+    sweep_k: tuple[int, ...]
+    sweep_sample_size: int = field(metadata=bounded(2))
+    sweep_n_init: int = field(metadata=bounded(1))
+    stability_resamples: int = field(metadata=bounded(2))
+
+    def problems(self) -> list[str]:
+        small = [k for k in self.sweep_k if k < 2]
+        return [f"sweep_k: every k must be at least 2, got {small}"] if small or not self.sweep_k else []
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    """``evaluate:``: held-out measurement settings."""
+
+    importance_sample: int = field(metadata=bounded(1))
+    reason_agreement_sample: int = field(metadata=bounded(1))
+    calibration_bins: int = field(metadata=bounded(2))
+    plot_top_terms: int = field(metadata=bounded(1))
+    bootstrap: BootstrapConfig
+    check_sample: int = field(metadata=bounded(1))
+    segments: SegmentEvaluationConfig
+
+
+@dataclass(frozen=True)
+class ReasonsConfig:
+    method: Literal["path", "treeshap"]
+    scope: Literal["everyone", "audience"]
+    top_k: int = field(metadata=bounded(1))
+
+
+@dataclass(frozen=True)
+class DriftConfig:
+    bins: int = field(metadata=bounded(2))
+    warn_psi: float = field(metadata=bounded(0.0, low_open=True))
+    flag_psi: float = field(metadata=bounded(0.0, low_open=True))
+
+    def problems(self) -> list[str]:
+        return (
+            []
+            if self.warn_psi < self.flag_psi
+            else [f"warn_psi ({self.warn_psi}) must be below flag_psi ({self.flag_psi})"]
+        )
+
+
+@dataclass(frozen=True)
+class ScoreConfig:
+    """``score:``: daily batch scoring."""
+
+    chunk_rows: int = field(metadata=bounded(1))
+    max_audience: int | None = field(metadata=bounded(1))
+    reasons: ReasonsConfig
+    drift: DriftConfig
+
+
+@dataclass(frozen=True)
+class ReproducibilityConfig:
+    """``reproducibility:``: how closely ``make check`` requires a rerun to match the committed results."""
+
+    metrics_relative: float = field(metadata=bounded(0.0))
+    metrics_absolute: float = field(metadata=bounded(0.0))
+    predictions_relative: float = field(metadata=bounded(0.0))
+    predictions_absolute: float = field(metadata=bounded(0.0))
+
+
+SECTIONS: dict[str, type] = {
+    "data": DataConfig,
+    "split": SplitConfig,
+    "train_classifier": TrainClassifierConfig,
+    "train_segmenter": TrainSegmenterConfig,
+    "evaluate": EvaluateConfig,
+    "score": ScoreConfig,
+    "reproducibility": ReproducibilityConfig,
+}
+TOP_LEVEL = (*SECTIONS, "seed", "paths", "gates")
+
+
+def section_config(params: dict[str, Any], name: str) -> Any:
+    """The typed config of one section; raises :class:`ConfigError` listing every problem in it."""
+    problems: list[str] = []
+    config = _build(SECTIONS[name], section(params, name), name, problems)
+    if problems:
+        raise ConfigError(f"params.yaml, section '{name}':\n" + "\n".join(f"  - {problem}" for problem in problems))
+    return config
+
+
+def seed_of(params: dict[str, Any]) -> int:
+    """The one seed behind every random choice."""
+    seed = section(params, "seed")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"params.yaml: seed must be a whole number >= 0, got {seed!r}")
+    return seed
+
+
+def validate_all(params: dict[str, Any], known_gates: tuple[str, ...]) -> None:
+    """Every section at once (the prepare stage calls this before any work)."""
+    problems = [f"unknown section '{name}'{_suggest(name, TOP_LEVEL)}" for name in params if name not in TOP_LEVEL]
+    for name in SECTIONS:
+        try:
+            section_config(params, name)
+        except ConfigError as error:
+            problems.append(str(error).removeprefix("params.yaml, "))
+    try:
+        seed_of(params)
+    except ConfigError as error:
+        problems.append(str(error).removeprefix("params.yaml: "))
+    gates = params.get("gates") or {}
+    for name, value in gates.items():
+        if name not in known_gates:
+            problems.append(f"gates: unknown gate '{name}'{_suggest(name, known_gates)}")
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            problems.append(f"gates: {name} must be a number, got {value!r}")
+    if problems:
+        raise ConfigError("params.yaml has problems:\n" + "\n".join(f"- {problem}" for problem in problems))
+
+
+# ---------------------------------------------------------------- building and checking
+
+
+def _suggest(name: str, known: typing.Iterable[str]) -> str:
+    close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _build(cls: type, data: Any, where: str, problems: list[str]) -> Any:
+    """An instance of the dataclass ``cls`` from ``data``, appending every problem found to ``problems``."""
+    if not isinstance(data, dict):
+        problems.append(f"{where}: must be a mapping of settings, got {data!r}")
+        return None
+    hints = typing.get_type_hints(cls)
+    fields = {item.name: item for item in dataclasses.fields(cls)}
+    for key in data:
+        if key not in fields:
+            problems.append(f"{where}.{key}: unknown setting{_suggest(key, fields)} (known: {', '.join(fields)})")
+    values = {}
+    for name, item in fields.items():
+        if name not in data:
+            problems.append(f"{where}.{name}: missing")
+            continue
+        before = len(problems)
+        value = _convert(hints[name], data[name], f"{where}.{name}", problems)
+        if len(problems) == before and "range" in item.metadata and isinstance(value, (int, float)):
+            _check_range(value, item.metadata["range"], f"{where}.{name}", problems)
+        values[name] = value
+    if len(values) != len(fields):
+        return None
+    instance = cls(**values)
+    if not any(problem.startswith(where) for problem in problems) and hasattr(instance, "problems"):
+        problems.extend(f"{where}: {problem}" for problem in instance.problems())
+    return instance
+
+
+def _check_range(value: float, bounds: tuple, where: str, problems: list[str]) -> None:
+    low, high, low_open, high_open = bounds
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        span = f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
+        problems.append(f"{where}: {value!r} is outside the allowed range {span}")
+
+
+def _convert(hint: Any, value: Any, where: str, problems: list[str]) -> Any:
+    """``value`` checked against the type ``hint`` (and converted: lists to tuples, ints to floats)."""
+    origin, arguments = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in arguments:
+            return None
+        (inner,) = [argument for argument in arguments if argument is not type(None)]
+        return _convert(inner, value, where, problems)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, where, problems)
+    if origin is Literal:
+        if value not in arguments:
+            problems.append(f"{where}: {value!r} is not one of {list(arguments)}{_suggest(value, map(str, arguments))}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, list):
+            problems.append(f"{where}: must be a list, got {value!r}")
+            return None
+        if len(arguments) == 2 and arguments[1] is Ellipsis:
+            return tuple(_convert(arguments[0], item, f"{where}[{i}]", problems) for i, item in enumerate(value))
+        if len(value) != len(arguments):
+            problems.append(f"{where}: must be a list of {len(arguments)} values, got {value!r}")
+            return None
+        return tuple(
+            _convert(kind, item, f"{where}[{i}]", problems) for i, (kind, item) in enumerate(zip(arguments, value))
+        )
+    if origin is dict:
+        if not isinstance(value, dict):
+            problems.append(f"{where}: must be a mapping, got {value!r}")
+            return None
+        return {str(key): _convert(arguments[1], item, f"{where}.{key}", problems) for key, item in value.items()}
+    if hint is Any:
+        return value
+    if hint is float:  # a whole number stays an int: it is a valid number and reads as written in messages
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            problems.append(f"{where}: must be a number, got {value!r}")
+            return None
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            problems.append(f"{where}: must be a whole number, got {value!r}")
+            return None
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            problems.append(f"{where}: must be text, got {value!r}")
+            return None
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            problems.append(f"{where}: must be true or false, got {value!r}")
+        return value
+    raise TypeError(f"no rule to check {hint!r} ({where})")
 
 
 def with_absolute_paths(params: dict[str, Any], root: str | os.PathLike[str]) -> dict[str, Any]:

@@ -21,7 +21,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-
 # Tests set this to an output's file name to kill the process just before that file is renamed.
 KILL_BEFORE_RENAME = "INTENTSEG_KILL_BEFORE_RENAME"
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+
+from intentseg.errors import ProjectError
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
@@ -23,3 +26,15 @@ def timed(logger: logging.Logger, step: str) -> Iterator[None]:
     start = time.perf_counter()
     yield
     logger.info("%s done in %.2f s", step, time.perf_counter() - start)
+
+
+def run_stage(main: Callable[[], None]) -> None:
+    """Run a stage's ``main``; a :class:`~intentseg.errors.ProjectError` ends in one clear message and exit code 2.
+
+    Any other exception is a bug and keeps its traceback.
+    """
+    try:
+        main()
+    except ProjectError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)

@@ -1,25 +1,44 @@
-"""evaluate: held-out metrics, plot data and figures for the classifier and the segments (test split)."""
+"""evaluate: held-out metrics, details, plot data and figures for the classifier and the segments (test split).
+
+Writes metrics/{classifier,segmenter}.json (what a reviewer compares), their details, plot data,
+PNG figures, and the models' predictions on fixed test customers (compared across machines by
+`make check`). The marketing report is the separate report stage.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from intentseg import figures
-from intentseg.assess import evaluate_classifier
-from intentseg.assess_segments import evaluate_segments
-from intentseg.baseline import LogisticBaseline
-from intentseg.classifier import PurchaseModel
-from intentseg.config import load_params, section
-from intentseg.evaluation import Evaluation
-from intentseg.io import read_json, read_parquet, read_text, write_json, write_png, write_text
-from intentseg.report import ReportInputs, build_report, report_figure_links
-from intentseg.reproduce import model_predictions
-from intentseg.runlog import stage_logger, timed
-from intentseg.segmentation import SegmentModel, outcome_columns
+from intentseg.checks.reproduce import model_predictions
+from intentseg.classifier.baseline import LogisticBaseline
+from intentseg.classifier.model import PurchaseModel
+from intentseg.config import (
+    DataConfig,
+    EvaluateConfig,
+    TrainSegmenterConfig,
+    load_params,
+    section,
+    section_config,
+    seed_of,
+)
+from intentseg.evaluation.classifier import evaluate_classifier
+from intentseg.evaluation.metrics import Evaluation
+from intentseg.evaluation.segments import evaluate_segments
+from intentseg.io import read_json, read_parquet, read_text, write_json, write_png
+from intentseg.reporting import figures
+from intentseg.runlog import run_stage, stage_logger, timed
+from intentseg.segments.model import SegmentModel
+from intentseg.segments.profiles import outcome_columns, profile_columns
 
 
-def write_outputs(result: Evaluation, metrics_path: str, details_path: str, plot_paths: dict, figure_paths: dict,
-                  drawn: dict) -> None:
+def write_outputs(
+    result: Evaluation,
+    metrics_path: str,
+    details_path: str,
+    plot_paths: dict[str, str],
+    figure_paths: dict[str, str],
+    drawn: dict[str, figures.Figure],
+) -> None:
     """Metrics, details, plot records and PNG figures of one evaluation."""
     write_json(result.metrics, metrics_path)
     write_json(result.details, details_path)
@@ -32,51 +51,67 @@ def write_outputs(result: Evaluation, metrics_path: str, details_path: str, plot
 
 def main() -> None:
     params = load_params()
-    settings, data, paths = section(params, "evaluate"), section(params, "data"), section(params, "paths")
-    segment_settings, seed = section(params, "train_segmenter"), int(params["seed"])
+    config: EvaluateConfig = section_config(params, "evaluate")
+    segmenter_config: TrainSegmenterConfig = section_config(params, "train_segmenter")
+    data: DataConfig = section_config(params, "data")
+    paths, seed = section(params, "paths"), seed_of(params)
     log = stage_logger("evaluate")
 
     train, valid, test = (read_parquet(paths["split"][part]) for part in ("train", "valid", "test"))
     ground_truth = read_parquet(paths["prepared"]["ground_truth"])
-
     model = PurchaseModel.from_artifacts(
         read_text(paths["models"]["classifier"]), read_json(paths["models"]["classifier_metadata"])
     )
     baseline = LogisticBaseline.from_dict(read_json(paths["models"]["baseline"]))
     with timed(log, f"evaluating the classifier on {len(test)} test customers"):
-        classifier = evaluate_classifier(model, baseline, valid, test, ground_truth, settings, seed)
-    write_outputs(classifier, paths["metrics"]["classifier"], paths["details"]["classifier"],
-                  {name: paths["plots"]["classifier"][name] for name in classifier.plots},
-                  paths["figures"]["classifier"], figures.classifier_figures(classifier.plots))
+        classifier = evaluate_classifier(model, baseline, valid, test, ground_truth, config, seed)
+    write_outputs(
+        classifier,
+        paths["metrics"]["classifier"],
+        paths["details"]["classifier"],
+        {name: paths["plots"]["classifier"][name] for name in classifier.plots},
+        paths["figures"]["classifier"],
+        figures.classifier_figures(classifier.plots),
+    )
     log.info("classifier test metrics: %s", classifier.metrics["test"])
 
     segmenter = SegmentModel.from_dict(read_json(paths["models"]["segmenter"]))
     reference_path = Path(paths["reference"]["segmenter"])
     reference = SegmentModel.from_dict(read_json(reference_path)) if reference_path.exists() else None
     with timed(log, "evaluating the segments (silhouette, k sweep, bootstrap stability, profiles)"):
-        segments = evaluate_segments(segmenter, train, test, ground_truth, reference, segment_settings,
-                                     settings["segments"], settings["bootstrap"], seed,
-                                     outcome_columns(segment_settings, data["target"]), data["id_column"])
-    write_outputs(segments, paths["metrics"]["segmenter"], paths["details"]["segmenter"], paths["plots"]["segments"],
-                  paths["figures"]["segments"], figures.segment_figures(segments.plots, segments.metrics["k"]))
-    log.info("segment silhouette %.3f %s, stability ARI %.3f", segments.metrics["silhouette"],
-             segments.metrics["silhouette_ci"], segments.metrics["stability_ari"])
-    write_json(model_predictions(model, baseline, segmenter, test, data["id_column"], int(settings["check_sample"])),
-               paths["checks"]["predictions"], digits=None)
-
-    reference_metrics = {name: read_json(Path(paths["reference"]["metrics"]) / Path(path).name)
-                         for name, path in paths["metrics"].items()
-                         if (Path(paths["reference"]["metrics"]) / Path(path).name).exists()}
-    report = build_report(ReportInputs(
-        snapshot_month=str(data["snapshot_month"]), data=read_json(paths["metrics"]["data"]),
-        classifier=classifier.details, gains=classifier.plots["gains"], calibration=classifier.plots["calibration_test"],
-        segments=segments.details, migration=segments.plots["migration"], score=read_json(paths["metrics"]["score"]),
-        audience=read_json(paths["plots"]["score"]["audience"]), reference=reference_metrics,
-        figures=report_figure_links(paths["report"], paths["figures"]),
-    ))
-    write_text(report, paths["report"])
-    log.info("report written: %s", paths["report"])
+        segments = evaluate_segments(
+            segmenter,
+            train,
+            test,
+            ground_truth,
+            reference,
+            profile_columns(segmenter_config),
+            config.segments,
+            config.bootstrap,
+            seed,
+            outcome_columns(segmenter_config, data.target),
+            data.id_column,
+        )
+    write_outputs(
+        segments,
+        paths["metrics"]["segmenter"],
+        paths["details"]["segmenter"],
+        paths["plots"]["segments"],
+        paths["figures"]["segments"],
+        figures.segment_figures(segments.plots, segments.metrics["k"]),
+    )
+    log.info(
+        "segment silhouette %.3f %s, stability ARI %.3f",
+        segments.metrics["silhouette"],
+        segments.metrics["silhouette_ci"],
+        segments.metrics["stability_ari"],
+    )
+    write_json(
+        model_predictions(model, baseline, segmenter, test, data.id_column, config.check_sample),
+        paths["checks"]["predictions"],
+        digits=None,
+    )
 
 
 if __name__ == "__main__":
-    main()
+    run_stage(main)

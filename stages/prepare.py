@@ -1,32 +1,40 @@
 """prepare: produce the customer tables, validate them against the data contract, write Parquet.
 
-Reads the source (the simulator, or a CSV/Parquet file named by data.source), writes the
-labelled table, the scoring population, the ground truth (simulator only; empty otherwise)
+Checks every section of params.yaml first (a misspelt or impossible setting stops here, before
+any work). Reads the source (the simulator, or a CSV/Parquet file named by data.source), writes
+the labelled table, the scoring population, the ground truth (simulator only; empty otherwise)
 and the table spec under data/prepared/, metrics/data.json (what a reviewer compares) and the
 data details (missing rates by group, inferred columns, simulator ceilings).
 """
 
 from __future__ import annotations
 
-from intentseg.config import load_params, section
-from intentseg.dataset import SIMULATOR_SOURCE, data_review_metrics, load_customer_data, summarise_data
+from intentseg.checks.gates import GATES
+from intentseg.config import DataConfig, load_params, section, section_config, seed_of, validate_all
+from intentseg.data.sources import SIMULATOR_SOURCE, data_review_metrics, load_customer_data, summarise_data
 from intentseg.io import read_table_file, write_json, write_parquet
-from intentseg.runlog import stage_logger, timed
+from intentseg.runlog import run_stage, stage_logger, timed
 
 
 def main() -> None:
     params = load_params()
-    data_params, paths = section(params, "data"), section(params, "paths")
+    validate_all(params, tuple(GATES))
+    config: DataConfig = section_config(params, "data")
+    paths = section(params, "paths")
     log = stage_logger("prepare")
-    source = data_params["source"]
 
-    with timed(log, f"loading and validating source '{source}' ({data_params['snapshot_month']})"):
-        table = None if source == SIMULATOR_SOURCE else read_table_file(source)
-        population = read_table_file(data_params["population"]) if data_params.get("population") else None
-        data = load_customer_data(data_params, int(params["seed"]), table, population)
-    log.info("labelled table: %d rows x %d features (%d numeric, %d categorical); population: %d rows",
-             len(data.labelled), len(data.spec.columns), len(data.spec.numeric_features),
-             len(data.spec.categorical_features), len(data.population))
+    with timed(log, f"loading and validating source '{config.source}' ({config.snapshot_month})"):
+        table = None if config.source == SIMULATOR_SOURCE else read_table_file(config.source)
+        population = read_table_file(config.population) if config.population else None
+        data = load_customer_data(config, seed_of(params), table, population)
+    log.info(
+        "labelled table: %d rows x %d features (%d numeric, %d categorical); population: %d rows",
+        len(data.labelled),
+        len(data.spec.columns),
+        len(data.spec.numeric_features),
+        len(data.spec.categorical_features),
+        len(data.population),
+    )
 
     with timed(log, "writing prepared tables"):
         write_parquet(data.labelled, paths["prepared"]["customers"])
@@ -41,4 +49,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_stage(main)

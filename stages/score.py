@@ -11,27 +11,48 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from intentseg.classifier import PurchaseModel
-from intentseg.config import load_params, section
-from intentseg.drift import DriftMonitor
-from intentseg.io import (CsvSink, ParquetSink, iter_parquet_frames, parquet_columns, read_json, read_parquet,
-                          read_parquet_column, read_text, write_json)
-from intentseg.runlog import stage_logger, timed
-from intentseg.scoring import (audience_columns, audience_plot, check_population_columns, drift_plot, duplicated_ids,
-                               empty_rejects, empty_scores, finalise_scores, load_models, score_population,
-                               score_summary, segment_decile_plot)
-from intentseg.schema import TableSpec
-from intentseg.segmentation import SegmentModel
+from intentseg.classifier.model import PurchaseModel
+from intentseg.config import ScoreConfig, load_params, section, section_config
+from intentseg.data.schema import TableSpec
+from intentseg.io import (
+    CsvSink,
+    ParquetSink,
+    iter_parquet_frames,
+    parquet_columns,
+    read_json,
+    read_parquet,
+    read_parquet_column,
+    read_text,
+    write_json,
+)
+from intentseg.runlog import run_stage, stage_logger, timed
+from intentseg.scoring.batch import (
+    audience_columns,
+    audience_plot,
+    drift_plot,
+    empty_scores,
+    finalise_scores,
+    load_models,
+    score_population,
+    score_summary,
+    segment_decile_plot,
+)
+from intentseg.scoring.drift import DriftMonitor
+from intentseg.scoring.validation import check_population_columns, duplicated_ids, empty_rejects
+from intentseg.segments.model import SegmentModel
 
 
 def main() -> None:
     params = load_params()
-    settings, paths = section(params, "score"), section(params, "paths")
+    config: ScoreConfig = section_config(params, "score")
+    paths = section(params, "paths")
     log = stage_logger("score")
-    out, reasons, chunk_rows = paths["scores"], settings["reasons"], int(settings["chunk_rows"])
+    out, reasons, chunk_rows = paths["scores"], config.reasons, config.chunk_rows
 
     models = load_models(
-        PurchaseModel.from_artifacts(read_text(paths["models"]["classifier"]), read_json(paths["models"]["classifier_metadata"])),
+        PurchaseModel.from_artifacts(
+            read_text(paths["models"]["classifier"]), read_json(paths["models"]["classifier_metadata"])
+        ),
         SegmentModel.from_dict(read_json(paths["models"]["segmenter"])),
     )
     spec = TableSpec.from_dict(read_json(paths["prepared"]["spec"])).without_target()
@@ -40,27 +61,50 @@ def main() -> None:
     check_population_columns(columns, models, spec.id_column)
     ids = read_parquet_column(population, spec.id_column)
     schema = models.classifier.schema
-    drift = DriftMonitor(list(schema.numeric), list(schema.categorical), int(settings["drift"]["bins"]))
+    drift = DriftMonitor(numeric=list(schema.numeric), categorical=list(schema.categorical), bins=config.drift.bins)
     drift.fit(read_parquet(paths["split"]["train"], columns=schema.names))
 
     interim = Path(out["scores"]).with_name(f".{Path(out['scores']).name}.pass1")
     try:
-        with timed(log, f"pass 1: validating and scoring {len(ids)} customers in chunks of {chunk_rows}"):
-            with ParquetSink(interim, empty_scores(spec.id_column, ids.dtype, reasons["top_k"], False)) as scored, \
-                    ParquetSink(out["rejects"], empty_rejects(columns)) as rejects:
-                accumulator = score_population(iter_parquet_frames(population, chunk_rows), models, spec,
-                                               duplicated_ids(ids), drift, reasons, scored.write, rejects.write)
-        with timed(log, "pass 2: deciles, final scores and audience export"):
-            with ParquetSink(out["scores"], empty_scores(spec.id_column, ids.dtype, reasons["top_k"], True)) as final, \
-                    CsvSink(out["audience"], audience_columns(spec.id_column, reasons["top_k"])) as audience:
-                tables = finalise_scores(iter_parquet_frames(interim, chunk_rows), accumulator,
-                                         settings["max_audience"], audience.columns, final.write, audience.write)
+        with (
+            timed(log, f"pass 1: validating and scoring {len(ids)} customers in chunks of {chunk_rows}"),
+            ParquetSink(interim, empty_scores(spec.id_column, ids.dtype, reasons.top_k, False)) as scored,
+            ParquetSink(out["rejects"], empty_rejects(columns)) as rejects,
+        ):
+            accumulator = score_population(
+                iter_parquet_frames(population, chunk_rows),
+                models,
+                spec,
+                duplicated_ids(ids),
+                drift,
+                reasons,
+                scored.write,
+                rejects.write,
+            )
+        with (
+            timed(log, "pass 2: deciles, final scores and audience export"),
+            ParquetSink(out["scores"], empty_scores(spec.id_column, ids.dtype, reasons.top_k, True)) as final,
+            CsvSink(out["audience"], audience_columns(spec.id_column, reasons.top_k)) as audience,
+        ):
+            tables = finalise_scores(
+                iter_parquet_frames(interim, chunk_rows),
+                accumulator,
+                config.max_audience,
+                audience.columns,
+                final.write,
+                audience.write,
+            )
     finally:
         interim.unlink(missing_ok=True)
 
-    report = drift.report(float(settings["drift"]["warn_psi"]), float(settings["drift"]["flag_psi"]))
+    report = drift.report(config.drift.warn_psi, config.drift.flag_psi)
     for name in report["flagged"] + report["warned"]:
-        log.warning("drift: %s has PSI %.3f (%s)", name, report["psi"][name], "FLAGGED" if name in report["flagged"] else "warning")
+        log.warning(
+            "drift: %s has PSI %.3f (%s)",
+            name,
+            report["psi"][name],
+            "FLAGGED" if name in report["flagged"] else "warning",
+        )
     summary = score_summary(accumulator, tables, report)
     names = models.segmenter.name_of()
     write_json(summary, paths["metrics"]["score"])
@@ -68,10 +112,16 @@ def main() -> None:
     write_json(segment_decile_plot(tables, names), paths["plots"]["score"]["segment_by_decile"])
     write_json(drift_plot(report), paths["plots"]["score"]["drift"])
     write_json({"rows_in": accumulator.rows_in, "seconds": accumulator.timings}, paths["logs"]["score_timings"])
-    log.info("scored %d, rejected %d of %d; audience %d (exported %d); time by step %s", summary["rows_scored"],
-             summary["rows_rejected"], summary["rows_in"], summary["audience_size"], summary["audience_exported"],
-             {step: round(seconds, 2) for step, seconds in accumulator.timings.items()})
+    log.info(
+        "scored %d, rejected %d of %d; audience %d (exported %d); time by step %s",
+        summary["rows_scored"],
+        summary["rows_rejected"],
+        summary["rows_in"],
+        summary["audience_size"],
+        summary["audience_exported"],
+        {step: round(seconds, 2) for step, seconds in accumulator.timings.items()},
+    )
 
 
 if __name__ == "__main__":
-    main()
+    run_stage(main)

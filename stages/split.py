@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from intentseg.config import load_params, section
+from intentseg.config import DataConfig, SplitConfig, load_params, section, section_config, seed_of
+from intentseg.data.split import stratified_split, summarise_split
 from intentseg.io import read_parquet, write_json, write_parquet
-from intentseg.runlog import stage_logger, timed
-from intentseg.split import stratified_split, summarise_split
+from intentseg.runlog import run_stage, stage_logger, timed
 
 
 def main() -> None:
     params = load_params()
-    split_params, paths = section(params, "split"), section(params, "paths")
+    config: SplitConfig = section_config(params, "split")
+    data: DataConfig = section_config(params, "data")
+    paths = section(params, "paths")
     log = stage_logger("split")
 
-    target = section(params, "data")["target"]
     customers = read_parquet(paths["prepared"]["customers"])
-    with timed(log, f"splitting {len(customers)} rows {split_params['fractions']}"):
-        parts = stratified_split(customers, target, split_params["fractions"], seed=int(params["seed"]))
+    with timed(log, f"splitting {len(customers)} rows {config.fractions.as_dict()}"):
+        parts = stratified_split(customers, data.target, config.fractions.as_dict(), seed=seed_of(params))
 
     for name, part in parts.items():
         write_parquet(part, paths["split"][name])
@@ -26,4 +27,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_stage(main)

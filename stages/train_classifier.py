@@ -1,26 +1,31 @@
-"""train_classifier: LightGBM purchase-intent model, calibrated and thresholded on valid, plus the baseline.
+"""train_classifier: the purchase-intent model, calibrated and thresholded on valid, plus the baseline.
 
-Writes the LightGBM text model, its JSON metadata, the logistic baseline as JSON,
+Writes the model file (LightGBM's text model), its JSON metadata, the logistic baseline as JSON,
 metrics/classifier_train.json (best round, valid ROC-AUC, threshold, choices), the training details
 (imbalance comparison, calibration log losses) and the learning-curve plot data.
 """
 
 from __future__ import annotations
 
-from intentseg.config import load_params, section
+from intentseg.classifier.training import fit_purchase_model, training_review_metrics
+from intentseg.config import DataConfig, TrainClassifierConfig, load_params, section, section_config, seed_of
 from intentseg.io import read_parquet, write_json, write_text
-from intentseg.runlog import stage_logger, timed
-from intentseg.train import fit_purchase_model, training_review_metrics
+from intentseg.runlog import run_stage, stage_logger, timed
 
 
 def main() -> None:
     params = load_params()
-    settings, data, paths = section(params, "train_classifier"), section(params, "data"), section(params, "paths")
+    config: TrainClassifierConfig = section_config(params, "train_classifier")
+    data: DataConfig = section_config(params, "data")
+    paths = section(params, "paths")
     log = stage_logger("train_classifier")
 
     train, valid = read_parquet(paths["split"]["train"]), read_parquet(paths["split"]["valid"])
-    with timed(log, f"fitting on {len(train)} rows (imbalance options {settings['imbalance_candidates']})"):
-        trained = fit_purchase_model(train, valid, settings, int(params["seed"]), data["id_column"], data["target"])
+    with timed(
+        log,
+        f"fitting a {config.model} model on {len(train)} rows (imbalance options {list(config.imbalance_candidates)})",
+    ):
+        trained = fit_purchase_model(train, valid, config, seed_of(params), data.id_column, data.target)
     log.info("chosen: %s", trained.summary)
 
     text, metadata = trained.model.to_artifacts()
@@ -33,4 +38,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_stage(main)

@@ -1,22 +1,27 @@
 """train_segmenter: K-Prototypes customer segments on the train split (features only), named and aligned.
 
-Writes models/segmenter.json (prototypes, modes, gamma, preprocessing, ids, names) and
-reports/details/segmenter_train.json. Ids follow the reference model in reference/ when there is one.
+Writes models/segmenter.json (prototypes, modes, gamma, preprocessing, ids, names, estimator
+settings) and reports/details/segmenter_train.json. Ids follow the reference model in reference/
+when there is one.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from intentseg.config import load_params, section
+from intentseg.config import DataConfig, TrainSegmenterConfig, load_params, section, section_config, seed_of
 from intentseg.io import read_json, read_parquet, write_json
-from intentseg.runlog import stage_logger, timed
-from intentseg.segmentation import SegmentModel, fit_segment_model, outcome_columns
+from intentseg.runlog import run_stage, stage_logger, timed
+from intentseg.segments.model import SegmentModel
+from intentseg.segments.profiles import outcome_columns
+from intentseg.segments.training import fit_segment_model
 
 
 def main() -> None:
     params = load_params()
-    settings, data, paths = section(params, "train_segmenter"), section(params, "data"), section(params, "paths")
+    config: TrainSegmenterConfig = section_config(params, "train_segmenter")
+    data: DataConfig = section_config(params, "data")
+    paths = section(params, "paths")
     log = stage_logger("train_segmenter")
 
     reference_path = Path(paths["reference"]["segmenter"])
@@ -24,9 +29,10 @@ def main() -> None:
     log.info("reference segmentation: %s", reference_path if reference else "none (ids by segment size)")
 
     train = read_parquet(paths["split"]["train"])
-    outcomes = outcome_columns(settings, data["target"])
-    with timed(log, f"fitting k={settings['k']} on {len(train)} customers ({settings['n_init']} initialisations)"):
-        model, summary = fit_segment_model(train, settings, int(params["seed"]), outcomes, reference)
+    with timed(log, f"fitting k={config.k} on {len(train)} customers ({config.n_init} initialisations)"):
+        model, summary = fit_segment_model(
+            train, config, seed_of(params), outcome_columns(config, data.target), reference
+        )
     log.info("segments: %s", summary["segments"])
 
     write_json(model.to_dict(), paths["models"]["segmenter"], digits=None)
@@ -34,4 +40,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_stage(main)

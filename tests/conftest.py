@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from intentseg.simulator import SimulatedTable, simulate_customers
+from intentseg.data.simulator import SimulatedTable, simulate_customers
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,7 +28,8 @@ def band_table() -> SimulatedTable:
     return simulate_customers(60_000, seed=42, snapshot_month="2026-11")
 
 
-FAST_CLASSIFIER_SETTINGS = {
+FAST_CLASSIFIER_PARAMS = {
+    "model": "lightgbm",
     "lightgbm": {"learning_rate": 0.1, "num_leaves": 15, "min_data_in_leaf": 40, "num_threads": 2},
     "num_boost_round": 300,
     "early_stopping_rounds": 30,
@@ -41,12 +42,29 @@ FAST_CLASSIFIER_SETTINGS = {
 }
 
 
+def config_of(section: str, values: dict):
+    """The typed config of a params section built from ``values`` (the same checks as the stages)."""
+    from intentseg.config import section_config
+
+    return section_config({section: values}, section)
+
+
+def default_params(repo_root: Path = REPO_ROOT) -> dict:
+    """The project's params.yaml, read as the stages read it."""
+    from intentseg.config import load_params
+
+    return load_params(repo_root / "params.yaml")
+
+
+FAST_CLASSIFIER_SETTINGS = config_of("train_classifier", FAST_CLASSIFIER_PARAMS)
+
+
 @pytest.fixture(scope="session")
 def small_splits() -> dict:
     """Train/valid/test parts of 16,000 prepared simulated customers (canonical types)."""
-    from intentseg.contract import validate_table
-    from intentseg.simulator import shopsphere_spec
-    from intentseg.split import stratified_split
+    from intentseg.data.contract import validate_table
+    from intentseg.data.simulator import shopsphere_spec
+    from intentseg.data.split import stratified_split
 
     simulated = simulate_customers(16_000, seed=21, snapshot_month="2026-11")
     spec = shopsphere_spec()
@@ -58,27 +76,33 @@ def small_splits() -> dict:
 @pytest.fixture(scope="session")
 def trained_classifier(small_splits):
     """A purchase model fitted quickly on the small splits."""
-    from intentseg.train import fit_purchase_model
+    from intentseg.classifier.training import fit_purchase_model
 
     return fit_purchase_model(
-        small_splits["train"], small_splits["valid"], FAST_CLASSIFIER_SETTINGS, seed=3,
-        id_column="customer_id", target="purchased_next_30d",
+        small_splits["train"],
+        small_splits["valid"],
+        FAST_CLASSIFIER_SETTINGS,
+        seed=3,
+        id_column="customer_id",
+        target="purchased_next_30d",
     )
 
 
 @pytest.fixture(scope="session")
-def segment_settings(repo_root) -> dict:
-    """The default train_segmenter section with fewer initialisations, for speed."""
-    import yaml
+def segment_settings(repo_root):
+    """The default train_segmenter config with fewer initialisations, for speed (frozen: tests cannot mutate it)."""
+    import dataclasses
 
-    settings = yaml.safe_load((repo_root / "params.yaml").read_text())["train_segmenter"]
-    return {**settings, "n_init": 3}
+    from intentseg.config import section_config
+
+    return dataclasses.replace(section_config(default_params(repo_root), "train_segmenter"), n_init=3)
 
 
 @pytest.fixture(scope="session")
 def fitted_segments(small_splits, segment_settings):
     """A segment model fitted on the small train split, and its summary."""
-    from intentseg.segmentation import fit_segment_model, outcome_columns
+    from intentseg.segments.profiles import outcome_columns
+    from intentseg.segments.training import fit_segment_model
 
     return fit_segment_model(
         small_splits["train"], segment_settings, 5, outcome_columns(segment_settings, "purchased_next_30d"), None

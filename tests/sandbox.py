@@ -40,6 +40,11 @@ class Sandbox:
         sandbox.root = root
         return sandbox
 
+    def copy_to(self, root: Path) -> Sandbox:
+        """An independent copy (git history, DVC cache and workspace), for a test that changes things."""
+        shutil.copytree(self.root, root, symlinks=True)
+        return Sandbox.existing(root)
+
     @property
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -91,8 +96,9 @@ class Sandbox:
     def run_stage(self, name: str, workdir: Path) -> subprocess.CompletedProcess[str]:
         """Run one stage script from ``workdir`` with this sandbox's code."""
         env = {**self.env, "PYTHONPATH": str(self.root)}
-        return subprocess.run([sys.executable, "-m", f"stages.{name}"], cwd=workdir, env=env,
-                              capture_output=True, text=True)
+        return subprocess.run(
+            [sys.executable, "-m", f"stages.{name}"], cwd=workdir, env=env, capture_output=True, text=True
+        )
 
     def path(self, *keys: str) -> Path:
         node: Any = self.params()["paths"]

@@ -12,7 +12,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from intentseg.example_table import EXAMPLE_PARAMS, make_example_table
+from intentseg.data.example_table import EXAMPLE_PARAMS, make_example_table
 from intentseg.io import KILL_BEFORE_RENAME
 from tests.sandbox import Sandbox
 
@@ -70,12 +70,19 @@ def test_changing_the_raw_file_reruns_prepare(own_table):
 )
 def test_prepare_refuses_bad_tables_and_writes_nothing(own_table, tmp_path, case, mutate, expected):
     mutate(make_example_table(2000, seed=5)).to_csv(tmp_path / "bad.csv", index=False)
-    workdir = own_table.stage_workdir(tmp_path / "run", {"prepared.customers": "out/customers.parquet",
-                                                         "prepared.population": "out/population.parquet",
-                                                         "prepared.ground_truth": "out/ground_truth.parquet",
-                                                         "prepared.spec": "out/spec.json",
-                                                         "metrics.data": "out/data.json"})
-    params = (workdir / "params.yaml").read_text().replace("source: data/raw/example.csv", f"source: {tmp_path / 'bad.csv'}")
+    workdir = own_table.stage_workdir(
+        tmp_path / "run",
+        {
+            "prepared.customers": "out/customers.parquet",
+            "prepared.population": "out/population.parquet",
+            "prepared.ground_truth": "out/ground_truth.parquet",
+            "prepared.spec": "out/spec.json",
+            "metrics.data": "out/data.json",
+        },
+    )
+    params = (
+        (workdir / "params.yaml").read_text().replace("source: data/raw/example.csv", f"source: {tmp_path / 'bad.csv'}")
+    )
     (workdir / "params.yaml").write_text(params)
     result = own_table.run_stage("prepare", workdir)
     assert result.returncode != 0 and expected in result.stderr, (case, result.stderr[-2000:])
@@ -84,12 +91,19 @@ def test_prepare_refuses_bad_tables_and_writes_nothing(own_table, tmp_path, case
 
 @pytest.mark.e2e
 def test_stage_killed_mid_write_leaves_nothing_complete_and_reruns(own_table, tmp_path, monkeypatch):
-    outputs = {"prepared.customers": "out/customers.parquet", "prepared.population": "out/population.parquet",
-               "prepared.ground_truth": "out/ground_truth.parquet", "prepared.spec": "out/spec.json",
-               "metrics.data": "out/data.json"}
+    outputs = {
+        "prepared.customers": "out/customers.parquet",
+        "prepared.population": "out/population.parquet",
+        "prepared.ground_truth": "out/ground_truth.parquet",
+        "prepared.spec": "out/spec.json",
+        "metrics.data": "out/data.json",
+    }
     workdir = own_table.stage_workdir(tmp_path, outputs)
-    params = (workdir / "params.yaml").read_text().replace(
-        "source: data/raw/example.csv", f"source: {own_table.root / 'data/raw/example.csv'}")
+    params = (
+        (workdir / "params.yaml")
+        .read_text()
+        .replace("source: data/raw/example.csv", f"source: {own_table.root / 'data/raw/example.csv'}")
+    )
     (workdir / "params.yaml").write_text(params)
     with monkeypatch.context() as patch:
         patch.setenv(KILL_BEFORE_RENAME, "population.parquet")  # SIGKILL just before that file's rename

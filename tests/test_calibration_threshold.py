@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
-from intentseg.calibration import ProbabilityCalibrator
-from intentseg.threshold import DecisionRule, choose_decision_rule
+from intentseg.classifier.calibration import ProbabilityCalibrator
+from intentseg.classifier.decision import DecisionRule, choose_decision_rule
+from intentseg.config import DecisionConfig, section_config
+from intentseg.errors import ConfigError
 
 
 @pytest.fixture(scope="module")
@@ -14,7 +18,7 @@ def scores():
     rng = np.random.default_rng(0)
     truth = rng.beta(1, 4, 20_000)
     labels = (rng.random(truth.size) < truth).astype(int)
-    raw = truth ** 0.5  # a miscalibrated but well-ranked score
+    raw = truth**0.5  # a miscalibrated but well-ranked score
     return raw, labels, truth
 
 
@@ -45,12 +49,17 @@ def test_calibrator_round_trip(scores):
     with pytest.raises(ValueError, match="calibration method"):
         ProbabilityCalibrator.from_dict({"method": "magic", "parameters": {}})
     with pytest.raises(ValueError, match="calibration method"):
-        ProbabilityCalibrator(method="magic").fit(raw, labels)
+        ProbabilityCalibrator(method="magic", cv_folds=3).fit(raw, labels)
+
+
+def _decision(**changes):
+    values = {"rule": "max_f1", "top_fraction": 0.2, "contact_cost": 1.0, "margin_per_conversion": 10.0, **changes}
+    return DecisionConfig(**values)
 
 
 def test_max_f1_rule(scores):
     _, labels, truth = scores
-    rule = choose_decision_rule(truth, labels, "max_f1")
+    rule = choose_decision_rule(truth, labels, _decision())
     assert rule.rule == "max_f1" and 0.1 < rule.threshold < 0.6
     from sklearn.metrics import f1_score
 
@@ -61,21 +70,35 @@ def test_max_f1_rule(scores):
 
 def test_top_fraction_rule(scores):
     _, labels, truth = scores
-    rule = choose_decision_rule(truth, labels, "top_fraction", top_fraction=0.1)
+    rule = choose_decision_rule(truth, labels, _decision(rule="top_fraction", top_fraction=0.1))
     assert rule.select(truth).mean() == pytest.approx(0.1, abs=0.005)
-    with pytest.raises(ValueError, match="top_fraction"):
-        choose_decision_rule(truth, labels, "top_fraction", top_fraction=1.5)
 
 
 def test_expected_profit_rule(scores):
     _, labels, truth = scores
-    rule = choose_decision_rule(truth, labels, "expected_profit", contact_cost=2.0, margin_per_conversion=8.0)
+    rule = choose_decision_rule(
+        truth, labels, _decision(rule="expected_profit", contact_cost=2.0, margin_per_conversion=8.0)
+    )
     assert rule == DecisionRule("expected_profit", 0.25)
-    with pytest.raises(ValueError, match="positive"):
-        choose_decision_rule(truth, labels, "expected_profit", contact_cost=0.0)
 
 
-def test_unknown_rule(scores):
-    _, labels, truth = scores
-    with pytest.raises(ValueError, match="decision rule"):
-        choose_decision_rule(truth, labels, "gut_feeling")
+def test_impossible_decision_settings_are_refused_before_any_work():
+    base = {"rule": "top_fraction", "top_fraction": 0.2, "contact_cost": 1.0, "margin_per_conversion": 10.0}
+    section = {
+        "model": "lightgbm",
+        "lightgbm": {},
+        "num_boost_round": 10,
+        "early_stopping_rounds": 5,
+        "log_every": 0,
+        "imbalance_candidates": ["none"],
+        "imbalance_min_gain": 0.0,
+        "calibration": {"method": "auto", "cv_folds": 3},
+        "baseline": {"C": 1.0, "max_iter": 10},
+    }
+    for change, message in [
+        ({"top_fraction": 1.5}, "decision.top_fraction: 1.5 is outside the allowed range (0.0, 1.0)"),
+        ({"contact_cost": 0.0}, "decision.contact_cost: 0.0 is outside the allowed range (0.0, inf]"),
+        ({"rule": "gut_feeling"}, "decision.rule: 'gut_feeling' is not one of"),
+    ]:
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            section_config({"train_classifier": {**section, "decision": {**base, **change}}}, "train_classifier")

@@ -4,25 +4,36 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import yaml
 
-import pytest
-
-from intentseg.checks import format_gate_table, gate_failures, gate_rows, json_outputs, lock_problems, lookup
-from intentseg.report import ReportInputs, build_report, suggested_use
+from intentseg.checks.gates import format_gate_table, gate_failures, gate_rows, lookup
+from intentseg.checks.lock import lock_problems
+from intentseg.checks.reproduce import json_outputs
+from intentseg.reporting.report import ReportInputs, build_report, suggested_use
 
 METRICS = {
-    "classifier": {"test": {"roc_auc": 0.80, "roc_auc_ci": [0.79, 0.81], "f1": 0.60, "ece": 0.01},
-                   "gap_to_oracle": {"roc_auc": 0.02}},
+    "classifier": {
+        "test": {"roc_auc": 0.80, "roc_auc_ci": [0.79, 0.81], "f1": 0.60, "ece": 0.01},
+        "gap_to_oracle": {"roc_auc": 0.02},
+    },
     "segmenter": {"silhouette": 0.30, "silhouette_ci": [0.29, 0.31], "stability_ari": 0.95},
     "score": {"drift": {"flagged": ["age"]}, "rows_rejected": 5, "rows_in": 1000},
 }
 
 
 def test_gates_report_every_miss_with_the_metric():
-    failures = gate_failures(METRICS, {"min_roc_auc": 0.82, "min_f1": 0.55, "max_gap_to_oracle_roc_auc": 0.01,
-                                       "min_silhouette": 0.2, "max_flagged_drift_features": 0,
-                                       "max_rejected_share": 0.01})
+    failures = gate_failures(
+        METRICS,
+        {
+            "min_roc_auc": 0.82,
+            "min_f1": 0.55,
+            "max_gap_to_oracle_roc_auc": 0.01,
+            "min_silhouette": 0.2,
+            "max_flagged_drift_features": 0,
+            "max_rejected_share": 0.01,
+        },
+    )
     assert len(failures) == 3
     assert any("min_roc_auc" in f and "0.8" in f and "below the minimum 0.82" in f for f in failures)
     assert any("max_gap_to_oracle_roc_auc" in f for f in failures)
@@ -36,10 +47,17 @@ def test_gates_skip_absent_metrics_and_refuse_unknown_gates():
 
 
 def test_gate_table_shows_base_change_and_noise():
-    base = {**METRICS, "classifier": {**METRICS["classifier"], "test": {**METRICS["classifier"]["test"], "roc_auc": 0.85}},
-            "segmenter": {**METRICS["segmenter"], "silhouette": 0.305}}
-    rows = {row.gate: row for row in gate_rows(METRICS, base, {"min_roc_auc": 0.82, "min_silhouette": 0.2,
-                                                                 "max_expected_calibration_error": 0.02})}
+    base = {
+        **METRICS,
+        "classifier": {**METRICS["classifier"], "test": {**METRICS["classifier"]["test"], "roc_auc": 0.85}},
+        "segmenter": {**METRICS["segmenter"], "silhouette": 0.305},
+    }
+    rows = {
+        row.gate: row
+        for row in gate_rows(
+            METRICS, base, {"min_roc_auc": 0.82, "min_silhouette": 0.2, "max_expected_calibration_error": 0.02}
+        )
+    }
     roc = rows["min_roc_auc"]
     assert roc.passed is False and roc.change == pytest.approx(-0.05) and roc.noise == pytest.approx(0.01)
     assert roc.beyond_noise is True  # a drop of 0.05 against an interval half-width of 0.01
@@ -62,20 +80,29 @@ def test_lookup_counts_lists_but_returns_intervals():
 def test_lock_problems_name_changed_code_params_and_committed_outputs():
     status = {
         "split": [{"changed deps": {"intentseg/split.py": "modified", "params.yaml": {"split": "modified"}}}],
-        "train": [{"changed deps": {"data/split/train.parquet": "deleted"}},
-                  {"changed outs": {"models/model.txt": "not in cache", "metrics/train.json": "modified"}}],
+        "train": [
+            {"changed deps": {"data/split/train.parquet": "deleted"}},
+            {"changed outs": {"models/model.txt": "not in cache", "metrics/train.json": "modified"}},
+        ],
         "evaluate": ["changed command"],
     }
-    problems = lock_problems(status, produced={"data/split/train.parquet", "models/model.txt", "metrics/train.json"},
-                             git_tracked_outputs={"metrics/train.json"})
+    problems = lock_problems(
+        status,
+        produced={"data/split/train.parquet", "models/model.txt", "metrics/train.json"},
+        git_tracked_outputs={"metrics/train.json"},
+    )
     assert problems == [
         "stage split: intentseg/split.py is modified since dvc.lock was written",
         "stage split: param split is modified since dvc.lock was written",
         "stage train: committed output metrics/train.json is modified against dvc.lock",
         "stage evaluate: changed command",
     ]
-    fresh_clone = {"train": [{"changed deps": {"data/split/train.parquet": "deleted"}},
-                             {"changed outs": {"models/model.txt": "deleted"}}]}
+    fresh_clone = {
+        "train": [
+            {"changed deps": {"data/split/train.parquet": "deleted"}},
+            {"changed outs": {"models/model.txt": "deleted"}},
+        ]
+    }
     assert lock_problems(fresh_clone, {"data/split/train.parquet", "models/model.txt"}, set()) == []
 
 
@@ -99,18 +126,27 @@ def _inputs(repo_root) -> ReportInputs:
     params = yaml.safe_load((repo_root / "params.yaml").read_text())
     paths = params["paths"]
     read = lambda path: json.loads((repo_root / path).read_text())  # noqa: E731
-    from intentseg.report import report_figure_links
+    from intentseg.reporting.report import report_figure_links
 
-    reference = {name: read(f"{paths['reference']['metrics']}/{path.split('/')[-1]}")
-                 for name, path in paths["metrics"].items()
-                 if (repo_root / paths["reference"]["metrics"] / path.split("/")[-1]).exists()}
+    reference = {
+        name: read(f"{paths['reference']['metrics']}/{path.split('/')[-1]}")
+        for name, path in paths["metrics"].items()
+        if (repo_root / paths["reference"]["metrics"] / path.split("/")[-1]).exists()
+    }
     return ReportInputs(
-        snapshot_month=str(params["data"]["snapshot_month"]), data=read(paths["metrics"]["data"]),
-        classifier=read(paths["details"]["classifier"]), gains=read(paths["plots"]["classifier"]["gains"]),
-        calibration=read(paths["plots"]["classifier"]["calibration_test"]), segments=read(paths["details"]["segmenter"]),
-        migration=read(paths["plots"]["segments"]["migration"]), score=read(paths["metrics"]["score"]),
-        audience=read(paths["plots"]["score"]["audience"]), reference=reference,
+        snapshot_month=str(params["data"]["snapshot_month"]),
+        data=read(paths["metrics"]["data"]),
+        classifier=read(paths["details"]["classifier"]),
+        gains=read(paths["plots"]["classifier"]["gains"]),
+        calibration=read(paths["plots"]["classifier"]["calibration_test"]),
+        segments=read(paths["details"]["segmenter"]),
+        migration=read(paths["plots"]["segments"]["migration"]),
+        score=read(paths["metrics"]["score"]),
+        audience=read(paths["plots"]["score"]["audience"]),
+        reference=reference,
         figures=report_figure_links(paths["report"], paths["figures"]),
+        gates=params["gates"],
+        drift_warn_psi=params["score"]["drift"]["warn_psi"],
     )
 
 

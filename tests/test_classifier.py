@@ -14,18 +14,19 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from intentseg.baseline import LogisticBaseline
-from intentseg.classifier import PurchaseIntentClassifier, PurchaseModel, imbalance_params, select_imbalance
-from intentseg.features import FeatureMismatchError, ModelFileError
-from intentseg.schema import GROUND_TRUTH_COLUMNS
-from intentseg.train import feature_columns, fit_purchase_model
-from tests.conftest import FAST_CLASSIFIER_SETTINGS
+from intentseg.classifier.baseline import LogisticBaseline
+from intentseg.classifier.lightgbm_model import PurchaseIntentClassifier, imbalance_params, select_imbalance
+from intentseg.classifier.model import PurchaseModel
+from intentseg.classifier.training import feature_columns, fit_purchase_model
+from intentseg.data.schema import GROUND_TRUTH_COLUMNS
+from intentseg.errors import FeatureMismatchError, ModelFileError
+from tests.conftest import FAST_CLASSIFIER_PARAMS, FAST_CLASSIFIER_SETTINGS, config_of
 
 TARGET, ID = "purchased_next_30d", "customer_id"
 
 
 def test_beats_chance_and_baseline_is_reasonable(trained_classifier, small_splits):
-    from intentseg.metrics import roc_auc
+    from intentseg.evaluation.metrics import roc_auc
 
     test = small_splits["test"]
     auc = roc_auc(test[TARGET], trained_classifier.model.purchase_probability(test))
@@ -38,7 +39,9 @@ def test_beats_chance_and_baseline_is_reasonable(trained_classifier, small_split
     [("days_since_last_visit", 1.0, 60.0), ("cart_add_rate", 0.5, 0.02)],
     ids=["recent visits", "more cart adds"],
 )
-def test_behaviour_raises_probability_on_average(trained_classifier, small_splits, feature, raising_value, lowering_value):
+def test_behaviour_raises_probability_on_average(
+    trained_classifier, small_splits, feature, raising_value, lowering_value
+):
     frame = small_splits["test"]
     model = trained_classifier.model
     raised = model.purchase_probability(frame.assign(**{feature: raising_value}))
@@ -50,8 +53,16 @@ def test_unseen_category_and_missing_engagement_are_scored(trained_classifier, s
     frame = small_splits["test"].head(50).copy()
     frame["region"] = frame["region"].astype("object")
     frame.loc[frame.index[:10], "region"] = "atlantis"
-    engagement = ["email_open_rate", "email_click_rate", "push_click_rate", "days_since_last_visit",
-                  "loyalty_points", "membership_tier", "support_tickets_90d", "reviews_written_12m"]
+    engagement = [
+        "email_open_rate",
+        "email_click_rate",
+        "push_click_rate",
+        "days_since_last_visit",
+        "loyalty_points",
+        "membership_tier",
+        "support_tickets_90d",
+        "reviews_written_12m",
+    ]
     frame.loc[frame.index[10:20], engagement] = np.nan
     probability = trained_classifier.model.purchase_probability(frame)
     assert np.all(np.isfinite(probability)) and np.all((probability > 0) & (probability < 1))
@@ -98,7 +109,9 @@ def test_round_trip_reproduces_probabilities(trained_classifier, small_splits):
     metadata = json.loads(json.dumps(metadata))  # through JSON, as on disk
     loaded = PurchaseModel.from_artifacts(text, metadata)
     test = small_splits["test"]
-    np.testing.assert_array_equal(loaded.purchase_probability(test), trained_classifier.model.purchase_probability(test))
+    np.testing.assert_array_equal(
+        loaded.purchase_probability(test), trained_classifier.model.purchase_probability(test)
+    )
     assert loaded.decision == trained_classifier.model.decision
     assert {"best_iteration", "training_data_sha256", "imbalance"} <= set(metadata)
     assert set(metadata["features"]["categorical"]["region"]) <= {"north", "south", "east", "west", "central"}
@@ -112,8 +125,11 @@ def test_baseline_round_trip_matches_scikit_learn(trained_classifier, small_spli
     reference = make_pipeline(
         ColumnTransformer(
             [
-                ("num", make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()),
-                 list(schema.numeric)),
+                (
+                    "num",
+                    make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()),
+                    list(schema.numeric),
+                ),
                 ("cat", OneHotEncoder(handle_unknown="ignore"), list(schema.categorical)),
             ]
         ),
@@ -185,19 +201,34 @@ def test_imbalance_options():
 def test_imbalance_selection_reports_every_option(small_splits):
     train, valid = small_splits["train"], small_splits["valid"]
     features = feature_columns(train, ID, TARGET)
-    settings = {"lgb_params": {"learning_rate": 0.2, "num_leaves": 7, "num_threads": 2}, "num_boost_round": 60,
-                "early_stopping_rounds": 10, "random_state": 1}
-    chosen, results = select_imbalance(["none", "scale_pos_weight"], settings, train[features], train[TARGET],
-                                       valid[features], valid[TARGET], min_gain=1.0)
+    config = config_of(
+        "train_classifier",
+        {
+            **FAST_CLASSIFIER_PARAMS,
+            "lightgbm": {"learning_rate": 0.2, "num_leaves": 7, "num_threads": 2},
+            "num_boost_round": 60,
+            "early_stopping_rounds": 10,
+            "imbalance_candidates": ["none", "scale_pos_weight"],
+            "imbalance_min_gain": 1.0,
+        },
+    )
+    chosen, results = select_imbalance(config, train[features], train[TARGET], valid[features], valid[TARGET], seed=1)
     assert set(results) == {"none", "scale_pos_weight"}
     assert chosen.imbalance == "none"  # a gain of 1.0 ROC-AUC is impossible: the first option stays
     assert isinstance(chosen, PurchaseIntentClassifier) and chosen.best_iteration_ >= 1
 
 
 def test_estimator_contract():
-    classifier = PurchaseIntentClassifier(lgb_params={"num_leaves": 7}, imbalance="none")
-    assert classifier.lgb_params == {"num_leaves": 7}
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+
+    classifier = PurchaseIntentClassifier(
+        lgb_params={"num_leaves": 7}, num_boost_round=20, early_stopping_rounds=5, imbalance="none", log_every=0
+    )
+    assert classifier.lgb_params == {"num_leaves": 7} and clone(classifier).get_params() == classifier.get_params()
     assert not [name for name in vars(classifier) if name.endswith("_")]
     frame = pd.DataFrame({"x": np.arange(200.0), "y": np.tile([0, 1], 100)})
+    with pytest.raises(NotFittedError):
+        classifier.predict_raw(frame[["x"]])
     fitted = classifier.fit(frame[["x"]], frame["y"], frame[["x"]], frame["y"])
     assert fitted is classifier and hasattr(classifier, "booster_") and hasattr(classifier, "best_iteration_")

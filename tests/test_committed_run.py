@@ -132,6 +132,8 @@ def _numeric_leaves(node) -> int:
 def test_metrics_files_hold_only_what_a_reviewer_decides_on(repo_root):
     """`dvc metrics diff` stays short: about 40 numbers across all metrics files, tables go to plots."""
     params = yaml.safe_load((repo_root / "params.yaml").read_text())
-    leaves = {name: _numeric_leaves(json.loads((repo_root / path).read_text()))
-              for name, path in params["paths"]["metrics"].items()}
+    leaves = {
+        name: _numeric_leaves(json.loads((repo_root / path).read_text()))
+        for name, path in params["paths"]["metrics"].items()
+    }
     assert sum(leaves.values()) <= 42, leaves

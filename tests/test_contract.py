@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from intentseg.contract import DataContractError, validate_table
-from intentseg.simulator import shopsphere_spec, simulate_customers
+from intentseg.data.contract import validate_table
+from intentseg.data.simulator import shopsphere_spec, simulate_customers
+from intentseg.errors import DataContractError
 
 SPEC = shopsphere_spec()
 

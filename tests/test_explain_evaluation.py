@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from intentseg.evaluation import (
+from intentseg.classifier.explain import drivers_from_contributions, format_values, global_importance, reason_codes
+from intentseg.evaluation.metrics import (
     CURVE_GRID,
     bootstrap_interval,
     classification_metrics,
@@ -20,7 +21,6 @@ from intentseg.evaluation import (
     precision_on_grid,
     reliability_table,
 )
-from intentseg.explain import drivers_from_contributions, format_values, global_importance, reason_codes
 
 REASON = re.compile(r"^[a-z0-9_]+ = .+ \((raises|lowers|neutral)\)$")
 
@@ -69,15 +69,25 @@ def synthetic():
 def test_classification_metrics(synthetic):
     labels, truth = synthetic
     metrics = classification_metrics(labels, truth, threshold=0.3)
-    assert set(metrics) >= {"roc_auc", "pr_auc", "f1", "precision", "recall", "threshold", "brier", "log_loss",
-                            "lift_top_decile", "ece"}
+    assert set(metrics) >= {
+        "roc_auc",
+        "pr_auc",
+        "f1",
+        "precision",
+        "recall",
+        "threshold",
+        "brier",
+        "log_loss",
+        "lift_top_decile",
+        "ece",
+    }
     assert 0.5 < metrics["roc_auc"] < 1 and metrics["lift_top_decile"] > 1.5
     assert metrics["ece"] < 0.02
 
 
 def test_ece_detects_miscalibration(synthetic):
     labels, truth = synthetic
-    assert expected_calibration_error(labels, truth ** 0.5) > 5 * expected_calibration_error(labels, truth)
+    assert expected_calibration_error(labels, truth**0.5) > 5 * expected_calibration_error(labels, truth)
 
 
 def test_gains_table(synthetic):

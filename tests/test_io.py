@@ -13,19 +13,17 @@ from intentseg.io import atomic_path, read_json, read_parquet, round_floats, wri
 def test_failed_write_keeps_previous_content(tmp_path):
     target = tmp_path / "out.txt"
     target.write_text("previous")
-    with pytest.raises(RuntimeError):
-        with atomic_path(target) as temporary:
-            temporary.write_text("half")
-            raise RuntimeError("killed mid-write")
+    with pytest.raises(RuntimeError), atomic_path(target) as temporary:
+        temporary.write_text("half")
+        raise RuntimeError("killed mid-write")
     assert target.read_text() == "previous"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
 
 
 def test_failed_first_write_leaves_nothing(tmp_path):
     target = tmp_path / "sub" / "out.parquet"
-    with pytest.raises(RuntimeError):
-        with atomic_path(target):
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), atomic_path(target):
+        raise RuntimeError("boom")
     assert not target.exists() and list(target.parent.iterdir()) == []
 
 

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 from kmodes.kprototypes import KPrototypes
 
-from intentseg.kprototypes import FastKPrototypes, assign, kmodes_gamma
+from intentseg.segments.kprototypes import FastKPrototypes, assign, kmodes_gamma
+
+
+def _fast(n_clusters, n_init=3, init="Cao", gamma=None, max_iter=100, random_state=0):
+    return FastKPrototypes(
+        n_clusters=n_clusters, gamma=gamma, n_init=n_init, max_iter=max_iter, init=init, random_state=random_state
+    )
 
 
 def mixed_data(n_rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -14,10 +20,12 @@ def mixed_data(n_rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     group = rng.integers(0, 3, n_rows)
     numeric = rng.normal(group[:, None] * np.array([1.5, -1.0, 0.5]), 1.0, size=(n_rows, 3))
-    categorical = np.column_stack([
-        np.where(rng.random(n_rows) < 0.7, group, rng.integers(0, 3, n_rows)),
-        rng.integers(0, 4, n_rows),
-    ])
+    categorical = np.column_stack(
+        [
+            np.where(rng.random(n_rows) < 0.7, group, rng.integers(0, 3, n_rows)),
+            rng.integers(0, 4, n_rows),
+        ]
+    )
     return numeric, categorical
 
 
@@ -43,16 +51,17 @@ def test_labels_identical_to_kmodes_predict_for_the_same_centroids(seed):
 def test_final_cost_no_worse_than_kmodes(seed):
     numeric, categorical = mixed_data(2000, seed)
     reference, _, _ = kmodes_fit(numeric, categorical, 4, 3, seed)
-    ours = FastKPrototypes(n_clusters=4, n_init=3, random_state=seed).fit(numeric, categorical)
+    ours = _fast(n_clusters=4, n_init=3, random_state=seed).fit(numeric, categorical)
     assert ours.cost_ <= 1.01 * reference.cost_
     assert ours.gamma_ == pytest.approx(reference.gamma)
 
 
 def test_cost_is_the_objective_of_the_labels():
     numeric, categorical = mixed_data(800, 3)
-    model = FastKPrototypes(n_clusters=3, n_init=2, random_state=0).fit(numeric, categorical)
+    model = _fast(n_clusters=3, n_init=2, random_state=0).fit(numeric, categorical)
     direct = sum(
-        np.sum((numeric[i] - model.cluster_centers_[c]) ** 2) + model.gamma_ * np.sum(categorical[i] != model.cluster_modes_[c])
+        np.sum((numeric[i] - model.cluster_centers_[c]) ** 2)
+        + model.gamma_ * np.sum(categorical[i] != model.cluster_modes_[c])
         for i, c in enumerate(model.labels_)
     )
     assert model.cost_ == pytest.approx(direct)
@@ -62,23 +71,23 @@ def test_cost_is_the_objective_of_the_labels():
 
 def test_deterministic():
     numeric, categorical = mixed_data(1000, 4)
-    first = FastKPrototypes(n_clusters=3, n_init=3, random_state=7).fit(numeric, categorical)
-    second = FastKPrototypes(n_clusters=3, n_init=3, random_state=7).fit(numeric, categorical)
+    first = _fast(n_clusters=3, n_init=3, random_state=7).fit(numeric, categorical)
+    second = _fast(n_clusters=3, n_init=3, random_state=7).fit(numeric, categorical)
     np.testing.assert_array_equal(first.cluster_centers_, second.cluster_centers_)
     np.testing.assert_array_equal(first.labels_, second.labels_)
 
 
 def test_huang_init_and_explicit_gamma():
     numeric, categorical = mixed_data(600, 5)
-    model = FastKPrototypes(n_clusters=3, n_init=2, init="Huang", gamma=2.0, random_state=0).fit(numeric, categorical)
+    model = _fast(n_clusters=3, n_init=2, init="Huang", gamma=2.0, random_state=0).fit(numeric, categorical)
     assert model.gamma_ == 2.0 and len(np.unique(model.labels_)) == 3
     with pytest.raises(ValueError, match="init"):
-        FastKPrototypes(n_clusters=3, init="random-ish").fit(numeric, categorical)
+        _fast(n_clusters=3, init="random-ish").fit(numeric, categorical)
 
 
 def test_unseen_code_matches_no_mode():
     numeric, categorical = mixed_data(600, 6)
-    model = FastKPrototypes(n_clusters=3, n_init=2, random_state=0).fit(numeric, categorical)
+    model = _fast(n_clusters=3, n_init=2, random_state=0).fit(numeric, categorical)
     unseen = categorical[:50].copy()
     unseen[:, 1] = -1
     labels, costs = assign(numeric[:50], unseen, model.cluster_centers_, model.cluster_modes_, model.gamma_)
@@ -88,22 +97,22 @@ def test_unseen_code_matches_no_mode():
 def test_empty_clusters_are_reseeded():
     numeric = np.repeat(np.array([[0.0], [10.0]]), [30, 3], axis=0)
     categorical = np.zeros((33, 1), dtype=int)
-    model = FastKPrototypes(n_clusters=3, n_init=2, random_state=0).fit(numeric, categorical)
+    model = _fast(n_clusters=3, n_init=2, random_state=0).fit(numeric, categorical)
     assert np.isfinite(model.cluster_centers_).all() and model.cost_ >= 0
 
 
 def test_bad_inputs_are_refused():
     numeric, categorical = mixed_data(10, 0)
     with pytest.raises(ValueError, match="impute"):
-        FastKPrototypes(n_clusters=2).fit(np.where(numeric > 1, np.nan, numeric), categorical)
+        _fast(n_clusters=2).fit(np.where(numeric > 1, np.nan, numeric), categorical)
     with pytest.raises(ValueError, match="at least n_clusters"):
-        FastKPrototypes(n_clusters=20).fit(numeric, categorical)
+        _fast(n_clusters=20).fit(numeric, categorical)
     with pytest.raises(ValueError, match="same number of rows"):
-        FastKPrototypes(n_clusters=2).fit(numeric, categorical[:5])
+        _fast(n_clusters=2).fit(numeric, categorical[:5])
 
 
 def test_estimator_contract_and_kmodes_gamma_rule():
-    model = FastKPrototypes(n_clusters=3, n_init=2)
+    model = _fast(n_clusters=3, n_init=2)
     assert (model.n_clusters, model.n_init, model.gamma) == (3, 2, None)
     assert not [name for name in vars(model) if name.endswith("_") and not name.startswith("_")]
     numeric, categorical = mixed_data(300, 1)

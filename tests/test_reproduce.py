@@ -11,9 +11,9 @@ import textwrap
 import numpy as np
 import pytest
 
-from intentseg.calibration import ProbabilityCalibrator, fit_platt
+from intentseg.checks.reproduce import Tolerance, differences
+from intentseg.classifier.calibration import ProbabilityCalibrator, fit_platt
 from intentseg.determinism import round_significant
-from intentseg.reproduce import Tolerance, differences
 
 METRICS_TOLERANCE = Tolerance(relative=1e-6, absolute=1e-4)
 
@@ -36,10 +36,13 @@ def test_real_changes_fail_with_their_place():
 
 
 def test_structure_and_types_must_match():
-    assert differences({"a": 1}, {"b": 1}, METRICS_TOLERANCE) == ["a: only in the committed file",
-                                                                 "b: only in the reproduced file"]
+    assert differences({"a": 1}, {"b": 1}, METRICS_TOLERANCE) == [
+        "a: only in the committed file",
+        "b: only in the reproduced file",
+    ]
     assert differences({"segment_id": [1, 2]}, {"segment_id": [1, 3]}, METRICS_TOLERANCE) == [
-        "segment_id[1]: committed 2, reproduced 3 (must be equal)"]
+        "segment_id[1]: committed 2, reproduced 3 (must be equal)"
+    ]
     assert differences({"flag": True}, {"flag": 1}, METRICS_TOLERANCE)  # a boolean is not a number
     assert differences({"x": 1.0}, {"x": 1}, METRICS_TOLERANCE) == []  # 1.0 and 1 are the same value
 
@@ -66,7 +69,7 @@ def test_platt_newton_matches_a_generic_optimiser_and_converges():
 def test_platt_stays_finite_on_separable_scores():
     raw = np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.9] * 10)
     labels = np.array([0, 0, 0, 1, 1, 1] * 10)
-    calibrator = ProbabilityCalibrator("platt", 3, 0).fit(raw, labels)
+    calibrator = ProbabilityCalibrator(method="platt", cv_folds=3).fit(raw, labels)
     assert np.isfinite(list(calibrator.parameters_.values())).all()
     assert calibrator.transform(np.array([0.05]))[0] < 0.01 < 0.99 < calibrator.transform(np.array([0.95]))[0]
 
@@ -74,18 +77,18 @@ def test_platt_stays_finite_on_separable_scores():
 FIT_SCRIPT = textwrap.dedent("""
     import json, sys
     import numpy as np, pandas as pd
-    from intentseg.baseline import LogisticBaseline
-    from intentseg.calibration import ProbabilityCalibrator
-    from intentseg.contract import validate_table
-    from intentseg.simulator import shopsphere_spec, simulate_customers
+    from intentseg.classifier.baseline import LogisticBaseline
+    from intentseg.classifier.calibration import ProbabilityCalibrator
+    from intentseg.data.contract import validate_table
+    from intentseg.data.simulator import shopsphere_spec, simulate_customers
 
     spec = shopsphere_spec()
     table = validate_table(simulate_customers(6000, seed=5, snapshot_month="2026-11").features, spec)
     features = table[spec.feature_names]
     labels = table[spec.target].to_numpy()
-    baseline = LogisticBaseline().fit(features.iloc[:4000], labels[:4000])
+    baseline = LogisticBaseline(C=1.0, max_iter=2000).fit(features.iloc[:4000], labels[:4000])
     raw = baseline.predict_proba1(features.iloc[4000:])
-    calibrator = ProbabilityCalibrator("platt", 5, 0).fit(raw, labels[4000:])
+    calibrator = ProbabilityCalibrator(method="platt", cv_folds=5).fit(raw, labels[4000:])
     json.dump({"baseline": baseline.to_dict(), "calibration": calibrator.to_dict(),
                "probability": calibrator.transform(raw).tolist()}, sys.stdout)
 """)

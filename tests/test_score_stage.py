@@ -8,9 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-SCORE_OUTPUTS = {"scores.scores": "out/scores.parquet", "scores.audience": "out/audience.csv",
-                 "scores.rejects": "out/rejects.parquet", "metrics.score": "out/score.json",
-                 "plots.score.audience": "out/audience_plot.json", "logs.score_timings": "out/timings.json"}
+SCORE_OUTPUTS = {
+    "scores.scores": "out/scores.parquet",
+    "scores.audience": "out/audience.csv",
+    "scores.rejects": "out/rejects.parquet",
+    "metrics.score": "out/score.json",
+    "plots.score.audience": "out/audience_plot.json",
+    "logs.score_timings": "out/timings.json",
+}
 
 
 @pytest.mark.e2e
@@ -18,18 +23,36 @@ def test_default_outputs(reproduced):
     scores = pd.read_parquet(reproduced.path("scores", "scores"))
     summary = json.loads(reproduced.path("metrics", "score").read_text())
     assert summary["rows_in"] == 6000 == summary["rows_scored"] + summary["rows_rejected"] == len(scores)
-    assert {"customer_id", "purchase_probability", "propensity_decile", "in_audience", "segment_id", "segment_name",
-            "reason_1", "reason_2", "reason_3", "classifier_version", "segmenter_version"} == set(scores.columns)
+    assert {
+        "customer_id",
+        "purchase_probability",
+        "propensity_decile",
+        "in_audience",
+        "segment_id",
+        "segment_name",
+        "reason_1",
+        "reason_2",
+        "reason_3",
+        "classifier_version",
+        "segmenter_version",
+    } == set(scores.columns)
     assert scores["customer_id"].is_unique and scores["reason_1"].notna().all()
     audience = pd.read_csv(reproduced.path("scores", "audience"))
     assert len(audience) == summary["audience_size"] == int(scores["in_audience"].sum())
     assert summary["expected_conversions"] == pytest.approx(
-        scores.loc[scores["in_audience"], "purchase_probability"].sum(), rel=1e-6)
+        scores.loc[scores["in_audience"], "purchase_probability"].sum(), rel=1e-6
+    )
     assert {"max_psi", "worst_feature", "flagged"} <= set(summary["drift"]) and summary["drift"]["flagged"] == []
     by_decile = json.loads(reproduced.path("plots", "score", "segment_by_decile").read_text())
-    assert sum(row["count"] for row in by_decile) == len(scores) and {row["decile"] for row in by_decile} == set(range(1, 11))
+    assert sum(row["count"] for row in by_decile) == len(scores) and {row["decile"] for row in by_decile} == set(
+        range(1, 11)
+    )
     drift = json.loads(reproduced.path("plots", "score", "drift").read_text())
-    assert len(drift) == 36 and drift[0]["psi"] == summary["drift"]["max_psi"] and drift[0]["feature"] == summary["drift"]["worst_feature"]
+    assert (
+        len(drift) == 36
+        and drift[0]["psi"] == summary["drift"]["max_psi"]
+        and drift[0]["feature"] == summary["drift"]["worst_feature"]
+    )
     plot = json.loads(reproduced.path("plots", "score", "audience").read_text())
     assert sum(row["audience_size"] for row in plot) == summary["audience_size"]
 
@@ -59,14 +82,18 @@ def test_mismatched_population_is_refused_and_outputs_kept(reproduced, tmp_path)
     workdir = reproduced.stage_workdir(tmp_path, {**SCORE_OUTPUTS, "prepared.population": "population.parquet"})
     pd.read_parquet(reproduced.path("prepared", "population")).to_parquet(tmp_path / "population.parquet")
     assert reproduced.run_stage("score", workdir).returncode == 0
-    before = {name: (tmp_path / path).read_bytes() for name, path in SCORE_OUTPUTS.items() if name != "logs.score_timings"}
+    before = {
+        name: (tmp_path / path).read_bytes() for name, path in SCORE_OUTPUTS.items() if name != "logs.score_timings"
+    }
     pd.read_parquet(reproduced.path("prepared", "population")).drop(columns=["cart_add_rate"]).to_parquet(
-        tmp_path / "population.parquet")
+        tmp_path / "population.parquet"
+    )
     result = reproduced.run_stage("score", workdir)
     assert result.returncode != 0
     assert "cart_add_rate" in result.stderr and "fingerprint" in result.stderr
-    assert before == {name: (tmp_path / path).read_bytes() for name, path in SCORE_OUTPUTS.items()
-                      if name != "logs.score_timings"}
+    assert before == {
+        name: (tmp_path / path).read_bytes() for name, path in SCORE_OUTPUTS.items() if name != "logs.score_timings"
+    }
 
 
 @pytest.mark.e2e

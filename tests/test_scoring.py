@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from intentseg.drift import DriftMonitor
-from intentseg.explain import contributions, method_agreement
-from intentseg.features import FeatureMismatchError
-from intentseg.scoring import (
-    REJECT_COLUMN,
+from intentseg.classifier.explain import contributions, method_agreement
+from intentseg.config import ReasonsConfig
+from intentseg.data.simulator import shopsphere_spec, simulate_customers
+from intentseg.errors import FeatureMismatchError
+from intentseg.scoring.batch import (
     AudienceCap,
     audience_columns,
-    check_population_columns,
-    duplicated_ids,
     finalise_scores,
     load_models,
     rank_deciles,
-    row_problems,
     score_population,
 )
-from intentseg.simulator import shopsphere_spec, simulate_customers
+from intentseg.scoring.drift import DriftMonitor
+from intentseg.scoring.validation import REJECT_COLUMN, check_population_columns, duplicated_ids, row_problems
 
 SPEC = shopsphere_spec().without_target()
-REASONS = {"method": "path", "scope": "everyone", "top_k": 3}
+REASONS = ReasonsConfig(method="path", scope="everyone", top_k=3)
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def models(trained_classifier, fitted_segments):
 
 @pytest.fixture(scope="module")
 def population() -> pd.DataFrame:
-    from intentseg.contract import validate_table
+    from intentseg.data.contract import validate_table
 
     return validate_table(simulate_customers(3000, seed=9, snapshot_month="2026-11", labelled=False).features, SPEC)
 
@@ -42,17 +42,21 @@ def population() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def drift_reference(small_splits, models):
     schema = models.classifier.schema
-    return lambda: DriftMonitor(list(schema.numeric), list(schema.categorical)).fit(small_splits["train"])
+    return lambda: DriftMonitor(numeric=list(schema.numeric), categorical=list(schema.categorical), bins=10).fit(
+        small_splits["train"]
+    )
 
 
 def run(population, models, drift, chunk_rows=700, reasons=REASONS, max_audience=None):
     """Both passes over in-memory chunks; returns scores, rejects, audience, accumulator, tables."""
     scored, rejects, final, audience = [], [], [], []
-    chunks = [population.iloc[i:i + chunk_rows] for i in range(0, len(population), chunk_rows)]
-    accumulator = score_population(chunks, models, SPEC, duplicated_ids(population[SPEC.id_column]), drift,
-                                   reasons, scored.append, rejects.append)
-    tables = finalise_scores(scored, accumulator, max_audience, audience_columns(SPEC.id_column, 3),
-                             final.append, audience.append)
+    chunks = [population.iloc[i : i + chunk_rows] for i in range(0, len(population), chunk_rows)]
+    accumulator = score_population(
+        chunks, models, SPEC, duplicated_ids(population[SPEC.id_column]), drift, reasons, scored.append, rejects.append
+    )
+    tables = finalise_scores(
+        scored, accumulator, max_audience, audience_columns(SPEC.id_column, 3), final.append, audience.append
+    )
     frame = lambda parts: pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()  # noqa: E731
     return frame(final), frame(rejects), frame(audience), accumulator, tables
 
@@ -98,15 +102,24 @@ def test_unseen_categories_and_missing_engagement_are_scored(population, models,
 
 def test_scores_columns_deciles_and_audience(population, models, drift_reference):
     scores, _, audience, accumulator, tables = run(population, models, drift_reference())
-    assert list(scores.columns[:7]) == [SPEC.id_column, "purchase_probability", "propensity_decile", "in_audience",
-                                        "segment_id", "segment_name", "reason_1"]
+    assert list(scores.columns[:7]) == [
+        SPEC.id_column,
+        "purchase_probability",
+        "propensity_decile",
+        "in_audience",
+        "segment_id",
+        "segment_name",
+        "reason_1",
+    ]
     assert scores["propensity_decile"].value_counts().sort_index().tolist() == [300] * 10
     top = scores.groupby("propensity_decile")["purchase_probability"].mean()
     assert top.is_monotonic_decreasing
     expected_audience = models.classifier.decision.select(scores["purchase_probability"].to_numpy())
     assert (scores["in_audience"].to_numpy() == expected_audience).all()
     assert accumulator.audience_size == len(audience) == int(expected_audience.sum())
-    assert accumulator.expected_conversions == pytest.approx(scores.loc[scores["in_audience"], "purchase_probability"].sum())
+    assert accumulator.expected_conversions == pytest.approx(
+        scores.loc[scores["in_audience"], "purchase_probability"].sum()
+    )
     assert tables.segment_by_decile.to_numpy().sum() == len(scores)
     assert set(scores["classifier_version"]) == {models.classifier_version}
 
@@ -118,8 +131,10 @@ def test_scores_match_the_models(population, models, drift_reference):
 
 
 def test_audience_cap_and_reason_scope(population, models, drift_reference):
-    scope = {**REASONS, "scope": "audience"}
-    scores, _, audience, accumulator, tables = run(population, models, drift_reference(), reasons=scope, max_audience=50)
+    scope = dataclasses.replace(REASONS, scope="audience")
+    scores, _, audience, accumulator, tables = run(
+        population, models, drift_reference(), reasons=scope, max_audience=50
+    )
     assert len(audience) == tables.audience_exported == 50 < accumulator.audience_size
     top_50 = np.sort(scores.loc[scores["in_audience"], "purchase_probability"].to_numpy())[::-1][:50]
     np.testing.assert_allclose(np.sort(audience["purchase_probability"].to_numpy())[::-1], top_50)
@@ -169,10 +184,14 @@ def test_deciles_and_cap_ties():
 
 def test_drift_monitor(small_splits, population):
     columns = ["total_spend_12m", "device_type"]
-    same = DriftMonitor(["total_spend_12m"], ["device_type"]).fit(small_splits["train"][columns])
+    same = DriftMonitor(numeric=["total_spend_12m"], categorical=["device_type"], bins=10).fit(
+        small_splits["train"][columns]
+    )
     same.update(population[columns])
     assert same.report(0.1, 0.25)["max_psi"] < 0.05
-    shifted = DriftMonitor(["total_spend_12m"], ["device_type"]).fit(small_splits["train"][columns])
+    shifted = DriftMonitor(numeric=["total_spend_12m"], categorical=["device_type"], bins=10).fit(
+        small_splits["train"][columns]
+    )
     moved = population[columns].assign(total_spend_12m=population["total_spend_12m"] * 3 + 100, device_type="desktop")
     shifted.update(moved)
     report = shifted.report(0.1, 0.25)
@@ -183,8 +202,8 @@ def test_drift_monitor(small_splits, population):
 def test_path_reasons_agree_with_treeshap(trained_classifier, small_splits):
     model, frame = trained_classifier.model, small_splits["test"].head(500)
     exact, path = contributions(model, frame, "treeshap"), contributions(model, frame, "path")
-    raw = model.booster.predict(model.schema.model_frame(frame), raw_score=True)
-    np.testing.assert_allclose(path.sum(axis=1) + model.cache["path_attribution"].bias, raw, atol=1e-9)
+    raw = model.engine.booster.predict(model.schema.model_frame(frame), raw_score=True)
+    np.testing.assert_allclose(path.sum(axis=1) + model.engine.bias, raw, atol=1e-9)
     agreement = method_agreement(exact, path)
     assert agreement["top3_overlap"] > 0.7 and agreement["sign_agreement"] > 0.95
     with pytest.raises(ValueError, match="reason-code method"):

@@ -9,8 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from intentseg.features import FeatureMismatchError, ModelFileError
-from intentseg.segment_eval import (
+from intentseg.errors import FeatureMismatchError, ModelFileError
+from intentseg.segments.alignment import align_to_reference
+from intentseg.segments.model import CustomerSegmenter, SegmentModel
+from intentseg.segments.naming import complete_names, generate_names
+from intentseg.segments.preprocessing import SegmentPreprocessor
+from intentseg.segments.profiles import outcome_columns, segment_profiles
+from intentseg.segments.quality import (
     archetype_ari,
     bootstrap_stability,
     k_sweep,
@@ -18,17 +23,7 @@ from intentseg.segment_eval import (
     mixed_distances,
     silhouette_samples_summary,
 )
-from intentseg.segment_prep import SegmentPreprocessor
-from intentseg.segmentation import (
-    SegmentModel,
-    align_to_reference,
-    complete_names,
-    fit_segment_model,
-    generate_names,
-    outcome_columns,
-    segment_profiles,
-    segmenter_from_params,
-)
+from intentseg.segments.training import fit_segment_model, segmenter_from_config
 
 TARGET = "purchased_next_30d"
 
@@ -44,8 +39,18 @@ def tiny() -> pd.DataFrame:
     )
 
 
+def _prep(numeric, categorical, log1p=(), clip_quantiles=(0.01, 0.99), scaling="standard"):
+    return SegmentPreprocessor(
+        numeric=list(numeric),
+        categorical=list(categorical),
+        log1p=list(log1p),
+        clip_quantiles=clip_quantiles,
+        scaling=scaling,
+    )
+
+
 def test_preprocessor_transforms_and_inverts(tiny):
-    prep = SegmentPreprocessor(["spend", "rate"], ["tier"], log1p=["spend"], clip_quantiles=(0.0, 1.0)).fit(tiny)
+    prep = _prep(["spend", "rate"], ["tier"], log1p=["spend"], clip_quantiles=(0.0, 1.0)).fit(tiny)
     numeric, codes = prep.transform(tiny)
     assert numeric.shape == (6, 2) and not np.isnan(numeric).any()
     np.testing.assert_allclose(numeric.mean(axis=0), 0, atol=1e-12)
@@ -57,7 +62,7 @@ def test_preprocessor_transforms_and_inverts(tiny):
 
 
 def test_preprocessor_clips_and_imputes_with_training_values(tiny):
-    prep = SegmentPreprocessor(["spend", "rate"], ["tier"], log1p=["spend"], clip_quantiles=(0.2, 0.8)).fit(tiny)
+    prep = _prep(["spend", "rate"], ["tier"], log1p=["spend"], clip_quantiles=(0.2, 0.8)).fit(tiny)
     extreme = pd.DataFrame({"spend": [1e9, np.nan], "rate": [-5.0, 0.3], "tier": ["z", None]})
     numeric, codes = prep.transform(extreme)
     assert numeric[0, 0] == pytest.approx(prep.transform_numeric(np.array([[prep.upper_[0], 0.3]]))[0, 0])
@@ -65,15 +70,15 @@ def test_preprocessor_clips_and_imputes_with_training_values(tiny):
 
 
 def test_preprocessor_round_trip_and_errors(tiny):
-    prep = SegmentPreprocessor(["spend", "rate"], ["tier"], log1p=["spend"], scaling="robust").fit(tiny)
+    prep = _prep(["spend", "rate"], ["tier"], log1p=["spend"], scaling="robust").fit(tiny)
     rebuilt = SegmentPreprocessor.from_dict(json.loads(json.dumps(prep.to_dict())))
     np.testing.assert_array_equal(rebuilt.transform(tiny)[0], prep.transform(tiny)[0])
     with pytest.raises(ValueError, match="log1p"):
-        SegmentPreprocessor(["rate"], [], log1p=["spend"]).fit(tiny)
+        _prep(["rate"], [], log1p=["spend"]).fit(tiny)
     with pytest.raises(ValueError, match="scaling"):
-        SegmentPreprocessor(["rate"], [], scaling="minmax").fit(tiny)
+        _prep(["rate"], [], scaling="minmax").fit(tiny)
     with pytest.raises(ValueError, match="missing for every customer"):
-        SegmentPreprocessor(["rate", "empty"], []).fit(tiny.assign(empty=np.nan))
+        _prep(["rate", "empty"], []).fit(tiny.assign(empty=np.nan))
 
 
 def test_model_round_trip_assigns_identically(fitted_segments, small_splits):
@@ -122,9 +127,8 @@ def test_label_is_never_an_input(small_splits, segment_settings):
 
 def test_names_are_unique_and_come_from_traits(fitted_segments, segment_settings):
     model, summary = fitted_segments
-    assert len(set(model.names)) == len(model.names) == segment_settings["k"]
-    vocabulary = segment_settings["naming"]
-    words = {word.lower() for pair in vocabulary["numeric"].values() for word in pair}
+    assert len(set(model.names)) == len(model.names) == segment_settings.k
+    words = {word.lower() for pair in segment_settings.naming.numeric.values() for word in pair}
     for name in model.names:
         assert any(word in name.lower() for word in words), name
     assert summary["segments"] == {str(i): n for i, n in zip(model.segment_ids, model.names)}
@@ -144,20 +148,31 @@ def test_generated_names_follow_the_profiles(fitted_segments, small_splits, segm
 
 def test_identical_traits_still_give_unique_names(fitted_segments, small_splits, segment_settings):
     model, _ = fitted_segments
-    twin = replace(model, centers=np.repeat(model.centers[:1], len(model.centers), axis=0),
-                   modes=np.repeat(model.modes[:1], len(model.modes), axis=0))
-    profiles = {sid: segment_profiles(small_splits["train"], np.zeros(len(small_splits["train"]), int),
-                                      list(twin.preprocessor.numeric), list(twin.preprocessor.categorical), {})[0]
-                for sid in twin.segment_ids}
-    names = generate_names(twin, profiles, segment_settings["naming"])
+    twin = replace(
+        model,
+        centers=np.repeat(model.centers[:1], len(model.centers), axis=0),
+        modes=np.repeat(model.modes[:1], len(model.modes), axis=0),
+    )
+    profiles = {
+        sid: segment_profiles(
+            small_splits["train"],
+            np.zeros(len(small_splits["train"]), int),
+            list(twin.preprocessor.numeric),
+            list(twin.preprocessor.categorical),
+            {},
+        )[0]
+        for sid in twin.segment_ids
+    }
+    names = generate_names(twin, profiles, segment_settings.naming)
     assert len(set(names)) == len(names)
 
 
 def test_alignment_restores_reference_ids_and_names(fitted_segments, small_splits):
     reference, _ = fitted_segments
     order = np.array([2, 0, 4, 1, 3])
-    shuffled = replace(reference, centers=reference.centers[order], modes=reference.modes[order],
-                       segment_ids=(1, 2, 3, 4, 5), names=())
+    shuffled = replace(
+        reference, centers=reference.centers[order], modes=reference.modes[order], segment_ids=(1, 2, 3, 4, 5), names=()
+    )
     aligned, report = align_to_reference(shuffled, reference, max_dissimilarity=1.0)
     assert aligned.segment_ids == reference.segment_ids and aligned.names == reference.names
     np.testing.assert_array_equal(aligned.assign(small_splits["test"]), reference.assign(small_splits["test"]))
@@ -166,8 +181,13 @@ def test_alignment_restores_reference_ids_and_names(fitted_segments, small_split
 
 def test_alignment_gives_new_ids_and_fresh_names_when_needed(fitted_segments):
     reference, _ = fitted_segments
-    smaller = replace(reference, centers=reference.centers[:3], modes=reference.modes[:3],
-                      segment_ids=(1, 2, 3), names=reference.names[:3])
+    smaller = replace(
+        reference,
+        centers=reference.centers[:3],
+        modes=reference.modes[:3],
+        segment_ids=(1, 2, 3),
+        names=reference.names[:3],
+    )
     aligned, report = align_to_reference(reference, smaller, max_dissimilarity=1.0)
     assert sorted(aligned.segment_ids) == [1, 2, 3, 4, 5] and sorted(report["new_segments"]) == [4, 5]
     assert aligned.names[3:] == ("", "")  # new segments are named afresh
@@ -182,13 +202,15 @@ def test_alignment_gives_new_ids_and_fresh_names_when_needed(fitted_segments):
 def test_profiles(fitted_segments, small_splits):
     model, _ = fitted_segments
     test = small_splits["test"]
-    profiles = segment_profiles(test, model.assign(test), ["total_spend_12m", "discount_usage_rate"],
-                                ["device_type"], {"purchase_rate": TARGET})
+    profiles = segment_profiles(
+        test, model.assign(test), ["total_spend_12m", "discount_usage_rate"], ["device_type"], {"purchase_rate": TARGET}
+    )
     assert sum(p["share"] for p in profiles.values()) == pytest.approx(1.0)
     rates = [p["purchase_rate"] for p in profiles.values()]
     assert min(rates) < test[TARGET].mean() < max(rates)
-    everyone = segment_profiles(test, np.ones(len(test), int), ["total_spend_12m", "discount_usage_rate"],
-                                ["device_type"], {})[1]
+    everyone = segment_profiles(
+        test, np.ones(len(test), int), ["total_spend_12m", "discount_usage_rate"], ["device_type"], {}
+    )[1]
     assert everyone["numeric"]["total_spend_12m"]["index"] == pytest.approx(100)
     assert everyone["numeric"]["discount_usage_rate"]["index"] == pytest.approx(100)  # mean-based: median is 0
     assert everyone["categorical"]["device_type"]["lift"] == pytest.approx(1.0)
@@ -209,10 +231,10 @@ def test_evaluation_helpers(fitted_segments, small_splits, segment_settings):
     train, test = small_splits["train"], small_splits["test"]
     summary = silhouette_samples_summary(model, test, n_samples=2, sample_size=800, seed=0)
     assert summary["samples"] == 2 and summary["sample_size"] == 800 and -1 < summary["min"] <= summary["mean"] < 1
-    settings = {**segment_settings, "n_init": 2}
-    sweep = k_sweep(settings, train, test, [2, 3], 3000, 800, 2, 0)
+    estimator = CustomerSegmenter.like(model).set_params(clusterer__n_init=2)
+    sweep = k_sweep(estimator, train, test, [2, 3], 3000, 800, 2, 0)
     assert [row["k"] for row in sweep] == [2, 3] and sweep[0]["cost_per_customer"] > sweep[1]["cost_per_customer"]
-    stability = bootstrap_stability(settings, train.head(3000), test, 3, 0)
+    stability = bootstrap_stability(estimator, train.head(3000), test, 3, 0)
     assert stability["resamples"] == 3 and -1 <= stability["min"] <= stability["mean"] <= 1
     moves = migration_matrix(np.array([1, 1, 2, 2]), np.array([1, 2, 2, 2]))
     assert sum(row["count"] for row in moves) == 4 and {"from_segment": "1", "to_segment": "2", "count": 1} in moves
@@ -227,9 +249,23 @@ def test_deterministic_model_file(small_splits, segment_settings):
 
 
 def test_segmenter_estimator_contract(small_splits, segment_settings):
-    segmenter = segmenter_from_params(segment_settings, seed=1, n_clusters=3, n_init=2)
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+
+    segmenter = segmenter_from_config(replace(segment_settings, k=3, n_init=2), seed=1)
     assert segmenter.clusterer.n_clusters == 3 and segmenter.clusterer.n_init == 2
+    assert clone(segmenter).get_params()["clusterer__n_clusters"] == 3
     assert not [name for name in vars(segmenter) if name.endswith("_")]
+    with pytest.raises(NotFittedError):
+        segmenter.predict(small_splits["test"])
     assert segmenter.fit(small_splits["train"].head(2000)) is segmenter
     assert not hasattr(segmenter.clusterer, "labels_")  # the given estimators stay unfitted
     assert len(segmenter.model_.segment_ids) == 3
+
+
+def test_evaluation_refits_the_estimator_the_model_was_fitted_with(fitted_segments, segment_settings):
+    model, _ = fitted_segments
+    like = CustomerSegmenter.like(SegmentModel.from_dict(json.loads(json.dumps(model.to_dict()))))
+    configured = segmenter_from_config(segment_settings, seed=5)
+    assert like.get_params()["clusterer"].get_params() == configured.clusterer.get_params()
+    assert like.preprocessor.get_params() == configured.preprocessor.get_params()

@@ -12,8 +12,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from intentseg.dataset import missing_rate_by_group, oracle_metrics
-from intentseg.simulator import (
+from intentseg.data.simulator import (
     ARCHETYPES,
     ENGAGEMENT_WARMUP_DAYS,
     consistency_violations,
@@ -21,6 +20,7 @@ from intentseg.simulator import (
     shopsphere_spec,
     simulate_customers,
 )
+from intentseg.data.sources import missing_rate_by_group, oracle_metrics
 
 SPEC = shopsphere_spec()
 
@@ -35,8 +35,13 @@ def test_schema_has_36_features_in_four_groups(small_table):
         "engagement": 8,
     }
     assert set(SPEC.categorical_features) == {
-        "region", "city_tier", "device_type", "acquisition_channel",
-        "preferred_payment_method", "top_category", "membership_tier",
+        "region",
+        "city_tier",
+        "device_type",
+        "acquisition_channel",
+        "preferred_payment_method",
+        "top_category",
+        "membership_tier",
     }
     assert features[SPEC.id_column].is_unique
     assert set(features[SPEC.target].unique()) == {0, 1}
@@ -68,7 +73,9 @@ def test_values_respect_spec_ranges_and_levels(small_table):
             assert set(values.astype(str)) <= set(column.categories), column.name
 
 
-@pytest.mark.parametrize("n_rows,seed,month", [(60_000, 1, "2026-11"), (120_000, 2, "2026-06"), (240_000, 3, "2027-02")])
+@pytest.mark.parametrize(
+    "n_rows,seed,month", [(60_000, 1, "2026-11"), (120_000, 2, "2026-06"), (240_000, 3, "2027-02")]
+)
 def test_prevalence_is_18_percent(n_rows, seed, month):
     table = simulate_customers(n_rows, seed=seed, snapshot_month=month)
     assert abs(table.features[SPEC.target].mean() - 0.18) <= 0.005

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from intentseg.simulator import shopsphere_spec
-from intentseg.split import stratified_split, summarise_split
+from intentseg.data.simulator import shopsphere_spec
+from intentseg.data.split import stratified_split, summarise_split
 
 SPEC = shopsphere_spec()
 FRACTIONS = {"train": 0.7, "valid": 0.15, "test": 0.15}

@@ -7,10 +7,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from intentseg.contract import DataContractError
-from intentseg.dataset import load_customer_data, population_for
-from intentseg.example_table import EXAMPLE_PARAMS, make_example_table
-from intentseg.tables import OTHER_LEVEL, leakage_suspects, prepare_table
+from intentseg.data.example_table import EXAMPLE_PARAMS, make_example_table
+from intentseg.data.sources import load_customer_data, population_for
+from intentseg.data.tables import OTHER_LEVEL, leakage_suspects, prepare_table
+from intentseg.errors import DataContractError
+from tests.conftest import config_of
 
 
 @pytest.fixture(scope="module")
@@ -26,12 +27,12 @@ def table() -> pd.DataFrame:
 
 def failure(table: pd.DataFrame, data_params: dict) -> str:
     with pytest.raises(DataContractError) as caught:
-        load_customer_data(data_params, 1, table)
+        load_customer_data(config_of("data", data_params), 1, table)
     return str(caught.value)
 
 
 def test_inference_and_real_world_shapes(table, data_params):
-    prepared = prepare_table(table, data_params)
+    prepared = prepare_table(table, config_of("data", data_params))
     spec = prepared.spec
     assert spec.id_column == "member_no" and spec.target == "converted"
     assert set(spec.numeric_features) == {"visits_30d", "basket_value", "has_app", "days_inactive"}
@@ -56,7 +57,7 @@ def test_text_dates_are_detected(table, data_params):
 
 
 def test_valid_table_loads_and_population_is_converted(table, data_params):
-    data = load_customer_data(data_params, 1, table)
+    data = load_customer_data(config_of("data", data_params), 1, table)
     assert len(data.labelled) == 3000 and data.labelled["converted"].dtype == "int8"
     assert data.ground_truth.empty and len(data.population) == 3000
     assert "converted" not in data.population and set(data.population["has_app"].unique()) <= {0.0, 1.0}
@@ -67,17 +68,29 @@ def test_valid_table_loads_and_population_is_converted(table, data_params):
     "case,mutate,expected",
     [
         ("missing column", lambda t: t.drop(columns=["store_id"]), ["column 'store_id'", "column_in_dataframe"]),
-        ("wrong type", lambda t: t.assign(visits_30d=t["visits_30d"].astype(object).where(t.index != 7, "lots")),
-         ["column 'visits_30d'", "coerce_dtype", "row 7: 'lots'"]),
-        ("duplicate ids", lambda t: t.assign(member_no=t["member_no"].where(t.index != 5, t["member_no"][6])),
-         ["column 'member_no'", "field_uniqueness", "row 5", "row 6"]),
-        ("non-binary target", lambda t: t.assign(converted=t["converted"].where(t.index != 9, 3)),
-         ["column 'converted'", "isin([0, 1])", "row 9: 3"]),
+        (
+            "wrong type",
+            lambda t: t.assign(visits_30d=t["visits_30d"].astype(object).where(t.index != 7, "lots")),
+            ["column 'visits_30d'", "coerce_dtype", "row 7: 'lots'"],
+        ),
+        (
+            "duplicate ids",
+            lambda t: t.assign(member_no=t["member_no"].where(t.index != 5, t["member_no"][6])),
+            ["column 'member_no'", "field_uniqueness", "row 5", "row 6"],
+        ),
+        (
+            "non-binary target",
+            lambda t: t.assign(converted=t["converted"].where(t.index != 9, 3)),
+            ["column 'converted'", "isin([0, 1])", "row 9: 3"],
+        ),
         ("single-class target", lambda t: t.assign(converted=0), ["column 'converted'", "two_classes"]),
         ("all-missing column", lambda t: t.assign(basket_value=np.nan), ["column 'basket_value'", "not_all_missing"]),
         ("empty table", lambda t: t.iloc[:0], ["empty"]),
-        ("too few positives", lambda t: t.assign(converted=(t.index < 20).astype(int)),
-         ["column 'converted'", "enough_positives", "20 positive labels", "at least 60"]),
+        (
+            "too few positives",
+            lambda t: t.assign(converted=(t.index < 20).astype(int)),
+            ["column 'converted'", "enough_positives", "20 positive labels", "at least 60"],
+        ),
     ],
 )
 def test_bad_input_matrix(table, data_params, case, mutate, expected):
@@ -101,12 +114,12 @@ def test_every_failure_is_reported_at_once(table, data_params):
 
 def test_leakage_suspicion_is_reported(table, data_params):
     leaky = table.assign(refund_after_purchase=table["converted"] * 10.0)
-    data = load_customer_data(data_params, 1, leaky)
+    data = load_customer_data(config_of("data", data_params), 1, leaky)
     assert "refund_after_purchase" in data.notes["leakage_suspects"]
     assert leakage_suspects(data.labelled, data.spec, 0.98).keys() == {"refund_after_purchase"}
 
 
 def test_population_needs_the_model_columns(table, data_params):
-    data = load_customer_data(data_params, 1, table)
+    data = load_customer_data(config_of("data", data_params), 1, table)
     with pytest.raises(DataContractError, match="'plan'"):
         population_for(table.drop(columns=["plan", "converted"]), data.spec.without_target(), data.notes)

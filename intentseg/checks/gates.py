@@ -1,0 +1,135 @@
+"""Quality gates: the bars of ``params.yaml`` ``gates:`` on this run's metrics, beside a base run's values.
+
+The gate table shows, for each gate, the bar, the base branch's value, this run's value, the
+change, whether it is larger than the noise (half the 95% bootstrap interval) and pass or fail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A quality bar on one metric: where to read it, which way it points, and its interval (if any)."""
+
+    source: str  # metrics file key in params paths.metrics
+    path: str  # dotted path in that file; "a/b" divides two values; a list counts its entries
+    kind: str  # "min" or "max"
+    description: str
+    interval: str | None = None  # dotted path of the metric's 95% bootstrap interval
+
+
+GATES: dict[str, Gate] = {
+    "min_roc_auc": Gate("classifier", "test.roc_auc", "min", "test ROC-AUC", "test.roc_auc_ci"),
+    "min_f1": Gate("classifier", "test.f1", "min", "test F1 at the chosen threshold", "test.f1_ci"),
+    "max_gap_to_oracle_roc_auc": Gate(
+        "classifier", "gap_to_oracle.roc_auc", "max", "ROC-AUC gap to the true-probability ceiling"
+    ),
+    "max_expected_calibration_error": Gate("classifier", "test.ece", "max", "expected calibration error on test"),
+    "min_silhouette": Gate("segmenter", "silhouette", "min", "mean segment silhouette", "silhouette_ci"),
+    "min_stability_ari": Gate("segmenter", "stability_ari", "min", "segment stability (bootstrap ARI)"),
+    "max_flagged_drift_features": Gate("score", "drift.flagged", "max", "number of drift-flagged features"),
+    "max_rejected_share": Gate("score", "rows_rejected/rows_in", "max", "share of scoring rows rejected"),
+}
+
+
+def lookup(data: dict[str, Any], dotted: str) -> Any:
+    """The value at ``dotted`` (None when absent); ``a/b`` divides two values; lists count their entries."""
+    if "/" in dotted:
+        numerator, denominator = (lookup(data, part) for part in dotted.split("/"))
+        if numerator is None or denominator is None:
+            return None
+        return numerator / denominator if denominator else 0.0
+    node: Any = data
+    for key in dotted.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return len(node) if isinstance(node, list) and not dotted.endswith("_ci") else node
+
+
+@dataclass(frozen=True)
+class GateRow:
+    """One line of the gate table."""
+
+    gate: str
+    description: str
+    bar: str
+    base: float | None
+    value: float | None
+    noise: float | None  # half-width of this run's 95% interval
+    passed: bool | None  # None: the metric does not exist for this data (e.g. no oracle on real data)
+
+    @property
+    def change(self) -> float | None:
+        return None if self.base is None or self.value is None else self.value - self.base
+
+    @property
+    def beyond_noise(self) -> bool | None:
+        if self.change is None or self.noise is None:
+            return None
+        return abs(self.change) > self.noise
+
+
+def gate_rows(
+    metrics: dict[str, dict[str, Any]], base: dict[str, dict[str, Any]] | None, gates: dict[str, float]
+) -> list[GateRow]:
+    """Evaluate every gate on this run's metrics, beside the base run's values."""
+    unknown = sorted(set(gates) - set(GATES))
+    if unknown:
+        raise ValueError(f"unknown gate(s) {unknown} in params.yaml gates: (known: {', '.join(GATES)})")
+    rows = []
+    for name, threshold in gates.items():
+        gate = GATES[name]
+        value = lookup(metrics.get(gate.source, {}), gate.path)
+        base_value = lookup(base.get(gate.source, {}), gate.path) if base is not None else None
+        interval = lookup(metrics.get(gate.source, {}), gate.interval) if gate.interval else None
+        noise = (interval[1] - interval[0]) / 2 if isinstance(interval, list) and len(interval) == 2 else None
+        passed = None if value is None else (value >= threshold if gate.kind == "min" else value <= threshold)
+        bar = f"{'>=' if gate.kind == 'min' else '<='} {threshold:g}"
+        rows.append(GateRow(name, gate.description, bar, base_value, value, noise, passed))
+    return rows
+
+
+def gate_failures(metrics: dict[str, dict[str, Any]], gates: dict[str, float]) -> list[str]:
+    """One message per gate missed; gates whose metric is absent (e.g. no oracle on real data) are skipped."""
+    return [
+        f"gate {row.gate}: {row.description} is {row.value:.4g}, "
+        f"{'below the minimum' if GATES[row.gate].kind == 'min' else 'above the maximum'} {gates[row.gate]} "
+        f"(metrics '{GATES[row.gate].source}', {GATES[row.gate].path})"
+        for row in gate_rows(metrics, None, gates)
+        if row.passed is False
+    ]
+
+
+def _number(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:+.4f}" if signed else f"{value:.4f}"
+
+
+def format_gate_table(rows: list[GateRow], base_name: str, markdown: bool) -> str:
+    """The gate table as Markdown (PR comment) or aligned text (terminal)."""
+    header = ["gate", "bar", base_name, "this run", "change", "noise (95% CI half-width)", "beyond noise", "result"]
+    lines = [
+        [
+            row.gate,
+            row.bar,
+            _number(row.base),
+            _number(row.value),
+            _number(row.change, signed=True),
+            _number(row.noise),
+            {True: "yes", False: "no", None: "n/a"}[row.beyond_noise],
+            {True: "pass", False: "FAIL", None: "skipped (no such metric)"}[row.passed],
+        ]
+        for row in rows
+    ]
+    if markdown:
+        return "\n".join(
+            ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            + ["| " + " | ".join(line) + " |" for line in lines]
+        )
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *lines)]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)) for line in [header, *lines])

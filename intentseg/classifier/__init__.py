@@ -1,0 +1,1 @@
+"""The purchase-intent classifier: model types behind one engine interface, calibration, decision rule, baseline, reasons."""

@@ -1,0 +1,101 @@
+"""Reason codes: each customer's top drivers of purchase probability, in plain words.
+
+A driver reads like ``days_since_last_visit = 2 (raises)``: the feature, the customer's value,
+and whether it pushes the probability up or down; drivers are ranked by absolute
+contribution (log-odds). Contributions come from the model's engine: for LightGBM exact TreeSHAP
+or the much faster path attribution (:mod:`intentseg.classifier.lightgbm_model`); ``evaluate``
+reports their agreement on a test sample every run (``reports/details/classifier.json``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from intentseg.classifier.model import PurchaseModel
+
+MISSING_TEXT = "missing"
+
+
+def format_values(values: pd.Series) -> np.ndarray:
+    """Customer values as short text: integers without decimals, other numbers to 2 decimals."""
+    if isinstance(values.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(values):
+        return values.astype("object").where(values.notna(), MISSING_TEXT).astype(str).to_numpy()
+    numbers = values.to_numpy(dtype=float, na_value=np.nan)
+    finite = np.isfinite(numbers)
+    whole = finite & (np.round(numbers) == numbers)
+    text = np.full(len(numbers), MISSING_TEXT, dtype=object)
+    text[whole] = numbers[whole].astype(np.int64).astype(str)
+    fractional = finite & ~whole
+    text[fractional] = np.char.mod("%.2f", numbers[fractional])
+    return text
+
+
+def drivers_from_contributions(
+    contributions: np.ndarray, frame: pd.DataFrame, feature_names: list[str], top_k: int = 3
+) -> pd.DataFrame:
+    """Top ``top_k`` drivers per row as ``reason_1..k`` text columns.
+
+    Only the values actually cited are formatted (``top_k`` per row, not every feature).
+    """
+    top_k = min(top_k, len(feature_names))
+    magnitude = np.abs(contributions)
+    candidates = (
+        np.argpartition(-magnitude, top_k - 1, axis=1)[:, :top_k]
+        if top_k < len(feature_names)
+        else np.tile(np.arange(len(feature_names)), (len(frame), 1))
+    )
+    ranking = np.argsort(-np.take_along_axis(magnitude, candidates, axis=1), axis=1, kind="stable")
+    order = np.take_along_axis(candidates, ranking, axis=1)
+    rows = np.arange(len(frame))
+    reasons = {}
+    for rank in range(top_k):
+        feature_index = order[:, rank]
+        chosen = contributions[rows, feature_index]
+        text = np.empty(len(frame), dtype=object)
+        for index in np.unique(feature_index):
+            selected = np.flatnonzero(feature_index == index)
+            name = feature_names[index]
+            values = format_values(frame[name].iloc[selected])
+            signs = chosen[selected]
+            text[selected] = [
+                f"{name} = {value} ({'raises' if sign > 0 else 'lowers' if sign < 0 else 'neutral'})"
+                for value, sign in zip(values, signs)
+            ]
+        reasons[f"reason_{rank + 1}"] = text
+    return pd.DataFrame(reasons, index=frame.index)
+
+
+def contributions(model: PurchaseModel, frame: pd.DataFrame, method: str | None = None) -> np.ndarray:
+    """Per-customer contributions (log-odds), one column per model feature (the engine's exact method by default)."""
+    return model.contributions(frame, method)
+
+
+def reason_codes(model: PurchaseModel, frame: pd.DataFrame, top_k: int = 3, method: str | None = None) -> pd.DataFrame:
+    """Plain-words top drivers for every customer in ``frame``."""
+    return drivers_from_contributions(contributions(model, frame, method), frame, model.schema.names, top_k)
+
+
+def method_agreement(exact: np.ndarray, approximate: np.ndarray, top_k: int = 3) -> dict[str, float]:
+    """How well approximate contributions reproduce exact ones' drivers.
+
+    ``top1_agreement``: same strongest driver; ``topk_overlap``: share of the top-k drivers
+    in common; ``sign_agreement``: same direction on the approximate top-k drivers.
+    """
+    exact_top = np.argsort(-np.abs(exact), axis=1, kind="stable")[:, :top_k]
+    approximate_top = np.argsort(-np.abs(approximate), axis=1, kind="stable")[:, :top_k]
+    overlap = [len(set(a) & set(b)) / top_k for a, b in zip(exact_top, approximate_top)]
+    signs = np.sign(np.take_along_axis(exact, approximate_top, 1)) == np.sign(
+        np.take_along_axis(approximate, approximate_top, 1)
+    )
+    return {
+        "top1_agreement": float(np.mean(exact_top[:, 0] == approximate_top[:, 0])),
+        f"top{top_k}_overlap": float(np.mean(overlap)),
+        "sign_agreement": float(np.mean(signs)),
+    }
+
+
+def global_importance(contributions: np.ndarray, feature_names: list[str]) -> pd.DataFrame:
+    """Mean absolute contribution per feature, largest first."""
+    table = pd.DataFrame({"feature": feature_names, "mean_abs_contribution": np.abs(contributions).mean(axis=0)})
+    return table.sort_values("mean_abs_contribution", ascending=False, kind="stable").reset_index(drop=True)

@@ -1,0 +1,91 @@
+"""Table specifications: which columns a customer table has and what each may hold.
+
+A :class:`TableSpec` is the single description of a customer table that the data
+contract, the summaries and (later) the models read their column lists from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+ColumnKind = Literal["numeric", "categorical"]
+# Simulator ground truth: allowed for evaluation ceilings, never as features.
+GROUND_TRUTH_COLUMNS = ("true_probability", "true_archetype")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One feature column: its kind, feature group, allowed range or levels."""
+
+    name: str
+    kind: ColumnKind
+    group: str
+    minimum: float | None = None
+    maximum: float | None = None
+    categories: tuple[str, ...] | None = None
+    nullable: bool = True
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A customer table: an id column, an optional binary target, and feature columns."""
+
+    id_column: str
+    target: str | None
+    columns: tuple[ColumnSpec, ...] = field(default_factory=tuple)
+
+    @property
+    def feature_names(self) -> list[str]:
+        """All feature column names, in table order."""
+        return [c.name for c in self.columns]
+
+    @property
+    def numeric_features(self) -> list[str]:
+        """Names of the numeric feature columns."""
+        return [c.name for c in self.columns if c.kind == "numeric"]
+
+    @property
+    def categorical_features(self) -> list[str]:
+        """Names of the categorical feature columns."""
+        return [c.name for c in self.columns if c.kind == "categorical"]
+
+    @property
+    def groups(self) -> dict[str, list[str]]:
+        """Feature names by feature group, groups in first-seen order."""
+        grouped: dict[str, list[str]] = {}
+        for column in self.columns:
+            grouped.setdefault(column.group, []).append(column.name)
+        return grouped
+
+    def column(self, name: str) -> ColumnSpec:
+        """The spec of one feature column."""
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"no feature column named {name!r}")
+
+    def without_target(self) -> TableSpec:
+        """The same table as an unlabelled scoring population."""
+        return TableSpec(id_column=self.id_column, target=None, columns=self.columns)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (written by prepare for the later stages)."""
+        return {
+            "id_column": self.id_column,
+            "target": self.target,
+            "columns": [
+                {**asdict(column), "categories": list(column.categories) if column.categories else None}
+                for column in self.columns
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TableSpec:
+        """Rebuild from :meth:`to_dict`."""
+        columns = tuple(
+            ColumnSpec(**{**column, "categories": tuple(column["categories"]) if column["categories"] else None})
+            for column in data["columns"]
+        )
+        return cls(id_column=data["id_column"], target=data["target"], columns=columns)

@@ -1,0 +1,161 @@
+"""Producing the validated customer tables from the configured source, and summarising them.
+
+Two sources (``data.source`` in params.yaml): the seeded ShopSphere simulator, or a customer
+table read from a CSV or Parquet file (see :mod:`intentseg.data.tables` for how its columns are
+configured or inferred). The labelled table is validated strictly: any broken rule stops
+the pipeline with every failure listed. The scoring population only has to have the model
+columns; its rows are validated one by one at scoring time, where bad rows are rejected.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from intentseg.config import DataConfig
+from intentseg.data.contract import require_columns, validate_table
+from intentseg.data.schema import TableSpec
+from intentseg.data.simulator import shopsphere_spec, simulate_customers
+from intentseg.data.tables import OTHER_LEVEL, leakage_suspects, prepare_table, table_problems, true_false_value
+from intentseg.evaluation.metrics import best_f1, roc_auc
+
+SIMULATOR_SOURCE = "simulator"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CustomerData:
+    """Validated customer tables: labelled, scoring population, and (simulator only) ground truth."""
+
+    spec: TableSpec
+    labelled: pd.DataFrame
+    population: pd.DataFrame
+    ground_truth: pd.DataFrame
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def _simulated(config: DataConfig, seed: int) -> CustomerData:
+    spec = shopsphere_spec()
+    configured = (config.id_column, config.target)
+    if configured != (spec.id_column, spec.target):
+        raise ValueError(
+            f"data.id_column/data.target are {configured}, but the simulator writes "
+            f"{(spec.id_column, spec.target)}; use the simulator's names with source '{SIMULATOR_SOURCE}'"
+        )
+    labelled = simulate_customers(config.n_customers, seed, config.snapshot_month, labelled=True)
+    population = simulate_customers(config.population_size, seed, config.snapshot_month, labelled=False)
+    return CustomerData(
+        spec=spec,
+        labelled=validate_table(labelled.features, spec, name="labelled customer table"),
+        population=validate_table(population.features, spec.without_target(), name="scoring population"),
+        ground_truth=labelled.ground_truth,
+    )
+
+
+def population_for(frame: pd.DataFrame, spec: TableSpec, notes: dict[str, Any]) -> pd.DataFrame:
+    """The scoring population's id and feature columns, converted like the labelled table's.
+
+    Refuses (naming them) missing columns. Values are not validated here: the score stage
+    checks each row and rejects the bad ones with their rules, so one bad row does not stop
+    a day's scoring. A numeric column that is not numeric is kept as text for that check.
+    """
+    require_columns(list(frame.columns), [spec.id_column, *spec.feature_names], "scoring population")
+    population = pd.DataFrame({spec.id_column: frame[spec.id_column].to_numpy()})
+    for column in spec.columns:
+        values = frame[column.name]
+        if column.kind == "numeric" and column.name in notes.get("converted_true_false", []):
+            values = values.map(true_false_value)
+        if column.kind == "categorical" or not pd.api.types.is_numeric_dtype(values):
+            values = values.astype("object").where(values.isna(), values.astype(str)).astype("string")
+            if column.kind == "categorical" and column.categories and OTHER_LEVEL in column.categories:
+                values = values.where(
+                    values.isna() | values.isin(column.categories), OTHER_LEVEL
+                )  # lumped as in training
+        elif not pd.api.types.is_bool_dtype(values):
+            values = values.astype("float64")
+        population[column.name] = values.reset_index(drop=True)
+    return population
+
+
+def _from_file(config: DataConfig, table: pd.DataFrame, population: pd.DataFrame | None) -> CustomerData:
+    prepared = prepare_table(table, config, labelled=True)
+    problems = table_problems(prepared.table, prepared.spec, config.min_positives)
+    labelled = validate_table(prepared.table, prepared.spec, name="labelled customer table", extra_problems=problems)
+    suspects = leakage_suspects(labelled, prepared.spec, config.leakage_auc)
+    for name, strength in suspects.items():
+        log.warning(
+            "possible target leakage: %s alone predicts %s with ROC-AUC %.3f", name, prepared.spec.target, strength
+        )
+    notes = {**prepared.notes, "leakage_suspects": suspects}
+    source_population = population if population is not None else table.drop(columns=[prepared.spec.target])
+    return CustomerData(
+        spec=prepared.spec,
+        labelled=labelled,
+        population=population_for(source_population, prepared.spec.without_target(), notes),
+        ground_truth=pd.DataFrame({prepared.spec.id_column: pd.Series(dtype=labelled[prepared.spec.id_column].dtype)}),
+        notes=notes,
+    )
+
+
+def load_customer_data(
+    config: DataConfig, seed: int, table: pd.DataFrame | None = None, population: pd.DataFrame | None = None
+) -> CustomerData:
+    """Produce and validate the labelled table and the scoring population.
+
+    ``config`` is the ``data:`` section of params.yaml; for a file source the caller
+    passes the file's ``table`` (and optionally a separate ``population``).
+    """
+    if config.source == SIMULATOR_SOURCE:
+        return _simulated(config, seed)
+    if table is None:
+        raise ValueError(f"data.source is {config.source!r}: pass the table read from that file")
+    return _from_file(config, table, population)
+
+
+def missing_rate_by_group(table: pd.DataFrame, spec: TableSpec) -> dict[str, float]:
+    """Share of missing values among each feature group's cells."""
+    return {group: float(table[columns].isna().to_numpy().mean()) for group, columns in spec.groups.items()}
+
+
+def oracle_metrics(labels: np.ndarray, true_probability: np.ndarray) -> dict[str, float]:
+    """The ceiling a model could reach: ROC-AUC and best F1 of the true probability."""
+    return {
+        "oracle_roc_auc": roc_auc(labels, true_probability),
+        "oracle_best_f1": best_f1(labels, true_probability)[0],
+    }
+
+
+def summarise_data(data: CustomerData) -> dict[str, Any]:
+    """Everything measured about the prepared tables (the data details; see :func:`data_review_metrics`)."""
+    labels = data.labelled[data.spec.target].to_numpy()
+    features = data.labelled[data.spec.feature_names]
+    summary: dict[str, Any] = {
+        "rows": len(data.labelled),
+        "features": len(data.spec.columns),
+        "positive_rate": float(labels.mean()),
+        "missing_share": float(features.isna().to_numpy().mean()) if len(data.spec.columns) else 0.0,
+        "missing_rate": missing_rate_by_group(data.labelled, data.spec),
+        "population_rows": len(data.population),
+    }
+    if data.notes:
+        summary["columns"] = {"numeric": data.spec.numeric_features, "categorical": data.spec.categorical_features}
+        summary["inferred"] = data.notes
+    if len(data.ground_truth) and "true_probability" in data.ground_truth:
+        truth = data.labelled[[data.spec.id_column]].merge(data.ground_truth, on=data.spec.id_column, how="left")
+        summary["simulator"] = oracle_metrics(labels, truth["true_probability"].to_numpy())
+    return summary
+
+
+DATA_REVIEW_KEYS = ("rows", "features", "positive_rate", "missing_share", "population_rows")
+
+
+def data_review_metrics(summary: dict[str, Any]) -> dict[str, Any]:
+    """The data numbers a reviewer decides on (``metrics/data.json``); the rest stays in the details."""
+    metrics = {key: summary[key] for key in DATA_REVIEW_KEYS}
+    if "simulator" in summary:
+        metrics["oracle_roc_auc"] = summary["simulator"]["oracle_roc_auc"]
+    return metrics

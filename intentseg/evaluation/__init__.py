@@ -1,0 +1,1 @@
+"""Held-out evaluation: classification metrics and intervals, the classifier and segment assessments."""

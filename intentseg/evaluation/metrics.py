@@ -1,0 +1,220 @@
+"""Held-out evaluation of purchase probabilities: metrics, gains, and small plot tables.
+
+Every table here is aggregated (curves on fixed grids, deciles, bins, counts): plot files
+never hold one record per customer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import (
+    average_precision_score,
+    brier_score_loss,
+    f1_score,
+    log_loss,
+    precision_recall_curve,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+    roc_curve,
+)
+
+CURVE_GRID = np.round(np.linspace(0.0, 1.0, 51), 4)
+
+
+def best_f1(y_true: np.ndarray, score: np.ndarray) -> tuple[float, float]:
+    """The highest F1 over all thresholds on ``score``, and the threshold reaching it."""
+    precision, recall, thresholds = precision_recall_curve(y_true, score)
+    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
+    best = int(np.argmax(f1[:-1])) if len(thresholds) else 0
+    return float(f1[best]), float(thresholds[best]) if len(thresholds) else 0.5
+
+
+def roc_auc(y_true: np.ndarray, score: np.ndarray) -> float:
+    """ROC-AUC as a plain float."""
+    return float(roc_auc_score(y_true, score))
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What one part of the evaluate stage reports.
+
+    ``metrics``: the few numbers a reviewer decides on (``dvc metrics diff``); ``details``: every
+    measurement, for the report and deep dives (not a DVC metric); ``plots``: small tables by name.
+    """
+
+    metrics: dict[str, Any]
+    details: dict[str, Any]
+    plots: dict[str, list[dict[str, Any]]]
+
+
+def expected_calibration_error(labels: np.ndarray, probability: np.ndarray, n_bins: int = 10) -> float:
+    """Mean |observed rate - mean probability| over equal-frequency bins, weighted by bin size."""
+    table = reliability_table(labels, probability, n_bins)
+    return float(
+        (table["count"] * (table["observed_rate"] - table["mean_probability"]).abs()).sum() / table["count"].sum()
+    )
+
+
+def reliability_table(labels: np.ndarray, probability: np.ndarray, n_bins: int = 10) -> pd.DataFrame:
+    """Mean predicted probability and observed purchase rate in equal-frequency bins."""
+    order = np.argsort(probability, kind="stable")
+    bins = np.empty(len(probability), dtype=int)
+    bins[order] = np.arange(len(probability)) * n_bins // max(len(probability), 1)
+    frame = pd.DataFrame({"bin": bins + 1, "probability": probability, "label": labels})
+    table = frame.groupby("bin").agg(
+        mean_probability=("probability", "mean"), observed_rate=("label", "mean"), count=("label", "size")
+    )
+    return table.reset_index()
+
+
+def gains_table(labels: np.ndarray, score: np.ndarray) -> pd.DataFrame:
+    """Deciles by score (1 = highest): purchase rate, cumulative share of buyers, lift."""
+    order = np.argsort(-score, kind="stable")
+    decile = np.empty(len(score), dtype=int)
+    decile[order] = np.arange(len(score)) * 10 // len(score) + 1
+    frame = pd.DataFrame({"decile": decile, "label": labels})
+    table = frame.groupby("decile").agg(customers=("label", "size"), buyers=("label", "sum")).reset_index()
+    table["purchase_rate"] = table["buyers"] / table["customers"]
+    table["cumulative_share_of_customers"] = table["customers"].cumsum() / table["customers"].sum()
+    table["cumulative_share_of_buyers"] = table["buyers"].cumsum() / max(table["buyers"].sum(), 1)
+    table["lift"] = table["purchase_rate"] / max(float(np.mean(labels)), 1e-12)
+    return table
+
+
+def classification_metrics(labels: np.ndarray, probability: np.ndarray, threshold: float) -> dict[str, float]:
+    """Ranking, decision and probability-quality metrics at a given threshold."""
+    predicted = probability >= threshold
+    return {
+        "roc_auc": roc_auc(labels, probability),
+        "pr_auc": average_precision(labels, probability),
+        "f1": float(f1_score(labels, predicted, zero_division=0)),
+        "precision": float(precision_score(labels, predicted, zero_division=0)),
+        "recall": float(recall_score(labels, predicted, zero_division=0)),
+        "threshold": float(threshold),
+        "targeted_share": float(predicted.mean()),
+        "brier": float(brier_score_loss(labels, probability)),
+        "log_loss": float(log_loss(labels, np.clip(probability, 1e-6, 1 - 1e-6))),
+        "lift_top_decile": top_decile_lift(labels, probability),
+        "ece": expected_calibration_error(labels, probability),
+    }
+
+
+def roc_on_grid(labels: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Best true-positive rate at each false-positive rate of :data:`CURVE_GRID` (a thinned ROC curve)."""
+    fpr, tpr, _ = roc_curve(labels, score)
+    return tpr[np.searchsorted(fpr, CURVE_GRID, side="right") - 1]
+
+
+def precision_on_grid(labels: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Interpolated precision at each recall ``r`` of :data:`CURVE_GRID`: the best precision among
+    thresholds whose recall is at least ``r`` (so at ``r = 1`` it is the precision of the loosest
+    threshold that still finds every buyer)."""
+    precision, recall, _ = precision_recall_curve(labels, score)
+    return np.array([precision[recall >= r].max() for r in CURVE_GRID])
+
+
+def curve_tables(curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, list[dict[str, Any]]]:
+    """ROC and precision-recall tables for several named score series on shared grids."""
+    roc = pd.DataFrame({"false_positive_rate": CURVE_GRID})
+    pr = pd.DataFrame({"recall": CURVE_GRID})
+    for name, (labels, score) in curves.items():
+        roc[f"tpr_{name}"] = roc_on_grid(labels, score)
+        pr[f"precision_{name}"] = precision_on_grid(labels, score)
+    return {"roc": roc.round(4).to_dict("records"), "precision_recall": pr.round(4).to_dict("records")}
+
+
+def confusion_counts(labels: np.ndarray, targeted: np.ndarray) -> list[dict[str, Any]]:
+    """Confusion matrix as four aggregated records (actual, predicted, count)."""
+    actual = np.where(np.asarray(labels) == 1, "bought", "did not buy")
+    predicted = np.where(targeted, "targeted", "not targeted")
+    frame = pd.DataFrame({"actual": actual, "predicted": predicted})
+    counts = frame.value_counts().rename("count")
+    index = pd.MultiIndex.from_product(
+        [["bought", "did not buy"], ["targeted", "not targeted"]], names=["actual", "predicted"]
+    )
+    return counts.reindex(index, fill_value=0).reset_index().to_dict("records")
+
+
+def gains_comparison(series: dict[str, tuple[np.ndarray, np.ndarray]]) -> list[dict[str, Any]]:
+    """Share of buyers reached and lift per decile, one column per named score series."""
+    rows: pd.DataFrame | None = None
+    for name, (labels, score) in series.items():
+        table = gains_table(labels, score)
+        if rows is None:
+            rows = pd.DataFrame({"decile": table["decile"], "share_contacted": table["cumulative_share_of_customers"]})
+        rows[f"buyers_reached_{name}"] = table["cumulative_share_of_buyers"].to_numpy()
+        rows[f"lift_{name}"] = table["lift"].to_numpy()
+    assert rows is not None, "at least one score series is required"
+    return rows.round(4).to_dict("records")
+
+
+def bootstrap_interval(
+    metric: Callable[[np.ndarray, np.ndarray], float],
+    labels: np.ndarray,
+    score: np.ndarray,
+    resamples: int,
+    confidence: float,
+    seed: int,
+) -> list[float]:
+    """Percentile bootstrap interval ``[low, high]`` of ``metric(labels, score)`` over resampled rows.
+
+    Resamples whose labels are all one class are redrawn (ranking metrics are undefined there).
+    """
+    labels, score = np.asarray(labels), np.asarray(score)
+    rng = np.random.default_rng(seed)
+    values = []
+    while len(values) < resamples:
+        rows = rng.integers(0, len(labels), size=len(labels))
+        if labels[rows].min() == labels[rows].max():
+            continue
+        values.append(metric(labels[rows], score[rows]))
+    return percentile_interval(values, confidence)
+
+
+def percentile_interval(values: list[float], confidence: float) -> list[float]:
+    """The central ``confidence`` share of bootstrap values, as ``[low, high]``."""
+    tail = 100 * (1 - confidence) / 2
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return [float(low), float(high)]
+
+
+def top_decile_lift(labels: np.ndarray, score: np.ndarray) -> float:
+    """Purchase rate in the top 10% by score over the overall rate."""
+    return float(gains_table(labels, score)["lift"].iloc[0])
+
+
+def average_precision(labels: np.ndarray, score: np.ndarray) -> float:
+    """Area under the precision-recall curve (average precision)."""
+    return float(average_precision_score(labels, score))
+
+
+def f1_at(threshold: float) -> Callable[[np.ndarray, np.ndarray], float]:
+    """F1 of targeting ``score >= threshold``, as a metric of (labels, score)."""
+    return lambda labels, score: float(f1_score(labels, score >= threshold, zero_division=0))
+
+
+def metric_intervals(
+    labels: np.ndarray, probability: np.ndarray, threshold: float, resamples: int, confidence: float, seed: int
+) -> dict[str, list[float]]:
+    """Bootstrap intervals of the test metrics a reviewer compares: ROC-AUC, PR-AUC, F1, top-decile lift."""
+    metrics = {
+        "roc_auc": roc_auc,
+        "pr_auc": average_precision,
+        "f1": f1_at(threshold),
+        "lift_top_decile": top_decile_lift,
+    }
+    return {
+        f"{name}_ci": bootstrap_interval(metric, labels, probability, resamples, confidence, seed)
+        for name, metric in metrics.items()
+    }
+
+
+def oracle_threshold(valid_labels: np.ndarray, valid_truth: np.ndarray) -> float:
+    """The F1-maximising threshold on the true probability, chosen on the valid split."""
+    return best_f1(valid_labels, valid_truth)[1]

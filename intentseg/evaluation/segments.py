@@ -1,0 +1,139 @@
+"""The segment part of the evaluate stage: fit on train, measure on test.
+
+Silhouette (metric distance, several samples), objective cost, sizes, a k sweep, bootstrap
+stability, recovery of the simulator's archetypes, profiles with outcomes attached after
+fitting, and the migration matrix against the reference segmentation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from intentseg.config import BootstrapConfig, SegmentEvaluationConfig
+from intentseg.evaluation.metrics import Evaluation
+from intentseg.segments.model import CustomerSegmenter, SegmentModel
+from intentseg.segments.profiles import segment_profiles
+from intentseg.segments.quality import (
+    archetype_ari,
+    bootstrap_stability,
+    k_sweep,
+    migration_matrix,
+    silhouette_samples_summary,
+)
+
+
+def _label(segment_id: int, names: dict[int, str]) -> str:
+    return f"{segment_id}: {names[segment_id]}"
+
+
+def evaluate_segments(
+    model: SegmentModel,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    ground_truth: pd.DataFrame,
+    reference: SegmentModel | None,
+    profile_columns: tuple[list[str], list[str]],
+    config: SegmentEvaluationConfig,
+    bootstrap: BootstrapConfig,
+    seed: int,
+    outcome_columns: dict[str, str],
+    id_column: str,
+) -> Evaluation:
+    """Everything the evaluate stage reports about the segmentation of the fitted ``model``.
+
+    The k sweep and the bootstrap refit clones of the estimator ``model`` was fitted with.
+    """
+    names = model.name_of()
+    test_ids = model.assign(test)
+    profiles = segment_profiles(test, test_ids, *profile_columns, outcome_columns)
+    estimator = CustomerSegmenter.like(model)
+    silhouette = silhouette_samples_summary(
+        model,
+        test,
+        config.silhouette_samples,
+        config.silhouette_sample_size,
+        seed,
+        bootstrap.resamples,
+        bootstrap.confidence,
+    )
+    sweep = k_sweep(
+        estimator,
+        train,
+        test,
+        list(config.sweep_k),
+        config.sweep_sample_size,
+        config.silhouette_sample_size,
+        config.sweep_n_init,
+        seed,
+    )
+    stability = bootstrap_stability(estimator, train, test, config.stability_resamples, seed)
+    test_cost = model.cost(test)
+
+    details: dict[str, Any] = {
+        "k": len(model.segment_ids),
+        "gamma": model.gamma,
+        "silhouette": {key: silhouette[key] for key in ("mean", "ci", "min", "sample_size", "samples")},
+        "cost": {"test_total": test_cost, "test_per_customer": test_cost / len(test)},
+        "stability_ari": stability["mean"],
+        "stability": stability,
+    }
+    truth = test[[id_column]].merge(ground_truth, on=id_column, how="left")
+    if "true_archetype" in truth and truth["true_archetype"].notna().all():
+        details["archetype_ari"] = archetype_ari(truth["true_archetype"].astype(str).to_numpy(), test_ids)
+    details["segments"] = {
+        str(segment): {
+            "name": names[segment],
+            "share": profile["share"],
+            **{output: profile[output] for output in outcome_columns},
+            "index": {name: stats["index"] for name, stats in profile["numeric"].items()},
+            "top_categories": {
+                name: f"{stats['top']} ({stats['share']:.0%})" for name, stats in profile["categorical"].items()
+            },
+        }
+        for segment, profile in profiles.items()
+    }
+    plots = {
+        "k_sweep": sweep,
+        "profile": [
+            {"segment": _label(segment, names), "feature": name, "index": stats["index"]}
+            for segment, profile in profiles.items()
+            for name, stats in profile["numeric"].items()
+            if stats["index"] is not None
+        ],
+        "sizes": [
+            {
+                "segment": _label(segment, names),
+                "share": profile["share"],
+                **{output: profile[output] for output in outcome_columns},
+            }
+            for segment, profile in profiles.items()
+        ],
+        "migration": [],
+    }
+    if reference is not None:
+        moved = migration_matrix(reference.assign(test), test_ids)
+        plots["migration"] = moved
+        stayed = sum(row["count"] for row in moved if row["from_segment"] == row["to_segment"])
+        details["migration"] = {"reference": True, "share_same_segment": stayed / len(test)}
+    return Evaluation(metrics=review_metrics(details), details=details, plots=plots)
+
+
+def review_metrics(details: dict[str, Any]) -> dict[str, Any]:
+    """The segmentation numbers a reviewer decides on (``metrics/segmenter.json``); the rest stays in details.
+
+    Segment names are included: a renamed segment is a change for marketing to sign off.
+    """
+    metrics: dict[str, Any] = {
+        "k": details["k"],
+        "silhouette": details["silhouette"]["mean"],
+        "silhouette_ci": details["silhouette"]["ci"],
+        "stability_ari": details["stability_ari"],
+    }
+    if "archetype_ari" in details:
+        metrics["archetype_ari"] = details["archetype_ari"]
+    if "migration" in details:
+        metrics["share_same_segment"] = details["migration"]["share_same_segment"]
+    metrics["names"] = {segment: profile["name"] for segment, profile in details["segments"].items()}
+    return metrics

@@ -1,0 +1,1 @@
+"""Outputs for people: the marketing report, PNG figures and the pull-request review comment."""

@@ -1,0 +1,284 @@
+"""The one-page report for marketing (``reports/report.md``), generated from the pipeline's metrics.
+
+Every number in it is read from the metrics and plot files of the same run, so it cannot go
+stale; it is written for readers who have never heard of ROC-AUC.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Metrics and plot tables of one run, plus the reference run's metrics (if any)."""
+
+    snapshot_month: str
+    data: dict[str, Any]
+    classifier: dict[str, Any]
+    gains: list[dict[str, Any]]
+    calibration: list[dict[str, Any]]
+    segments: dict[str, Any]
+    migration: list[dict[str, Any]]
+    score: dict[str, Any]
+    audience: list[dict[str, Any]]
+    figures: dict[str, str]
+    gates: dict[str, float]
+    drift_warn_psi: float
+    reference: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def report_figure_links(report_path: str, figure_paths: dict[str, dict[str, str]]) -> dict[str, str]:
+    """Figure paths relative to the report's folder, keyed ``<group>_<name>`` and, for the classifier, ``<name>``."""
+    folder = Path(report_path).parent
+    links = {}
+    for group, figures in figure_paths.items():
+        for name, path in figures.items():
+            relative = Path(os.path.relpath(Path(path), folder)).as_posix()
+            links[f"{group}_{name}"] = relative
+            if group == "classifier":
+                links[name] = relative
+    return links
+
+
+SEGMENT_KEYS = {"name", "share", "purchase_rate", "index", "top_categories"}
+
+
+def _pct(value: float, digits: int = 0) -> str:
+    return f"{100 * value:.{digits}f}%"
+
+
+def _count(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _model_quality(inputs: ReportInputs) -> list[str]:
+    test, baseline = inputs.classifier["test"], inputs.classifier["baseline"]
+    base_rate = inputs.data["positive_rate"]
+    lines = [
+        "## 1. How well does the model find next month's buyers?",
+        "",
+        f"On customers the model never saw ({_count(inputs.classifier['test_rows'])} held-out customers), "
+        f"{_pct(base_rate, 1)} bought within 30 days. Among the 10% the model ranks highest, "
+        f"{_pct(base_rate * test['lift_top_decile'], 0)} bought: **{test['lift_top_decile']:.1f} times** the average.",
+        "",
+        f"- Shown one buyer and one non-buyer at random, the model ranks the buyer higher "
+        f"**{_pct(test['roc_auc'], 1)}** of the time (ROC-AUC {test['roc_auc']:.3f}; 50% would be guessing).",
+        f"- The targeting rule ({inputs.classifier['decision_rule'].replace('_', ' ')}) selects "
+        f"{_pct(test['targeted_share'])} of customers; {_pct(test['precision'])} of them buy, and they include "
+        f"{_pct(test['recall'])} of all buyers (F1 {test['f1']:.3f}).",
+        f"- A simple scorecard (logistic regression) ranks the buyer higher {_pct(baseline['roc_auc'], 1)} of the time.",
+    ]
+    if "oracle" in inputs.classifier:
+        oracle = inputs.classifier["oracle"]
+        lines.append(
+            f"- Ceiling: with the simulator's true probabilities, a perfect model would reach {_pct(oracle['roc_auc'], 1)} "
+            f"(F1 {oracle['f1']:.3f}); the model is {100 * inputs.classifier['gap_to_oracle']['roc_auc']:.1f} points below it."
+        )
+    return [*lines, "", f"![Cumulative gains]({inputs.figures['gains']})", ""]
+
+
+def _gains_table(inputs: ReportInputs) -> list[str]:
+    lines = [
+        "## 2. Who to contact: share of buyers reached",
+        "",
+        "| contact the top ... | reaches this share of buyers | random choice would reach |",
+        "|---|---|---|",
+    ]
+    for row in inputs.gains[:5]:
+        lines.append(
+            f"| {_pct(row['share_contacted'])} | **{_pct(row['buyers_reached_model'])}** | {_pct(row['share_contacted'])} |"
+        )
+    return [*lines, ""]
+
+
+def _calibration(inputs: ReportInputs) -> list[str]:
+    ece = inputs.classifier["test"]["ece"]
+    top = inputs.calibration[-1]
+    middle = inputs.calibration[len(inputs.calibration) // 2]
+    return [
+        "## 3. Can the probabilities be trusted?",
+        "",
+        f"Yes, as averages over groups of customers. Customers given about {_pct(middle['mean_probability'])} "
+        f"bought {_pct(middle['observed_rate'])} of the time; the 10% given about {_pct(top['mean_probability'])} "
+        f"bought {_pct(top['observed_rate'])} of the time. On average predicted and observed rates differ by "
+        f"{100 * ece:.1f} points, so expected conversions can be added up for planning.",
+        "",
+        f"![Calibration]({inputs.figures['calibration']})",
+        "",
+    ]
+
+
+def suggested_use(purchase_rate: float, base_rate: float, name: str) -> str:
+    """A campaign suggestion from a segment's purchase rate relative to the average, and its name."""
+    ratio = purchase_rate / base_rate if base_rate else 1.0
+    if ratio >= 1.5:
+        use = "Core of conversion campaigns and loyalty rewards; protect the relationship."
+    elif ratio <= 0.5:
+        use = "Low odds of buying: use cheap channels (email, app) for reactivation, or leave out of paid campaigns."
+    else:
+        use = "Mixed: contact only its high-propensity members (see the audience table)."
+    if "deal" in name.lower():
+        use += " Responds to discounts: lead with offers."
+    return use
+
+
+def _segment_cards(inputs: ReportInputs) -> list[str]:
+    base_rate = inputs.data["positive_rate"]
+    lines = [
+        "## 4. Customer segments",
+        "",
+        f"{inputs.segments['k']} segments found from behaviour alone, without using who bought "
+        f"(purchase rates are attached afterwards). Traits are indices: 100 = the typical customer, "
+        f"200 = twice as much.",
+        "",
+    ]
+    for segment_id, segment in inputs.segments["segments"].items():
+        traits = sorted(
+            ((name, value) for name, value in segment["index"].items() if value is not None),
+            key=lambda item: -abs(item[1] - 100),
+        )[:3]
+        trait_text = ", ".join(f"{name.replace('_', ' ')} {value:.0f}" for name, value in traits)
+        categories = ", ".join(
+            f"{name.replace('_', ' ')}: {text}" for name, text in list(segment["top_categories"].items())[:2]
+        )
+        lines += [
+            f"**{segment_id}. {segment['name']}** ({_pct(segment['share'])} of customers)",
+            f"- Defining traits: {trait_text}; {categories}",
+            f"- Buys within 30 days: **{_pct(segment['purchase_rate'], 1)}** (average {_pct(base_rate, 1)})"
+            + "".join(
+                f"; {name.replace('_', ' ')} {value:,.1f}"
+                for name, value in segment.items()
+                if name not in SEGMENT_KEYS and isinstance(value, (int, float))
+            ),
+            f"- Suggested use: {suggested_use(segment['purchase_rate'], base_rate, segment['name'])}",
+            "",
+        ]
+    silhouette, stability = inputs.segments["silhouette"]["mean"], inputs.segments["stability_ari"]
+    lines += [
+        f"How solid are they? Customers sit clearly closer to their own segment than to the next one "
+        f"(silhouette {silhouette:.2f}; {inputs.gates.get('min_silhouette', 0):.2f} is the bar, 1 would be perfect "
+        f"separation), and refitting on "
+        f"resampled data gives the same segments (agreement {stability:.2f} on a 0-1 scale).",
+        "",
+        f"![Segment profiles]({inputs.figures['segments_profile']})",
+        "",
+    ]
+    return lines
+
+
+def _audience(inputs: ReportInputs) -> list[str]:
+    score = inputs.score
+    lines = [
+        "## 5. Today's audience",
+        "",
+        f"{_count(score['rows_scored'])} customers scored ({_count(score['rows_rejected'])} rejected for invalid data). "
+        f"The rule selects **{_count(score['audience_size'])}** customers, of whom about "
+        f"**{_count(score['expected_conversions'])}** are expected to buy within 30 days"
+        + (
+            f" ({_count(score['audience_exported'])} exported after the cap)."
+            if score["audience_exported"] != score["audience_size"]
+            else "."
+        ),
+        "",
+        "| segment | customers in audience | expected buyers |",
+        "|---|---|---|",
+    ]
+    for row in inputs.audience:
+        lines.append(f"| {row['segment']} | {_count(row['audience_size'])} | {_count(row['expected_conversions'])} |")
+    drift = score["drift"]
+    lines += ["", "### Data drift", ""]
+    if drift["flagged"]:
+        lines.append(
+            f"**Warning:** today's customers differ strongly from the training data on {', '.join(drift['flagged'])} "
+            f"(PSI above the flag threshold). Check the data feed before using today's scores; retrain if it persists."
+        )
+    elif drift.get("warned"):
+        lines.append(f"Moderate shift on {', '.join(drift['warned'])}: watch it. No feature is flagged.")
+    else:
+        lines.append(
+            f"No drift: the largest population stability index is {drift['max_psi']:.3f} "
+            f"({drift['worst_feature']}), below the {inputs.drift_warn_psi:g} warning level."
+        )
+    return [*lines, ""]
+
+
+def _silhouette(segmenter_metrics: dict[str, Any]) -> float | None:
+    """The mean silhouette of a segmenter metrics file (older reference files nest it as ``{"mean": ...}``)."""
+    value = segmenter_metrics.get("silhouette")
+    return value.get("mean") if isinstance(value, dict) else value
+
+
+def _changes(inputs: ReportInputs) -> list[str]:
+    lines = ["## 6. What changed since the reference run", ""]
+    reference = inputs.reference
+    if not reference:
+        return [*lines, "No reference run is stored yet (`make promote` stores one).", ""]
+    rows = [
+        (
+            "Model ROC-AUC (test)",
+            reference.get("classifier", {}).get("test", {}).get("roc_auc"),
+            inputs.classifier["test"]["roc_auc"],
+            "{:.3f}",
+        ),
+        (
+            "Model F1 (test)",
+            reference.get("classifier", {}).get("test", {}).get("f1"),
+            inputs.classifier["test"]["f1"],
+            "{:.3f}",
+        ),
+        (
+            "Segment silhouette",
+            _silhouette(reference.get("segmenter", {})),
+            inputs.segments["silhouette"]["mean"],
+            "{:.3f}",
+        ),
+        ("Audience size", reference.get("score", {}).get("audience_size"), inputs.score["audience_size"], "{:,.0f}"),
+        (
+            "Expected buyers in audience",
+            reference.get("score", {}).get("expected_conversions"),
+            inputs.score["expected_conversions"],
+            "{:,.0f}",
+        ),
+    ]
+    lines += ["| measure | reference | now |", "|---|---|---|"]
+    for label, before, now, fmt in rows:
+        lines.append(f"| {label} | {fmt.format(before) if before is not None else 'n/a'} | {fmt.format(now)} |")
+    if inputs.migration:
+        stayed = inputs.segments.get("migration", {}).get("share_same_segment")
+        lines += [
+            "",
+            f"Segment ids and names follow the reference segmentation; {_pct(stayed or 0)} of test customers "
+            "are in the same segment as under the reference. Customers moving between segments:",
+            "",
+            "| from \\ to | " + " | ".join(sorted({r["to_segment"] for r in inputs.migration})) + " |",
+            "|---|" + "---|" * len({r["to_segment"] for r in inputs.migration}),
+        ]
+        targets = sorted({r["to_segment"] for r in inputs.migration})
+        for source in sorted({r["from_segment"] for r in inputs.migration}):
+            counts = {r["to_segment"]: r["count"] for r in inputs.migration if r["from_segment"] == source}
+            lines.append(f"| {source} | " + " | ".join(_count(counts.get(t, 0)) for t in targets) + " |")
+    return [*lines, ""]
+
+
+def build_report(inputs: ReportInputs) -> str:
+    """The whole report as Markdown."""
+    lines = [
+        f"# Purchase intent and customer segments: {inputs.snapshot_month}",
+        "",
+        f"Generated by the pipeline from {_count(inputs.data['rows'])} customers with known outcomes and "
+        f"{_count(inputs.score['rows_in'])} customers scored today. All figures come from this run's `metrics/` files.",
+        "",
+        *_model_quality(inputs),
+        *_gains_table(inputs),
+        *_calibration(inputs),
+        *_segment_cards(inputs),
+        *_audience(inputs),
+        *_changes(inputs),
+        "See [docs/paradigms.md](../docs/paradigms.md) for how the two approaches compare and when to use which.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Daily batch scoring: row validation, chunked scoring with deciles and the audience, drift."""

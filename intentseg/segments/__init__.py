@@ -1,0 +1,1 @@
+"""Customer segments: vectorised K-Prototypes, mixed-data preprocessing, the segment model, names, profiles, alignment."""

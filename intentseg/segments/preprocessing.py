@@ -1,0 +1,146 @@
+"""Preprocessing of mixed customer data for K-Prototypes.
+
+Numerics: ``log1p`` for heavy-tailed non-negative columns, clipping at training quantiles
+(outliers would otherwise own their own prototypes), median imputation, then standard or
+robust scaling, so that one unit of squared distance means the same on every column.
+Categoricals: integer codes over the training levels plus an explicit ``missing`` level;
+a level never seen in training gets code -1, which matches no prototype's mode.
+One-hot encoding is not used: it would turn one categorical mismatch into a squared
+Euclidean distance of 2 spread over many near-empty columns, weighting columns by their
+number of levels; K-Prototypes counts a mismatch once, weighted by ``gamma``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+MISSING_LEVEL = "missing"
+SCALINGS = ("standard", "robust")
+
+
+class SegmentPreprocessor(TransformerMixin, BaseEstimator):
+    """Turns a customer frame into (scaled numeric, categorical code) arrays (a scikit-learn transformer)."""
+
+    def __init__(
+        self,
+        *,
+        numeric: list[str],
+        categorical: list[str],
+        log1p: list[str],
+        clip_quantiles: tuple[float, float],
+        scaling: str,
+    ) -> None:
+        self.numeric = numeric
+        self.categorical = categorical
+        self.log1p = log1p
+        self.clip_quantiles = clip_quantiles
+        self.scaling = scaling
+
+    def _raw_numeric(self, frame: pd.DataFrame) -> np.ndarray:
+        """Numeric columns after the log transform, before clipping (NaN kept)."""
+        values = np.column_stack([frame[name].to_numpy(dtype=float, na_value=np.nan) for name in self.numeric])
+        logged = [index for index, name in enumerate(self.numeric) if name in set(self.log1p or [])]
+        values[:, logged] = np.log1p(np.maximum(values[:, logged], 0.0))
+        return values
+
+    def fit(self, frame: pd.DataFrame) -> SegmentPreprocessor:
+        """Learn clip bounds, medians, scaling and levels from training customers."""
+        unknown = sorted(set(self.log1p or []) - set(self.numeric))
+        if unknown:
+            raise ValueError(f"log1p columns {unknown} are not among the numeric segmentation features")
+        if self.scaling not in SCALINGS:
+            raise ValueError(f"scaling must be one of {SCALINGS}, got {self.scaling!r}")
+        values = self._raw_numeric(frame)
+        all_missing = [name for index, name in enumerate(self.numeric) if np.isnan(values[:, index]).all()]
+        if all_missing:
+            raise ValueError(f"segmentation features {all_missing} are missing for every customer")
+        low, high = self.clip_quantiles
+        self.lower_ = np.nanquantile(values, low, axis=0)
+        self.upper_ = np.nanquantile(values, high, axis=0)
+        clipped = np.clip(values, self.lower_, self.upper_)
+        self.median_ = np.nanmedian(clipped, axis=0)
+        imputed = np.where(np.isnan(clipped), self.median_, clipped)
+        if self.scaling == "standard":
+            self.center_, spread = imputed.mean(axis=0), imputed.std(axis=0)
+        else:
+            self.center_ = np.median(imputed, axis=0)
+            spread = np.subtract(*np.percentile(imputed, [75, 25], axis=0))
+        self.scale_ = np.where(spread > 0, spread, 1.0)
+        self.levels_ = {name: self._levels(frame[name]) for name in self.categorical}
+        return self
+
+    @staticmethod
+    def _levels(column: pd.Series) -> list[str]:
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            observed = set(column.dropna().astype(str))
+            levels = [str(level) for level in column.cat.categories if str(level) in observed]
+        else:
+            levels = sorted(column.dropna().astype(str).unique())
+        return [*levels, MISSING_LEVEL]
+
+    def transform_numeric(self, values: np.ndarray) -> np.ndarray:
+        """Clip, impute and scale already log-transformed numeric values."""
+        clipped = np.clip(values, self.lower_, self.upper_)
+        return (np.where(np.isnan(clipped), self.median_, clipped) - self.center_) / self.scale_
+
+    def transform(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(scaled numerics, categorical codes) for any customers; unseen levels get code -1."""
+        check_is_fitted(self, "levels_")
+        numeric = self.transform_numeric(self._raw_numeric(frame))
+        codes = np.empty((len(frame), len(self.categorical)), dtype=np.int64)
+        for index, name in enumerate(self.categorical):
+            text = frame[name].astype("object").where(frame[name].notna(), MISSING_LEVEL).astype(str)
+            codes[:, index] = pd.Categorical(
+                text.where(text.isin(self.levels_[name])), categories=self.levels_[name]
+            ).codes
+        return numeric, codes
+
+    def to_original_units(self, scaled: np.ndarray) -> np.ndarray:
+        """Scaled numeric prototypes back in the columns' own units (undo scaling and log1p)."""
+        values = np.asarray(scaled) * self.scale_ + self.center_
+        logged = [index for index, name in enumerate(self.numeric) if name in set(self.log1p or [])]
+        values[:, logged] = np.expm1(values[:, logged])
+        return values
+
+    def from_original_units(self, original: np.ndarray) -> np.ndarray:
+        """Prototypes given in the columns' own units, in this preprocessor's scaled space."""
+        values = np.array(original, dtype=float)
+        logged = [index for index, name in enumerate(self.numeric) if name in set(self.log1p or [])]
+        values[:, logged] = np.log1p(np.maximum(values[:, logged], 0.0))
+        return self.transform_numeric(values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready preprocessing parameters."""
+        return {
+            "numeric": list(self.numeric),
+            "categorical": list(self.categorical),
+            "log1p": list(self.log1p or []),
+            "clip_quantiles": list(self.clip_quantiles),
+            "scaling": self.scaling,
+            "lower": self.lower_.tolist(),
+            "upper": self.upper_.tolist(),
+            "median": self.median_.tolist(),
+            "center": self.center_.tolist(),
+            "scale": self.scale_.tolist(),
+            "levels": self.levels_,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SegmentPreprocessor:
+        """Rebuild a fitted preprocessor from :meth:`to_dict`."""
+        prep = cls(
+            numeric=data["numeric"],
+            categorical=data["categorical"],
+            log1p=data["log1p"],
+            clip_quantiles=tuple(data["clip_quantiles"]),
+            scaling=data["scaling"],
+        )
+        for key in ("lower", "upper", "median", "center", "scale"):
+            setattr(prep, f"{key}_", np.asarray(data[key], dtype=float))
+        prep.levels_ = {name: list(levels) for name, levels in data["levels"].items()}
+        return prep

@@ -1,0 +1,52 @@
+"""report: the one-page marketing report (reports/report.md) from this run's metrics, details and plot data.
+
+Runs after evaluate and score, so a change to scoring settings reruns scoring and this report,
+not the evaluation. Every bar and warning level it quotes comes from params.yaml.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from intentseg.config import DataConfig, ScoreConfig, load_params, section, section_config
+from intentseg.io import read_json, write_text
+from intentseg.reporting.report import ReportInputs, build_report, report_figure_links
+from intentseg.runlog import run_stage, stage_logger
+
+
+def main() -> None:
+    params = load_params()
+    data: DataConfig = section_config(params, "data")
+    score: ScoreConfig = section_config(params, "score")
+    paths = section(params, "paths")
+    log = stage_logger("report")
+
+    reference_dir = Path(paths["reference"]["metrics"])
+    reference = {
+        name: read_json(reference_dir / Path(path).name)
+        for name, path in paths["metrics"].items()
+        if (reference_dir / Path(path).name).exists()
+    }
+    report = build_report(
+        ReportInputs(
+            snapshot_month=data.snapshot_month,
+            data=read_json(paths["metrics"]["data"]),
+            classifier=read_json(paths["details"]["classifier"]),
+            gains=read_json(paths["plots"]["classifier"]["gains"]),
+            calibration=read_json(paths["plots"]["classifier"]["calibration_test"]),
+            segments=read_json(paths["details"]["segmenter"]),
+            migration=read_json(paths["plots"]["segments"]["migration"]),
+            score=read_json(paths["metrics"]["score"]),
+            audience=read_json(paths["plots"]["score"]["audience"]),
+            figures=report_figure_links(paths["report"], paths["figures"]),
+            gates=dict(section(params, "gates")),
+            drift_warn_psi=score.drift.warn_psi,
+            reference=reference,
+        )
+    )
+    write_text(report, paths["report"])
+    log.info("report written: %s", paths["report"])
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,174 @@
+"""Seams for maintainers: another classifier type plugs in without changing scoring, reasons or evaluation,
+and params.yaml is checked (unknown keys, types, ranges) before any work."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from intentseg.checks.gates import GATES
+from intentseg.classifier.calibration import ProbabilityCalibrator
+from intentseg.classifier.decision import DecisionRule
+from intentseg.classifier.explain import reason_codes
+from intentseg.classifier.features import FeatureSchema
+from intentseg.classifier.model import PurchaseModel
+from intentseg.config import ReasonsConfig, load_params, section_config, validate_all
+from intentseg.errors import ConfigError
+from intentseg.evaluation.classifier import evaluate_classifier
+from intentseg.scoring.batch import ScoreAccumulator, load_models, score_chunk
+from tests.conftest import default_params
+
+
+class TinyLinearEngine:
+    """A fake model type: a fixed linear score on the numeric features (what a second type must provide)."""
+
+    kind = "tiny_linear"
+    exact_method = "linear"
+    fast_method = "linear"
+
+    def __init__(self, schema: FeatureSchema, weights: np.ndarray) -> None:
+        self.schema = schema
+        self.weights = weights
+
+    def _terms(self, frame: pd.DataFrame) -> np.ndarray:
+        values = self.schema.model_frame(frame)[list(self.schema.numeric)].to_numpy(dtype=float)
+        return np.nan_to_num(values) * self.weights
+
+    def raw_score(self, frame: pd.DataFrame) -> np.ndarray:
+        return 1 / (1 + np.exp(-self._terms(frame).sum(axis=1)))
+
+    def contributions(self, frame: pd.DataFrame, method: str) -> np.ndarray:
+        assert method == "linear"
+        numeric = self._terms(frame)
+        return np.hstack([numeric, np.zeros((len(frame), len(self.schema.categorical)))])
+
+    def to_text(self) -> str:
+        return json.dumps({"weights": self.weights.tolist()})
+
+
+@pytest.fixture(scope="module")
+def fake_model(small_splits) -> PurchaseModel:
+    train = small_splits["train"]
+    schema = FeatureSchema.from_frame(train.drop(columns=["customer_id", "purchased_next_30d"]))
+    weights = np.zeros(len(schema.numeric))
+    weights[list(schema.numeric).index("cart_add_rate")] = 3.0
+    weights[list(schema.numeric).index("days_since_last_order")] = -0.01
+    engine = TinyLinearEngine(schema, weights)
+    valid = small_splits["valid"]
+    calibrator = ProbabilityCalibrator(method="platt", cv_folds=3).fit(
+        engine.raw_score(valid), valid["purchased_next_30d"].to_numpy()
+    )
+    return PurchaseModel(
+        engine, calibrator, DecisionRule("max_f1", 0.2), {"id_column": "customer_id", "target": "purchased_next_30d"}
+    )
+
+
+def test_a_second_model_type_scores_explains_and_evaluates_unchanged(
+    fake_model, fitted_segments, small_splits, repo_root
+):
+    test = small_splits["test"]
+    reasons = reason_codes(fake_model, test.head(50), top_k=2)
+    assert reasons["reason_1"].str.contains("cart_add_rate|days_since_last_order").all()
+    models = load_models(fake_model, fitted_segments[0])
+    scored = score_chunk(
+        test.head(200),
+        models,
+        "customer_id",
+        ReasonsConfig(method="linear", scope="everyone", top_k=2),
+        ScoreAccumulator(),
+    )
+    assert scored["purchase_probability"].between(0, 1).all() and scored["reason_2"].notna().all()
+    config = section_config(default_params(repo_root), "evaluate")
+    result = evaluate_classifier(
+        fake_model, _baseline(small_splits), small_splits["valid"], test, small_splits["ground_truth"], config, seed=1
+    )
+    assert 0.6 < result.metrics["test"]["roc_auc"] < 1 and result.details["reason_codes"]["top1_agreement"] == 1.0
+    text, metadata = fake_model.to_artifacts()
+    assert metadata["model_type"] == "tiny_linear" and json.loads(text)["weights"]
+
+
+def _baseline(splits):
+    from intentseg.classifier.baseline import LogisticBaseline
+
+    train = splits["train"]
+    features = [c for c in train.columns if c not in ("customer_id", "purchased_next_30d")]
+    return LogisticBaseline(C=1.0, max_iter=200).fit(train[features], train["purchased_next_30d"].to_numpy())
+
+
+def _problems(params: dict) -> str:
+    with pytest.raises(ConfigError) as caught:
+        validate_all(params, tuple(GATES))
+    return str(caught.value)
+
+
+def test_the_default_params_are_valid(repo_root):
+    validate_all(default_params(repo_root), tuple(GATES))
+
+
+def test_misspelt_wrong_and_impossible_settings_are_refused_all_at_once(repo_root):
+    params = default_params(repo_root)
+    params["data"]["catgorical"] = params["data"].pop("categorical")
+    params["train_classifier"]["num_boost_rounds"] = params["train_classifier"].pop("num_boost_round")
+    params["train_classifier"]["lightgbm"]["learning_rate"] = "abc"  # LightGBM's own keys are LightGBM's to check
+    params["train_classifier"]["calibration"]["cv_folds"] = "five"
+    params["score"]["chunk_rows"] = 0
+    params["score"]["max_audience"] = -3
+    params["train_segmenter"]["k"] = 1
+    params["split"]["fractions"]["test"] = 0.3
+    params["gates"]["min_rocauc"] = 0.8
+    params["evaluat"] = {}
+    message = _problems(params)
+    for expected in [
+        "data.catgorical: unknown setting (did you mean 'categorical'?)",
+        "data.categorical: missing",
+        "train_classifier.num_boost_rounds: unknown setting (did you mean 'num_boost_round'?)",
+        "train_classifier.calibration.cv_folds: must be a whole number, got 'five'",
+        "score.chunk_rows: 0 is outside the allowed range [1, inf]",
+        "score.max_audience: -3 is outside the allowed range [1, inf]",
+        "train_segmenter.k: 1 is outside the allowed range [2, inf]",
+        "split.fractions: train + valid + test must be 1, got 1.15",
+        "gates: unknown gate 'min_rocauc' (did you mean 'min_roc_auc'?)",
+        "unknown section 'evaluat' (did you mean 'evaluate'?)",
+    ]:
+        assert expected in message, (expected, message)
+
+
+def test_cross_field_rules(repo_root):
+    params = default_params(repo_root)
+    params["train_segmenter"]["log1p"] = ["age"]
+    params["score"]["drift"]["warn_psi"] = 0.5
+    params["data"]["snapshot_month"] = "November"
+    message = _problems(params)
+    assert "log1p: ['age'] are not numeric segmentation features" in message
+    assert "warn_psi (0.5) must be below flag_psi (0.25)" in message
+    assert "snapshot_month: must be a month 'YYYY-MM', got 'November'" in message
+
+
+def test_params_are_read_as_yaml_1_2_like_dvc(tmp_path):
+    (tmp_path / "params.yaml").write_text("data:\n  target: yes\n  snapshot_month: 2026-11\nflags:\n  on: 1\n")
+    params = load_params(tmp_path / "params.yaml")
+    assert params["data"]["target"] == "yes"  # YAML 1.1 (PyYAML) would read True
+    assert params["data"]["snapshot_month"] == "2026-11" and params["flags"] == {"on": 1}
+
+
+def test_a_stage_refuses_bad_params_with_one_message_and_no_traceback(tmp_path, repo_root):
+    import subprocess
+    import sys
+
+    params = default_params(repo_root)
+    params["split"]["fractions"] = {"train": 0.7, "valid": 0.15, "tset": 0.15}
+    import yaml
+
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    result = subprocess.run(
+        [sys.executable, "-m", "stages.split"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(repo_root), "PATH": ""},
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "split.fractions.tset: unknown setting (did you mean 'test'?)" in result.stderr
