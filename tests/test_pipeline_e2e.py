@@ -136,7 +136,7 @@ def test_param_change_reruns_only_downstream(reproduced, tmp_path):
 
 def _checks(sandbox, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "intentseg.checks.gates", *args],
+        [sys.executable, "-m", "intentseg.checks", *args],
         cwd=sandbox.root,
         env={**sandbox.env, **(env or {})},
         capture_output=True,

@@ -47,7 +47,7 @@ def test_push_then_pull_in_a_second_clone_recomputes_nothing(tmp_path, repo_root
 @pytest.mark.e2e
 def test_make_pull_explains_a_missing_remote(tmp_path, repo_root):
     sandbox = Sandbox(repo_root, tmp_path / "no-remote")
-    for name in ("Makefile", "requirements.txt", "constraints.txt"):
+    for name in ("Makefile", "requirements.txt", "requirements-dev.txt", "constraints.txt", "pyproject.toml"):
         shutil.copy2(repo_root / name, sandbox.root / name)
     venv = str((repo_root / ".venv").resolve()) if (repo_root / ".venv").exists() else str(sys.prefix)
     (sandbox.root / ".venv").symlink_to(venv)
