@@ -160,8 +160,10 @@ class SegmentFeatures:
 
 @dataclass(frozen=True)
 class NamingConfig:
-    min_ratio: float = field(metadata=bounded(1.0, low_open=True))
+    high_percentile: float = field(metadata=bounded(0.5, 1.0, low_open=True))
+    low_percentile: float = field(metadata=bounded(0.0, 0.5, high_open=True))
     min_lift: float = field(metadata=bounded(1.0, low_open=True))
+    min_share: float = field(metadata=bounded(0.0, 1.0))
     numeric: dict[str, tuple[str, str]]
     categorical: dict[str, dict[str, str]]
 

@@ -86,6 +86,7 @@ def main() -> None:
             ground_truth,
             reference,
             profile_columns(segmenter_config),
+            segmenter_config.naming,
             config.segments,
             config.bootstrap,
             seed,

@@ -12,7 +12,7 @@ import pytest
 from intentseg.errors import FeatureMismatchError, ModelFileError
 from intentseg.segments.alignment import align_to_reference
 from intentseg.segments.model import CustomerSegmenter, SegmentModel
-from intentseg.segments.naming import complete_names, generate_names
+from intentseg.segments.naming import generate_names
 from intentseg.segments.preprocessing import SegmentPreprocessor
 from intentseg.segments.profiles import outcome_columns, segment_profiles
 from intentseg.segments.quality import (
@@ -128,22 +128,26 @@ def test_label_is_never_an_input(small_splits, segment_settings):
 def test_names_are_unique_and_come_from_traits(fitted_segments, segment_settings):
     model, summary = fitted_segments
     assert len(set(model.names)) == len(model.names) == segment_settings.k
-    words = {word.lower() for pair in segment_settings.naming.numeric.values() for word in pair}
+    words = {word.lower() for pair in segment_settings.naming.numeric.values() for word in pair} | {"typical"}
     for name in model.names:
-        assert any(word in name.lower() for word in words), name
+        assert any(word in name.lower() for word in words), name  # traits, or "typical" when none qualifies
     assert summary["segments"] == {str(i): n for i, n in zip(model.segment_ids, model.names)}
 
 
 def test_generated_names_follow_the_profiles(fitted_segments, small_splits, segment_settings):
     model, _ = fitted_segments
     train = small_splits["train"]
-    profiles = segment_profiles(train, model.assign(train), ["total_spend_12m"], [], {})
+    profiles = segment_profiles(train, model.assign(train), ["total_spend_12m", "orders_last_12m"], [], {})
+    naming = segment_settings.naming
     for segment_id, name in zip(model.segment_ids, model.names):
-        index = profiles[segment_id]["numeric"]["total_spend_12m"]["index"]
+        spend = profiles[segment_id]["numeric"]["total_spend_12m"]
+        orders = profiles[segment_id]["numeric"]["orders_last_12m"]
         if "high-spend" in name.lower():
-            assert index >= 140
+            assert spend["percentile"] >= naming.high_percentile and spend["median"] > spend["population_median"]
         if "low-spend" in name.lower():
-            assert index <= 100 / 1.4
+            assert spend["percentile"] <= naming.low_percentile and spend["median"] < spend["population_median"]
+        if "frequent" in name.lower().replace("infrequent", ""):
+            assert orders["median"] > orders["population_median"], name
 
 
 def test_identical_traits_still_give_unique_names(fitted_segments, small_splits, segment_settings):
@@ -176,10 +180,10 @@ def test_alignment_restores_reference_ids_and_names(fitted_segments, small_split
     aligned, report = align_to_reference(shuffled, reference, max_dissimilarity=1.0)
     assert aligned.segment_ids == reference.segment_ids and aligned.names == reference.names
     np.testing.assert_array_equal(aligned.assign(small_splits["test"]), reference.assign(small_splits["test"]))
-    assert all(match["name_kept"] for match in report["matches"].values())
+    assert all(match["within_threshold"] for match in report["matches"].values())
 
 
-def test_alignment_gives_new_ids_and_fresh_names_when_needed(fitted_segments):
+def test_alignment_gives_new_ids_and_reports_moved_segments(fitted_segments):
     reference, _ = fitted_segments
     smaller = replace(
         reference,
@@ -193,10 +197,8 @@ def test_alignment_gives_new_ids_and_fresh_names_when_needed(fitted_segments):
     assert aligned.names[3:] == ("", "")  # new segments are named afresh
     moved = replace(reference, centers=reference.centers + 5.0)
     far, far_report = align_to_reference(moved, reference, max_dissimilarity=1.0)
-    assert far.segment_ids == reference.segment_ids and set(far.names) == {""}
-    assert not any(match["name_kept"] for match in far_report["matches"].values())
-    completed = complete_names(far, ("a", "a", "b", "c", "d"))
-    assert len(set(completed.names)) == 5
+    assert far.segment_ids == reference.segment_ids and far.names == reference.names
+    assert not any(match["within_threshold"] for match in far_report["matches"].values())
 
 
 def test_profiles(fitted_segments, small_splits):
@@ -211,9 +213,12 @@ def test_profiles(fitted_segments, small_splits):
     everyone = segment_profiles(
         test, np.ones(len(test), int), ["total_spend_12m", "discount_usage_rate"], ["device_type"], {}
     )[1]
-    assert everyone["numeric"]["total_spend_12m"]["index"] == pytest.approx(100)
-    assert everyone["numeric"]["discount_usage_rate"]["index"] == pytest.approx(100)  # mean-based: median is 0
-    assert everyone["categorical"]["device_type"]["lift"] == pytest.approx(1.0)
+    assert everyone["numeric"]["total_spend_12m"]["percentile"] == pytest.approx(0.5, abs=0.01)
+    discount = everyone["numeric"]["discount_usage_rate"]  # mostly zero: its median sits low, not at 100
+    assert discount["median"] == 0 and discount["percentile"] < 0.5
+    assert all(
+        level["lift"] == pytest.approx(1.0) for level in everyone["categorical"]["device_type"]["levels"].values()
+    )
 
 
 def test_mixed_distances_match_the_definition():

@@ -11,9 +11,10 @@ from typing import Any
 
 import pandas as pd
 
-from intentseg.config import BootstrapConfig, SegmentEvaluationConfig
+from intentseg.config import BootstrapConfig, NamingConfig, SegmentEvaluationConfig
 from intentseg.evaluation.metrics import Evaluation
 from intentseg.segments.model import CustomerSegmenter, SegmentModel
+from intentseg.segments.naming import segment_traits, stale_phrases, vocabulary
 from intentseg.segments.profiles import segment_profiles
 from intentseg.segments.quality import (
     archetype_ari,
@@ -35,6 +36,7 @@ def evaluate_segments(
     ground_truth: pd.DataFrame,
     reference: SegmentModel | None,
     profile_columns: tuple[list[str], list[str]],
+    naming: NamingConfig,
     config: SegmentEvaluationConfig,
     bootstrap: BootstrapConfig,
     seed: int,
@@ -43,12 +45,15 @@ def evaluate_segments(
 ) -> Evaluation:
     """Everything the evaluate stage reports about the segmentation of the fitted ``model``.
 
-    The k sweep and the bootstrap refit clones of the estimator ``model`` was fitted with.
+    The k sweep and the bootstrap refit clones of the estimator ``model`` was fitted with. Each
+    segment's traits (``naming`` rules) are measured again on the test split, so the report can
+    show the numbers behind every word of a name.
     """
     names = model.name_of()
     test_ids = model.assign(test)
     profiles = segment_profiles(test, test_ids, *profile_columns, outcome_columns)
     estimator = CustomerSegmenter.like(model)
+    features = tuple(model.features)
     silhouette = silhouette_samples_summary(
         model,
         test,
@@ -74,7 +79,7 @@ def evaluate_segments(
     details: dict[str, Any] = {
         "k": len(model.segment_ids),
         "gamma": model.gamma,
-        "silhouette": {key: silhouette[key] for key in ("mean", "ci", "min", "sample_size", "samples")},
+        "silhouette": {key: silhouette[key] for key in ("mean", "ci", "min", "max", "std", "sample_size", "samples")},
         "cost": {"test_total": test_cost, "test_per_customer": test_cost / len(test)},
         "stability_ari": stability["mean"],
         "stability": stability,
@@ -87,20 +92,25 @@ def evaluate_segments(
             "name": names[segment],
             "share": profile["share"],
             **{output: profile[output] for output in outcome_columns},
-            "index": {name: stats["index"] for name, stats in profile["numeric"].items()},
+            "percentile": {name: stats["percentile"] for name, stats in profile["numeric"].items()},
+            "median": {name: stats["median"] for name, stats in profile["numeric"].items()},
             "top_categories": {
                 name: f"{stats['top']} ({stats['share']:.0%})" for name, stats in profile["categorical"].items()
             },
+            "traits": [trait.evidence for trait in segment_traits(profile, naming, features)[0][:3]]
+            + [trait.evidence for trait in segment_traits(profile, naming, features)[1][:1]],
+            "unsupported_words": stale_phrases(names[segment], profile, naming, vocabulary(profile, naming), features),
         }
         for segment, profile in profiles.items()
     }
+    details["renamed"] = model.info.get("renamed", [])
     plots = {
         "k_sweep": sweep,
         "profile": [
-            {"segment": _label(segment, names), "feature": name, "index": stats["index"]}
+            {"segment": _label(segment, names), "feature": name, "percentile": round(100 * stats["percentile"])}
             for segment, profile in profiles.items()
             for name, stats in profile["numeric"].items()
-            if stats["index"] is not None
+            if stats["percentile"] == stats["percentile"]
         ],
         "sizes": [
             {

@@ -141,19 +141,18 @@ def classifier_figures(plots: dict[str, list[dict[str, Any]]]) -> dict[str, Figu
 
 
 def profile_matrix(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """Profile records (segment, feature, index) as a segment x feature table, in record order."""
+    """Profile records (segment, feature, percentile) as a segment x feature table, in record order."""
     table = pd.DataFrame(records)
     features = list(dict.fromkeys(table["feature"]))
     segments = list(dict.fromkeys(table["segment"]))
-    return table.pivot(index="segment", columns="feature", values="index").loc[segments, features]
+    return table.pivot(index="segment", columns="feature", values="percentile").loc[segments, features]
 
 
 def heatmap_figure(matrix: pd.DataFrame, title: str) -> Figure:
-    """Segment profile heatmap: index vs population (100 = average), log colour scale around 100."""
+    """Segment profile heatmap: population percentile of each segment's median (50 = the typical customer)."""
     figure, axis = plt.subplots(figsize=(1.0 + 0.75 * matrix.shape[1], 1.2 + 0.45 * matrix.shape[0]))
     values = matrix.to_numpy(dtype=float)
-    shown = np.log2(np.clip(values, 12.5, 800) / 100)
-    axis.imshow(shown, cmap="RdBu_r", vmin=-3, vmax=3, aspect="auto")
+    axis.imshow(values, cmap="RdBu_r", vmin=0, vmax=100, aspect="auto")
     for (row, column), value in np.ndenumerate(values):
         axis.text(column, row, f"{value:.0f}", ha="center", va="center", fontsize=8)
     axis.set_xticks(range(matrix.shape[1]), [c.replace("_", " ") for c in matrix.columns], rotation=40, ha="right")
@@ -182,7 +181,9 @@ def segment_figures(plots: dict[str, list[dict[str, Any]]], chosen_k: int) -> di
     """The segmentation's report figures, keyed like ``paths.figures.segments``."""
     sizes = pd.DataFrame(plots["sizes"])
     return {
-        "profile": heatmap_figure(profile_matrix(plots["profile"]), "Segment profiles (index, 100 = average customer)"),
+        "profile": heatmap_figure(
+            profile_matrix(plots["profile"]), "Segment profiles: percentile of the segment median (50 = typical)"
+        ),
         "k_sweep": k_sweep_figure(plots["k_sweep"], chosen_k),
         "purchase_rate": bar_figure(
             sizes["segment"].tolist(),

@@ -44,7 +44,16 @@ def report_figure_links(report_path: str, figure_paths: dict[str, dict[str, str]
     return links
 
 
-SEGMENT_KEYS = {"name", "share", "purchase_rate", "index", "top_categories"}
+SEGMENT_KEYS = {
+    "name",
+    "share",
+    "purchase_rate",
+    "percentile",
+    "median",
+    "top_categories",
+    "traits",
+    "unsupported_words",
+}
 
 
 def _pct(value: float, digits: int = 0) -> str:
@@ -132,22 +141,20 @@ def _segment_cards(inputs: ReportInputs) -> list[str]:
         "## 4. Customer segments",
         "",
         f"{inputs.segments['k']} segments found from behaviour alone, without using who bought "
-        f"(purchase rates are attached afterwards). Traits are indices: 100 = the typical customer, "
-        f"200 = twice as much.",
+        f"(purchase rates are attached afterwards). A segment is described by where its typical (median) "
+        f"customer sits among all customers; each word of a name is backed by the numbers listed under it "
+        f"(measured on held-out customers).",
         "",
     ]
     for segment_id, segment in inputs.segments["segments"].items():
-        traits = sorted(
-            ((name, value) for name, value in segment["index"].items() if value is not None),
-            key=lambda item: -abs(item[1] - 100),
-        )[:3]
-        trait_text = ", ".join(f"{name.replace('_', ' ')} {value:.0f}" for name, value in traits)
         categories = ", ".join(
             f"{name.replace('_', ' ')}: {text}" for name, text in list(segment["top_categories"].items())[:2]
         )
+        why = segment["traits"] or ["close to the typical customer on every described column"]
         lines += [
             f"**{segment_id}. {segment['name']}** ({_pct(segment['share'])} of customers)",
-            f"- Defining traits: {trait_text}; {categories}",
+            f"- Why this name: {'; '.join(why)}",
+            f"- Most common: {categories}",
             f"- Buys within 30 days: **{_pct(segment['purchase_rate'], 1)}** (average {_pct(base_rate, 1)})"
             + "".join(
                 f"; {name.replace('_', ' ')} {value:,.1f}"
@@ -157,6 +164,17 @@ def _segment_cards(inputs: ReportInputs) -> list[str]:
             f"- Suggested use: {suggested_use(segment['purchase_rate'], base_rate, segment['name'])}",
             "",
         ]
+        if segment.get("unsupported_words"):
+            lines[-1:-1] = [
+                f"- Note: on held-out customers the words {segment['unsupported_words']} are not borne out."
+            ]
+    if inputs.segments.get("renamed"):
+        lines += ["Renamed this run:", ""]
+        lines += [
+            f'- Segment {item["segment"]}: "{item["from"]}" is now "{item["to"]}" ({item["reason"]}).'
+            for item in inputs.segments["renamed"]
+        ]
+        lines.append("")
     silhouette, stability = inputs.segments["silhouette"]["mean"], inputs.segments["stability_ari"]
     lines += [
         f"How solid are they? Customers sit clearly closer to their own segment than to the next one "

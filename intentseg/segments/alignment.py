@@ -18,8 +18,9 @@ def align_to_reference(
 
     Reference prototypes (stored in original units) are mapped into the new model's scaled
     space and matched one-to-one by minimum total K-Prototypes dissimilarity (Hungarian
-    algorithm). A match farther than ``max_dissimilarity`` keeps the id but loses the name
-    (it is regenerated); segments beyond the reference's count get new ids.
+    algorithm). Matched segments keep the reference's id and (for now) name; a match farther than
+    ``max_dissimilarity`` is reported as moved (``within_threshold: false``), and naming then
+    regenerates its name with that reason. Segments beyond the reference's count get new ids.
     """
     prep = model.preprocessor
     ref_prep = reference.preprocessor
@@ -54,8 +55,8 @@ def align_to_reference(
     for i, r in zip(rows, columns):
         new_ids[i] = reference.segment_ids[r]
         close = cost[i, r] <= max_dissimilarity
-        names[i] = reference.names[r] if close and reference.names else ""
-        matches[str(reference.segment_ids[r])] = {"dissimilarity": float(cost[i, r]), "name_kept": bool(close)}
+        names[i] = reference.names[r] if reference.names else ""
+        matches[str(reference.segment_ids[r])] = {"dissimilarity": float(cost[i, r]), "within_threshold": bool(close)}
     next_id = max(reference.segment_ids) + 1
     for i in range(len(model.centers)):
         if i not in set(rows):

@@ -1,6 +1,8 @@
 """Preprocessing of mixed customer data for K-Prototypes.
 
-Numerics: ``log1p`` for heavy-tailed non-negative columns, clipping at training quantiles
+Numerics: a signed ``log1p`` (``sign(x) * log1p(|x|)``, the plain ``log1p`` for non-negative values)
+for heavy-tailed columns, so a negative value (a debt, a refund) is never merged with zero;
+clipping at training quantiles
 (outliers would otherwise own their own prototypes), median imputation, then standard or
 robust scaling, so that one unit of squared distance means the same on every column.
 Categoricals: integer codes over the training levels plus an explicit ``missing`` level;
@@ -21,6 +23,11 @@ from sklearn.utils.validation import check_is_fitted
 
 MISSING_LEVEL = "missing"
 SCALINGS = ("standard", "robust")
+
+
+def signed_log1p(values: np.ndarray) -> np.ndarray:
+    """``sign(x) * log1p(|x|)``: log1p for non-negative values, mirrored for negative ones (NaN kept)."""
+    return np.sign(values) * np.log1p(np.abs(values))
 
 
 class SegmentPreprocessor(TransformerMixin, BaseEstimator):
@@ -45,7 +52,7 @@ class SegmentPreprocessor(TransformerMixin, BaseEstimator):
         """Numeric columns after the log transform, before clipping (NaN kept)."""
         values = np.column_stack([frame[name].to_numpy(dtype=float, na_value=np.nan) for name in self.numeric])
         logged = [index for index, name in enumerate(self.numeric) if name in set(self.log1p or [])]
-        values[:, logged] = np.log1p(np.maximum(values[:, logged], 0.0))
+        values[:, logged] = signed_log1p(values[:, logged])
         return values
 
     def fit(self, frame: pd.DataFrame) -> SegmentPreprocessor:
@@ -104,14 +111,14 @@ class SegmentPreprocessor(TransformerMixin, BaseEstimator):
         """Scaled numeric prototypes back in the columns' own units (undo scaling and log1p)."""
         values = np.asarray(scaled) * self.scale_ + self.center_
         logged = [index for index, name in enumerate(self.numeric) if name in set(self.log1p or [])]
-        values[:, logged] = np.expm1(values[:, logged])
+        values[:, logged] = np.sign(values[:, logged]) * np.expm1(np.abs(values[:, logged]))
         return values
 
     def from_original_units(self, original: np.ndarray) -> np.ndarray:
         """Prototypes given in the columns' own units, in this preprocessor's scaled space."""
         values = np.array(original, dtype=float)
         logged = [index for index, name in enumerate(self.numeric) if name in set(self.log1p or [])]
-        values[:, logged] = np.log1p(np.maximum(values[:, logged], 0.0))
+        values[:, logged] = signed_log1p(values[:, logged])
         return self.transform_numeric(values)
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,4 +1,11 @@
-"""Segment profiles: who is in each segment, in the population's terms, with outcomes attached after fitting."""
+"""Segment profiles: who is in each segment, in the population's terms, with outcomes attached after fitting.
+
+A numeric column is described by where the segment's median sits in the population's
+distribution: its mid-rank percentile (the share of customers below it, counting ties as half),
+so zero-inflated counts and rates give sane numbers (a median of 0 where 60% of customers have 0
+sits at the 30th percentile). A categorical column is described by each level's share in the
+segment and its lift over the population share.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,22 @@ import pandas as pd
 
 from intentseg.config import TrainSegmenterConfig
 
+MISSING_LEVEL = "missing"
+
+
+def midrank_percentile(population: np.ndarray, value: float) -> float:
+    """Share of ``population`` below ``value``, ties counted as half (0.5 = the median customer)."""
+    present = population[~np.isnan(population)]
+    if len(present) == 0 or np.isnan(value):
+        return float("nan")
+    below = np.count_nonzero(present < value)
+    equal = np.count_nonzero(present == value)
+    return float((below + 0.5 * equal) / len(present))
+
+
+def _levels(column: pd.Series) -> pd.Series:
+    return column.astype("object").where(column.notna(), MISSING_LEVEL).astype(str)
+
 
 def segment_profiles(
     frame: pd.DataFrame,
@@ -17,46 +40,58 @@ def segment_profiles(
     categorical: list[str],
     outcome_columns: dict[str, str] | None = None,
 ) -> dict[int, dict[str, Any]]:
-    """Per segment: share, numeric medians and index vs population, dominant categories, outcomes.
+    """Per segment: share; numeric medians and their population percentile; category shares and lifts; outcomes.
 
-    The index is 100 x segment median / population median (100 = the typical customer);
-    where the population median is 0 (e.g. most customers never used a discount) it is
-    100 x segment mean / population mean instead. ``outcome_columns`` maps output names to
-    columns attached after fitting (e.g. ``purchase_rate`` -> the label).
+    ``outcome_columns`` maps output names to columns attached after fitting (e.g. ``purchase_rate``
+    -> the label); they never influence the segments.
     """
     profiles: dict[int, dict[str, Any]] = {}
-    population_medians = frame[numeric].median()
-    population_means = frame[numeric].mean()
+    population = {name: frame[name].to_numpy(dtype=float, na_value=np.nan) for name in numeric}
+    population_medians = {
+        name: float(np.nanmedian(values)) if np.isfinite(values).any() else float("nan")
+        for name, values in population.items()
+    }
+    p75 = {
+        name: float(np.nanquantile(values, 0.75)) if np.isfinite(values).any() else float("nan")
+        for name, values in population.items()
+    }
+    population_shares = {name: _levels(frame[name]).value_counts(normalize=True) for name in categorical}
     for segment in sorted(np.unique(segment_ids)):
-        members = frame[segment_ids == segment]
+        mask = segment_ids == segment
         numeric_profile = {}
         for name in numeric:
-            median = float(members[name].median())
-            if population_medians[name] > 0:
-                index = 100 * median / population_medians[name]
-            elif population_means[name] > 0:
-                index = 100 * members[name].mean() / population_means[name]
-            else:
-                index = None
-            numeric_profile[name] = {"median": median, "index": None if index is None else float(index)}
+            values = population[name][mask]
+            median = float(np.nanmedian(values)) if np.isfinite(values).any() else float("nan")
+            numeric_profile[name] = {
+                "median": median,
+                "population_median": population_medians[name],
+                "percentile": midrank_percentile(population[name], median),
+                "share_above_p75": float(np.mean(values[~np.isnan(values)] > p75[name]))
+                if np.isfinite(values).any()
+                else float("nan"),
+            }
         categorical_profile = {}
         for name in categorical:
-            shares = members[name].astype("object").fillna("missing").value_counts(normalize=True)
-            population_share = frame[name].astype("object").fillna("missing").value_counts(normalize=True)
+            shares = _levels(frame.loc[mask, name]).value_counts(normalize=True)
+            levels = {
+                str(level): {"share": float(share), "lift": float(share / population_shares[name][level])}
+                for level, share in shares.items()
+            }
             top = str(shares.index[0])
             categorical_profile[name] = {
                 "top": top,
-                "share": float(shares.iloc[0]),
-                "lift": float(shares.iloc[0] / population_share.get(top, np.nan)),
+                "share": levels[top]["share"],
+                "lift": levels[top]["lift"],
+                "levels": levels,
             }
         profile = {
-            "size": int(len(members)),
-            "share": float(len(members) / len(frame)),
+            "size": int(mask.sum()),
+            "share": float(mask.mean()),
             "numeric": numeric_profile,
             "categorical": categorical_profile,
         }
         for output, column in (outcome_columns or {}).items():
-            profile[output] = float(members[column].mean())
+            profile[output] = float(frame.loc[mask, column].mean())
         profiles[int(segment)] = profile
     return profiles
 

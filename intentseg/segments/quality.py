@@ -37,16 +37,20 @@ def silhouette_samples_summary(
     resamples: int = 0,
     confidence: float = 0.95,
 ) -> dict[str, Any]:
-    """Silhouette over ``n_samples`` random samples of ``sample_size`` customers: mean, min, values.
+    """Silhouette over ``n_samples`` disjoint random samples of ``sample_size`` customers: mean, spread, values.
 
-    With ``resamples`` > 0, also ``ci``: a percentile bootstrap interval of the mean over the
-    customers' silhouette values (how much the estimate moves with the test customers drawn).
+    The samples never share a customer: when the frame is smaller than ``n_samples *
+    sample_size`` each sample gets an equal share of it (at least 2 customers; fewer samples if
+    the frame is tiny). With ``resamples`` > 0, also ``ci``: a percentile bootstrap interval of the
+    mean over the customers' silhouette values (how much the estimate moves with the customers drawn).
     """
     rng = np.random.default_rng(seed)
-    size = min(sample_size, len(frame))
+    n_samples = max(1, min(n_samples, len(frame) // 2))
+    size = min(sample_size, len(frame) // n_samples)
+    order = rng.permutation(len(frame))
     values, per_customer = [], []
-    for _ in range(n_samples):
-        sample = frame.iloc[np.sort(rng.choice(len(frame), size=size, replace=False))]
+    for number in range(n_samples):
+        sample = frame.iloc[np.sort(order[number * size : (number + 1) * size])]
         numeric, codes = model.preprocessor.transform(sample)
         labels = model.assign(sample)
         if len(np.unique(labels)) < 2:
@@ -58,6 +62,8 @@ def silhouette_samples_summary(
     summary: dict[str, Any] = {
         "mean": float(np.mean(values)),
         "min": float(np.min(values)),
+        "max": float(np.max(values)),
+        "std": float(np.std(values)),
         "sample_size": size,
         "samples": n_samples,
         "values": values,
@@ -108,7 +114,14 @@ def bootstrap_stability(
     pairs = [
         adjusted_rand_score(labellings[i], labellings[j]) for i in range(resamples) for j in range(i + 1, resamples)
     ]
-    return {"mean": float(np.mean(pairs)), "min": float(np.min(pairs)), "resamples": resamples}
+    return {
+        "mean": float(np.mean(pairs)),
+        "min": float(np.min(pairs)),
+        "max": float(np.max(pairs)),
+        "std": float(np.std(pairs)),
+        "resamples": resamples,
+        "pairs": len(pairs),
+    }
 
 
 def migration_matrix(reference_ids: np.ndarray, new_ids: np.ndarray) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -10,7 +11,7 @@ from intentseg.config import TrainSegmenterConfig
 from intentseg.segments.alignment import align_to_reference
 from intentseg.segments.kprototypes import FastKPrototypes
 from intentseg.segments.model import CustomerSegmenter, SegmentModel
-from intentseg.segments.naming import complete_names, generate_names
+from intentseg.segments.naming import name_segments
 from intentseg.segments.preprocessing import SegmentPreprocessor
 from intentseg.segments.profiles import profile_columns, segment_profiles
 
@@ -50,11 +51,14 @@ def fit_segment_model(
     segmenter = segmenter_from_config(config, seed).fit(train)
     model = segmenter.model_
     alignment = None
+    drifted: set[int] = set()
     if reference is not None:
         model, alignment = align_to_reference(model, reference, config.alignment_max_dissimilarity)
+        drifted = {int(segment) for segment, match in alignment["matches"].items() if not match["within_threshold"]}
     numeric, categorical = profile_columns(config)
     profiles = segment_profiles(train, model.assign(train), numeric, categorical, outcome_columns)
-    model = complete_names(model, generate_names(model, profiles, config.naming))
+    model, generated, renamed = name_segments(model, profiles, config.naming, drifted, tuple(model.features))
+    model = replace(model, info={**model.info, "renamed": renamed})
     summary = {
         "k": len(model.segment_ids),
         "gamma": model.gamma,
@@ -64,5 +68,10 @@ def fit_segment_model(
         "aligned_to_reference": alignment is not None,
         "alignment": alignment,
         "segments": {str(sid): name for sid, name in zip(model.segment_ids, model.names)},
+        "renamed": renamed,
+        "generated_names": {
+            str(segment): {"name": named.name, "traits": [trait.evidence for trait in named.traits]}
+            for segment, named in generated.items()
+        },
     }
     return model, summary
