@@ -25,15 +25,27 @@ def _setup() -> dict[str, Any]:
     """The default train split, the configured segmenter, and a 20K-row sample in model form."""
     from benchmarks.workloads import default_params, default_splits
     from intentseg.config import section_config, seed_of
-    from intentseg.segments.training import segmenter_from_config
+    from intentseg.segments.setup import plan_segmentation
+    from intentseg.segments.training import segmenter_for
 
     params = default_params()
     config, seed = section_config(params, "train_segmenter"), seed_of(params)
+    data = section_config(params, "data")
     train = default_splits(params)["train"]
-    segmenter = segmenter_from_config(config, seed)
+    plan = plan_segmentation(config, data.source, train, {data.id_column, data.target})
+    segmenter = segmenter_for(plan, config, seed, plan.k)
     sample = train.sample(SAMPLE_ROWS, random_state=seed)
     numeric, codes = segmenter.preprocessor.fit(sample).transform(sample)
-    return {"params": params, "config": config, "seed": seed, "train": train, "numeric": numeric, "codes": codes}
+    return {
+        "params": params,
+        "config": config,
+        "seed": seed,
+        "train": train,
+        "numeric": numeric,
+        "codes": codes,
+        "data": data,
+        "k": plan.k,
+    }
 
 
 def kmodes_fit(n_init: int) -> Callable[[], float]:
@@ -43,7 +55,7 @@ def kmodes_fit(n_init: int) -> Callable[[], float]:
     setup = _setup()
     combined = np.column_stack([setup["numeric"], setup["codes"]]).astype(object)
     categorical = list(range(setup["numeric"].shape[1], combined.shape[1]))
-    model = KPrototypes(n_clusters=setup["config"].k, init="Cao", n_init=n_init, random_state=setup["seed"])
+    model = KPrototypes(n_clusters=setup["k"], init="Cao", n_init=n_init, random_state=setup["seed"])
     return lambda: float(model.fit(combined, categorical=categorical).cost_)
 
 
@@ -66,23 +78,23 @@ def fast_fit(n_init: int) -> Callable[[], float]:
 
 def train_segmenter() -> Callable[[], object]:
     """Workload: what the train_segmenter stage fits at the default size."""
-    from intentseg.segments.profiles import outcome_columns
     from intentseg.segments.training import fit_segment_model
 
     setup = _setup()
-    config, target = setup["config"], setup["params"]["data"]["target"]
-    return lambda: fit_segment_model(setup["train"], config, setup["seed"], outcome_columns(config, target), None)
+    data = setup["data"]
+    return lambda: fit_segment_model(
+        setup["train"], setup["config"], setup["seed"], data.target, data.id_column, data.source, None
+    )
 
 
 def assign_population() -> Callable[[], object]:
     """Workload: assign 1.2M simulated customers to the default segments."""
     from intentseg.data.simulator import simulate_customers
-    from intentseg.segments.profiles import outcome_columns
     from intentseg.segments.training import fit_segment_model
 
     setup = _setup()
-    config, target, seed = setup["config"], setup["params"]["data"]["target"], setup["seed"]
-    model, _ = fit_segment_model(setup["train"], config, seed, outcome_columns(config, target), None)
+    data, seed = setup["data"], setup["seed"]
+    model, _ = fit_segment_model(setup["train"], setup["config"], seed, data.target, data.id_column, data.source, None)
     population = simulate_customers(1_200_000, seed, setup["params"]["data"]["snapshot_month"], labelled=False).features
     return lambda: model.assign(population)
 

@@ -170,20 +170,64 @@ class NamingConfig:
 
 @dataclass(frozen=True)
 class ProfileConfig:
-    numeric: tuple[str, ...]
-    categorical: tuple[str, ...]
+    numeric: tuple[str, ...] | Literal["auto"]
+    categorical: tuple[str, ...] | Literal["auto"]
+    outcomes: dict[str, str] | Literal["auto"]
+
+
+@dataclass(frozen=True)
+class SegmentPreset:
+    """A data source's chosen segmentation (the simulator's is ShopSphere's business choice)."""
+
+    features: SegmentFeatures
+    log1p: tuple[str, ...]
+    k: int = field(metadata=bounded(2))
+    profile_numeric: tuple[str, ...]
+    profile_categorical: tuple[str, ...]
     outcomes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class AutoFeaturesConfig:
+    """How ``features: auto`` chooses segmentation features from a table (docs/segmentation.md)."""
+
+    max_numeric: int = field(metadata=bounded(1))
+    max_categorical: int = field(metadata=bounded(0))
+    max_missing_share: float = field(metadata=bounded(0.0, 1.0))
+    max_mode_share: float = field(metadata=bounded(0.0, 1.0, low_open=True))
+    max_rank_correlation: float = field(metadata=bounded(0.0, 1.0, low_open=True))
+    max_levels: int = field(metadata=bounded(2))
+    log_skewness: float = field(metadata=bounded(0.0))
+    profile_columns: int = field(metadata=bounded(0))
+    sample_size: int = field(metadata=bounded(100))
+
+
+@dataclass(frozen=True)
+class AutoKConfig:
+    """How ``k: auto`` chooses the number of segments on the train split (docs/segmentation.md)."""
+
+    candidates: tuple[int, ...]
+    tolerance: float = field(metadata=bounded(0.0))
+    min_segment_share: float = field(metadata=bounded(0.0, 1.0, high_open=True))
+    min_stability: float = field(metadata=bounded(-1.0, 1.0))
+    sample_size: int = field(metadata=bounded(100))
+    n_init: int = field(metadata=bounded(1))
+    stability_resamples: int = field(metadata=bounded(2))
+
+    def problems(self) -> list[str]:
+        small = [k for k in self.candidates if k < 2]
+        return [f"candidates: every k must be at least 2, got {small}"] if small or not self.candidates else []
 
 
 @dataclass(frozen=True)
 class TrainSegmenterConfig:
     """``train_segmenter:``: K-Prototypes features, preprocessing, k and initialisation, naming, profiles."""
 
-    features: SegmentFeatures
-    log1p: tuple[str, ...]
+    features: SegmentFeatures | Literal["auto"]
+    log1p: tuple[str, ...] | Literal["auto"]
     clip_quantiles: tuple[float, float]
     scaling: Literal["standard", "robust"]
-    k: int = field(metadata=bounded(2))
+    k: int | Literal["auto"] = field(metadata=bounded(2))
     gamma: float | None = field(metadata=bounded(0.0, low_open=True))
     n_init: int = field(metadata=bounded(1))
     max_iter: int = field(metadata=bounded(1))
@@ -191,12 +235,22 @@ class TrainSegmenterConfig:
     alignment_max_dissimilarity: float = field(metadata=bounded(0.0))
     naming: NamingConfig
     profile: ProfileConfig
+    auto_features: AutoFeaturesConfig
+    auto_k: AutoKConfig
+    presets: dict[str, SegmentPreset]
 
     def problems(self) -> list[str]:
         found = []
-        unknown = [name for name in self.log1p if name not in self.features.numeric]
-        if unknown:
-            found.append(f"log1p: {unknown} are not numeric segmentation features {list(self.features.numeric)}")
+        if self.features != "auto" and self.log1p != "auto":
+            unknown = [name for name in self.log1p if name not in self.features.numeric]
+            if unknown:
+                found.append(f"log1p: {unknown} are not numeric segmentation features {list(self.features.numeric)}")
+        if self.features != "auto" and self.log1p == "auto":
+            found.append("log1p: auto goes with features: auto; list the log1p columns of configured features")
+        for name, preset in self.presets.items():
+            unknown = [column for column in preset.log1p if column not in preset.features.numeric]
+            if unknown:
+                found.append(f"presets.{name}.log1p: {unknown} are not numeric features of the preset")
         low, high = self.clip_quantiles
         if not 0.0 <= low < high <= 1.0:
             found.append(f"clip_quantiles: need 0 <= low < high <= 1, got {[low, high]}")
@@ -381,8 +435,21 @@ def _convert(hint: Any, value: Any, where: str, problems: list[str]) -> Any:
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in arguments:
             return None
-        (inner,) = [argument for argument in arguments if argument is not type(None)]
-        return _convert(inner, value, where, problems)
+        alternatives = [argument for argument in arguments if argument is not type(None)]
+        literals = [a for a in alternatives if typing.get_origin(a) is Literal]
+        if any(value in typing.get_args(literal) for literal in literals):
+            return value  # e.g. "auto"
+        others = [a for a in alternatives if typing.get_origin(a) is not Literal]
+        if len(others) == 1 and not literals:
+            return _convert(others[0], value, where, problems)
+        attempt: list[str] = []
+        converted = _convert(others[0], value, where, attempt)
+        if attempt and literals and not isinstance(value, (dict, list)):
+            words = [repr(word) for literal in literals for word in typing.get_args(literal)]
+            problems.append(f"{where}: {value!r} is neither {' nor '.join(words)} nor a valid setting ({attempt[0]})")
+        else:
+            problems.extend(attempt)
+        return converted
     if dataclasses.is_dataclass(hint):
         return _build(hint, value, where, problems)
     if origin is Literal:

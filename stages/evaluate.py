@@ -28,7 +28,7 @@ from intentseg.io import read_json, read_parquet, read_text, write_json, write_p
 from intentseg.reporting import figures
 from intentseg.runlog import run_stage, stage_logger, timed
 from intentseg.segments.model import SegmentModel
-from intentseg.segments.profiles import outcome_columns, profile_columns
+from intentseg.segments.profiles import outcome_columns_of, profile_columns_of
 
 
 def write_outputs(
@@ -85,12 +85,12 @@ def main() -> None:
             test,
             ground_truth,
             reference,
-            profile_columns(segmenter_config),
+            profile_columns_of(segmenter),
             segmenter_config.naming,
             config.segments,
             config.bootstrap,
             seed,
-            outcome_columns(segmenter_config, data.target),
+            outcome_columns_of(segmenter),
             data.id_column,
         )
     write_outputs(

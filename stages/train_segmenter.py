@@ -13,7 +13,6 @@ from intentseg.config import DataConfig, TrainSegmenterConfig, load_params, sect
 from intentseg.io import read_json, read_parquet, write_json
 from intentseg.runlog import run_stage, stage_logger, timed
 from intentseg.segments.model import SegmentModel
-from intentseg.segments.profiles import outcome_columns
 from intentseg.segments.training import fit_segment_model
 
 
@@ -29,9 +28,11 @@ def main() -> None:
     log.info("reference segmentation: %s", reference_path if reference else "none (ids by segment size)")
 
     train = read_parquet(paths["split"]["train"])
-    with timed(log, f"fitting k={config.k} on {len(train)} customers ({config.n_init} initialisations)"):
+    with timed(
+        log, f"setting up (k={config.k}) and fitting on {len(train)} customers ({config.n_init} initialisations)"
+    ):
         model, summary = fit_segment_model(
-            train, config, seed_of(params), outcome_columns(config, data.target), reference
+            train, config, seed_of(params), data.target, data.id_column, data.source, reference
         )
     log.info("segments: %s", summary["segments"])
 

@@ -101,11 +101,10 @@ def segment_settings(repo_root):
 @pytest.fixture(scope="session")
 def fitted_segments(small_splits, segment_settings):
     """A segment model fitted on the small train split, and its summary."""
-    from intentseg.segments.profiles import outcome_columns
     from intentseg.segments.training import fit_segment_model
 
     return fit_segment_model(
-        small_splits["train"], segment_settings, 5, outcome_columns(segment_settings, "purchased_next_30d"), None
+        small_splits["train"], segment_settings, 5, "purchased_next_30d", "customer_id", "simulator", None
     )
 
 

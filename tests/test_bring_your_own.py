@@ -40,7 +40,10 @@ def test_pipeline_runs_on_another_schema(own_table):
     assert classifier["test"]["roc_auc"] > 0.65 and "gap_to_oracle" not in classifier
     assert "oracle" not in json.loads(own_table.path("details", "classifier").read_text())
     segments = json.loads(own_table.path("metrics", "segmenter").read_text())
-    assert segments["k"] == 4 and "archetype_ari" not in segments
+    assert 2 <= segments["k"] <= 8 and "archetype_ari" not in segments
+    setup = json.loads(own_table.path("details", "segmenter_train").read_text())["setup"]
+    assert setup["origin"]["features"] == "automatic" and setup["origin"]["k"] == "automatic"
+    assert [row["k"] for row in setup["k_selection"]] == list(range(2, 9))
     scores = pd.read_parquet(own_table.path("scores", "scores"))
     summary = json.loads(own_table.path("metrics", "score").read_text())
     assert len(scores) == summary["rows_scored"] == 5000 and summary["rows_rejected"] == 0

@@ -138,11 +138,16 @@ def test_misspelt_wrong_and_impossible_settings_are_refused_all_at_once(repo_roo
 
 def test_cross_field_rules(repo_root):
     params = default_params(repo_root)
+    params["train_segmenter"]["features"] = {"numeric": ["orders_last_12m"], "categorical": []}
     params["train_segmenter"]["log1p"] = ["age"]
     params["score"]["drift"]["warn_psi"] = 0.5
     params["data"]["snapshot_month"] = "November"
     message = _problems(params)
     assert "log1p: ['age'] are not numeric segmentation features" in message
+    params["train_segmenter"]["log1p"] = "auto"
+    assert "log1p: auto goes with features: auto" in _problems(params)
+    params["train_segmenter"]["features"] = "everything"
+    assert "train_segmenter.features: 'everything' is neither 'auto' nor a valid setting" in _problems(params)
     assert "warn_psi (0.5) must be below flag_psi (0.25)" in message
     assert "snapshot_month: must be a month 'YYYY-MM', got 'November'" in message
 

@@ -14,7 +14,7 @@ from intentseg.segments.alignment import align_to_reference
 from intentseg.segments.model import CustomerSegmenter, SegmentModel
 from intentseg.segments.naming import generate_names
 from intentseg.segments.preprocessing import SegmentPreprocessor
-from intentseg.segments.profiles import outcome_columns, segment_profiles
+from intentseg.segments.profiles import segment_profiles
 from intentseg.segments.quality import (
     archetype_ari,
     bootstrap_stability,
@@ -23,7 +23,8 @@ from intentseg.segments.quality import (
     mixed_distances,
     silhouette_samples_summary,
 )
-from intentseg.segments.training import fit_segment_model, segmenter_from_config
+from intentseg.segments.setup import plan_segmentation
+from intentseg.segments.training import fit_segment_model, segmenter_for
 
 TARGET = "purchased_next_30d"
 
@@ -117,17 +118,16 @@ def test_missing_values_and_unseen_categories_still_get_a_segment(fitted_segment
 
 def test_label_is_never_an_input(small_splits, segment_settings):
     train = small_splits["train"]
-    outcomes = outcome_columns(segment_settings, TARGET)
-    with_label, _ = fit_segment_model(train, segment_settings, 5, outcomes, None)
+    with_label, _ = fit_segment_model(train, segment_settings, 5, TARGET, "customer_id", "simulator", None)
     shuffled = train.assign(**{TARGET: np.random.default_rng(0).permutation(train[TARGET].to_numpy())})
-    relabelled, _ = fit_segment_model(shuffled, segment_settings, 5, outcomes, None)
+    relabelled, _ = fit_segment_model(shuffled, segment_settings, 5, TARGET, "customer_id", "simulator", None)
     np.testing.assert_array_equal(with_label.centers, relabelled.centers)
     assert TARGET not in with_label.features
 
 
 def test_names_are_unique_and_come_from_traits(fitted_segments, segment_settings):
     model, summary = fitted_segments
-    assert len(set(model.names)) == len(model.names) == segment_settings.k
+    assert len(set(model.names)) == len(model.names) == segment_settings.presets["simulator"].k
     words = {word.lower() for pair in segment_settings.naming.numeric.values() for word in pair} | {"typical"}
     for name in model.names:
         assert any(word in name.lower() for word in words), name  # traits, or "typical" when none qualifies
@@ -247,9 +247,8 @@ def test_evaluation_helpers(fitted_segments, small_splits, segment_settings):
 
 
 def test_deterministic_model_file(small_splits, segment_settings):
-    outcomes = outcome_columns(segment_settings, TARGET)
-    first, _ = fit_segment_model(small_splits["train"], segment_settings, 5, outcomes, None)
-    second, _ = fit_segment_model(small_splits["train"], segment_settings, 5, outcomes, None)
+    first, _ = fit_segment_model(small_splits["train"], segment_settings, 5, TARGET, "customer_id", "simulator", None)
+    second, _ = fit_segment_model(small_splits["train"], segment_settings, 5, TARGET, "customer_id", "simulator", None)
     assert json.dumps(first.to_dict()) == json.dumps(second.to_dict())
 
 
@@ -257,7 +256,8 @@ def test_segmenter_estimator_contract(small_splits, segment_settings):
     from sklearn.base import clone
     from sklearn.exceptions import NotFittedError
 
-    segmenter = segmenter_from_config(replace(segment_settings, k=3, n_init=2), seed=1)
+    plan = plan_segmentation(segment_settings, "simulator", small_splits["train"], {"customer_id", TARGET})
+    segmenter = segmenter_for(plan, replace(segment_settings, n_init=2), seed=1, k=3)
     assert segmenter.clusterer.n_clusters == 3 and segmenter.clusterer.n_init == 2
     assert clone(segmenter).get_params()["clusterer__n_clusters"] == 3
     assert not [name for name in vars(segmenter) if name.endswith("_")]
@@ -268,9 +268,10 @@ def test_segmenter_estimator_contract(small_splits, segment_settings):
     assert len(segmenter.model_.segment_ids) == 3
 
 
-def test_evaluation_refits_the_estimator_the_model_was_fitted_with(fitted_segments, segment_settings):
+def test_evaluation_refits_the_estimator_the_model_was_fitted_with(fitted_segments, segment_settings, small_splits):
     model, _ = fitted_segments
     like = CustomerSegmenter.like(SegmentModel.from_dict(json.loads(json.dumps(model.to_dict()))))
-    configured = segmenter_from_config(segment_settings, seed=5)
+    plan = plan_segmentation(segment_settings, "simulator", small_splits["train"], {"customer_id", TARGET})
+    configured = segmenter_for(plan, segment_settings, seed=5, k=segment_settings.presets["simulator"].k)
     assert like.get_params()["clusterer"].get_params() == configured.clusterer.get_params()
     assert like.preprocessor.get_params() == configured.preprocessor.get_params()

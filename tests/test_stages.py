@@ -84,7 +84,7 @@ def test_stage_outputs_fit_together(tiny_run):
     classifier = read(paths["metrics"]["classifier"])
     low, high = classifier["test"]["roc_auc_ci"]
     assert 0.6 < low <= classifier["test"]["roc_auc"] <= high
-    assert read(paths["metrics"]["segmenter"])["k"] == params["train_segmenter"]["k"]
+    assert read(paths["metrics"]["segmenter"])["k"] == params["train_segmenter"]["presets"]["simulator"]["k"]
     assert read(paths["metrics"]["score"])["rows_scored"] == 2500
     assert len(pd.read_parquet(paths["scores"]["scores"])) == 2500
     checks = read(paths["checks"]["predictions"])

@@ -57,19 +57,6 @@ EXAMPLE_PARAMS = {
     "data.target": "converted",
     "data.categorical": ["store_id"],
     "data.exclude": ["signup_date"],
-    "train_segmenter.features.numeric": ["visits_30d", "basket_value", "days_inactive"],
-    "train_segmenter.features.categorical": ["plan"],
-    "train_segmenter.log1p": ["visits_30d", "basket_value"],
-    "train_segmenter.k": 4,
-    "train_segmenter.naming.numeric": {
-        "visits_30d": ["frequent visitors", "rare visitors"],
-        "basket_value": ["big-basket", "small-basket"],
-        "days_inactive": ["dormant", "recently active"],
-    },
-    "train_segmenter.naming.categorical": {"plan": {"pro": "pro-plan members", "plus": "plus-plan members"}},
-    "train_segmenter.profile.numeric": [],
-    "train_segmenter.profile.categorical": ["city"],
-    "train_segmenter.profile.outcomes": {},
 }
 """The params.yaml changes that point the pipeline at the example table (dotted keys)."""
 

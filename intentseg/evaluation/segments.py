@@ -104,6 +104,7 @@ def evaluate_segments(
         for segment, profile in profiles.items()
     }
     details["renamed"] = model.info.get("renamed", [])
+    details["setup"] = model.info.get("setup", {})
     plots = {
         "k_sweep": sweep,
         "profile": [

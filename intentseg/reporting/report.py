@@ -135,12 +135,28 @@ def suggested_use(purchase_rate: float, base_rate: float, name: str) -> str:
     return use
 
 
+def _k_origin(setup: dict[str, Any]) -> str:
+    """Why there are this many segments, in words."""
+    origin = setup.get("origin", {}).get("k", "configured")
+    if origin != "automatic":
+        if origin == "configured":
+            return "the number set in params.yaml"
+        return f"the number preset for the {origin.removeprefix('preset ')} source in params.yaml"
+    eligible = [row for row in setup.get("k_selection") or [] if row["eligible"]]
+    best = max((row["silhouette"] for row in eligible), default=float("nan"))
+    return (
+        f"chosen automatically: the smallest number whose separation (silhouette) is within reach of the best "
+        f"{best:.2f} among the settings that are stable and have no tiny segment"
+    )
+
+
 def _segment_cards(inputs: ReportInputs) -> list[str]:
     base_rate = inputs.data["positive_rate"]
     lines = [
         "## 4. Customer segments",
         "",
-        f"{inputs.segments['k']} segments found from behaviour alone, without using who bought "
+        f"{inputs.segments['k']} segments ({_k_origin(inputs.segments.get('setup', {}))}) found from behaviour alone, "
+        f"without using who bought "
         f"(purchase rates are attached afterwards). A segment is described by where its typical (median) "
         f"customer sits among all customers; each word of a name is backed by the numbers listed under it "
         f"(measured on held-out customers).",

@@ -14,8 +14,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from intentseg.config import TrainSegmenterConfig
-
 MISSING_LEVEL = "missing"
 
 
@@ -96,13 +94,12 @@ def segment_profiles(
     return profiles
 
 
-def outcome_columns(config: TrainSegmenterConfig, target: str) -> dict[str, str]:
-    """Outcomes attached to segment profiles after fitting: the purchase rate and configured extras."""
-    return {"purchase_rate": target, **config.profile.outcomes}
+def profile_columns_of(model: Any) -> tuple[list[str], list[str]]:
+    """The numeric and categorical columns a fitted segment model is described by (recorded at training)."""
+    profile = model.info["profile"]
+    return list(profile["numeric"]), list(profile["categorical"])
 
 
-def profile_columns(config: TrainSegmenterConfig) -> tuple[list[str], list[str]]:
-    """Numeric and categorical columns described in segment profiles (segmentation features first)."""
-    numeric = list(dict.fromkeys([*config.features.numeric, *config.profile.numeric]))
-    categorical = list(dict.fromkeys([*config.features.categorical, *config.profile.categorical]))
-    return numeric, categorical
+def outcome_columns_of(model: Any) -> dict[str, str]:
+    """The outcomes attached to a fitted segment model's profiles (recorded at training)."""
+    return dict(model.info["profile"]["outcomes"])

@@ -1,4 +1,4 @@
-"""Fitting the segmentation of the train_segmenter stage: fit, align ids to the reference, name."""
+"""Fitting the segmentation of the train_segmenter stage: set up, fit, align ids to the reference, name."""
 
 from __future__ import annotations
 
@@ -13,20 +13,21 @@ from intentseg.segments.kprototypes import FastKPrototypes
 from intentseg.segments.model import CustomerSegmenter, SegmentModel
 from intentseg.segments.naming import name_segments
 from intentseg.segments.preprocessing import SegmentPreprocessor
-from intentseg.segments.profiles import profile_columns, segment_profiles
+from intentseg.segments.profiles import segment_profiles
+from intentseg.segments.setup import SegmentationPlan, choose_k, plan_segmentation, separating_columns
 
 
-def segmenter_from_config(config: TrainSegmenterConfig, seed: int) -> CustomerSegmenter:
-    """An unfitted :class:`CustomerSegmenter` with the ``train_segmenter`` settings."""
+def segmenter_for(plan: SegmentationPlan, config: TrainSegmenterConfig, seed: int, k: int) -> CustomerSegmenter:
+    """An unfitted :class:`CustomerSegmenter` for a resolved plan and the ``train_segmenter`` settings."""
     preprocessor = SegmentPreprocessor(
-        numeric=list(config.features.numeric),
-        categorical=list(config.features.categorical),
-        log1p=list(config.log1p),
+        numeric=list(plan.numeric),
+        categorical=list(plan.categorical),
+        log1p=list(plan.log1p),
         clip_quantiles=config.clip_quantiles,
         scaling=config.scaling,
     )
     clusterer = FastKPrototypes(
-        n_clusters=config.k,
+        n_clusters=k,
         gamma=config.gamma,
         n_init=config.n_init,
         max_iter=config.max_iter,
@@ -40,28 +41,58 @@ def fit_segment_model(
     train: pd.DataFrame,
     config: TrainSegmenterConfig,
     seed: int,
-    outcome_columns: dict[str, str],
+    target: str,
+    id_column: str,
+    source: str,
     reference: SegmentModel | None,
 ) -> tuple[SegmentModel, dict[str, Any]]:
-    """Fit on train features, align ids to ``reference``, and name the segments.
+    """Set up (every ``auto`` setting), fit on train features, align ids to ``reference``, and name the segments.
 
-    Outcomes (e.g. the purchase label) are attached to the profiles after fitting; they
-    never influence the segments.
+    Outcomes (the purchase label and configured extras) are attached to the profiles after
+    fitting; they never influence the segments. The model records its profile columns and
+    outcomes, so evaluation describes it without the params.
     """
-    segmenter = segmenter_from_config(config, seed).fit(train)
+    plan = plan_segmentation(config, source, train, exclude={id_column, target})
+    k_selection = None
+    k = plan.k
+    if k is None:
+        k, k_selection = choose_k(segmenter_for(plan, config, seed, 2), train, config.auto_k, seed)
+    segmenter = segmenter_for(plan, config, seed, k).fit(train)
     model = segmenter.model_
+    if plan.profile_numeric is None or plan.profile_categorical is None:
+        more_numeric, more_categorical = separating_columns(
+            train,
+            model.assign(train),
+            {id_column, target, *plan.numeric, *plan.categorical},
+            config.auto_features.profile_columns,
+        )
+    profile_numeric = plan.profile_numeric if plan.profile_numeric is not None else tuple(more_numeric)
+    profile_categorical = plan.profile_categorical if plan.profile_categorical is not None else tuple(more_categorical)
+    outcomes = {"purchase_rate": target, **plan.outcomes}
     alignment = None
     drifted: set[int] = set()
     if reference is not None:
         model, alignment = align_to_reference(model, reference, config.alignment_max_dissimilarity)
         drifted = {int(segment) for segment, match in alignment["matches"].items() if not match["within_threshold"]}
-    numeric, categorical = profile_columns(config)
-    profiles = segment_profiles(train, model.assign(train), numeric, categorical, outcome_columns)
+    numeric = list(dict.fromkeys([*plan.numeric, *profile_numeric]))
+    categorical = list(dict.fromkeys([*plan.categorical, *profile_categorical]))
+    profiles = segment_profiles(train, model.assign(train), numeric, categorical, outcomes)
     model, generated, renamed = name_segments(model, profiles, config.naming, drifted, tuple(model.features))
-    model = replace(model, info={**model.info, "renamed": renamed})
+    setup = {"origin": plan.origin, "k_selection": k_selection, "log1p": list(plan.log1p)}
+    model = replace(
+        model,
+        info={
+            **model.info,
+            "renamed": renamed,
+            "setup": setup,
+            "profile": {"numeric": numeric, "categorical": categorical, "outcomes": outcomes},
+        },
+    )
     summary = {
         "k": len(model.segment_ids),
         "gamma": model.gamma,
+        "features": {"numeric": list(plan.numeric), "categorical": list(plan.categorical)},
+        "setup": setup,
         "train_cost": segmenter.kprototypes_.cost_,
         "n_iter": segmenter.kprototypes_.n_iter_,
         "init_costs": segmenter.kprototypes_.init_costs_,

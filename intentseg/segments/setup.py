@@ -1,0 +1,214 @@
+"""Setting up a segmentation for any table: which features, which transforms, which k, which profile columns.
+
+Every ``auto`` setting of ``train_segmenter`` resolves here, in this order: the data source's preset
+(``presets.<source>``: the simulator's business-chosen segmentation), else a choice computed on the
+train split. The plan and why it was chosen are recorded in the segment model and the details.
+
+* Features (``auto_features``): numeric columns with few missing values that are not near-constant,
+  most varied first, skipping near-duplicates of a chosen column by rank correlation; then
+  low-cardinality categoricals, most evenly spread first. Chosen numeric columns more skewed than
+  ``log_skewness`` get the signed log1p (negative values stay negative).
+* k (``auto_k``): fit each candidate k on a sample of train customers; measure the silhouette,
+  the smallest segment's share and bootstrap stability on other train customers (never test);
+  among the k meeting the share and stability floors, take the smallest whose silhouette is within
+  ``tolerance`` of the best.
+* Profile columns: the remaining columns that separate the fitted segments most (share of a
+  column's rank variance explained by the segments; Cramér's V for categoricals).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.metrics import adjusted_rand_score
+
+from intentseg.config import AutoFeaturesConfig, AutoKConfig, TrainSegmenterConfig
+from intentseg.errors import ConfigError
+from intentseg.segments.model import CustomerSegmenter
+from intentseg.segments.quality import silhouette_samples_summary
+
+
+@dataclass(frozen=True)
+class SegmentationPlan:
+    """The resolved segmentation settings, and where each came from."""
+
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    log1p: tuple[str, ...]
+    k: int | None  # None: to be chosen by the k rule once the estimator exists
+    profile_numeric: tuple[str, ...] | None  # None: chosen after fitting
+    profile_categorical: tuple[str, ...] | None
+    outcomes: dict[str, str]
+    origin: dict[str, str] = field(default_factory=dict)  # setting -> "configured" | "preset <name>" | "automatic"
+
+
+def _is_numeric(column: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
+def choose_features(frame: pd.DataFrame, exclude: set[str], config: AutoFeaturesConfig) -> dict[str, Any]:
+    """Numeric and categorical segmentation features and log1p columns for a table (see the module docstring)."""
+    sample = frame.sample(n=min(config.sample_size, len(frame)), random_state=0) if len(frame) else frame
+    numeric, categorical, skipped = [], [], {}
+    candidates = []
+    for name in frame.columns:
+        if name in exclude:
+            continue
+        values = sample[name]
+        missing = float(values.isna().mean())
+        if missing > config.max_missing_share:
+            skipped[name] = f"missing for {missing:.0%} of customers"
+            continue
+        present = values.dropna()
+        mode_share = float(present.value_counts(normalize=True).iloc[0]) if len(present) else 1.0
+        if mode_share > config.max_mode_share:
+            skipped[name] = f"near-constant ({mode_share:.0%} share one value)"
+            continue
+        if _is_numeric(values):
+            candidates.append((1 - mode_share, name))
+        else:
+            levels = present.astype(str).value_counts(normalize=True)
+            if len(levels) > config.max_levels:
+                skipped[name] = f"{len(levels)} levels (more than {config.max_levels})"
+                continue
+            evenness = float(-(levels * np.log(levels)).sum() / np.log(len(levels))) if len(levels) > 1 else 0.0
+            categorical.append((evenness, name))
+    ranks = sample[[name for _, name in candidates]].rank() if candidates else pd.DataFrame()
+    for _, name in sorted(candidates, key=lambda item: (-item[0], item[1])):
+        if len(numeric) >= config.max_numeric:
+            break
+        correlated = [other for other in numeric if abs(ranks[name].corr(ranks[other])) > config.max_rank_correlation]
+        if correlated:
+            skipped[name] = f"rank correlation above {config.max_rank_correlation} with {correlated[0]}"
+            continue
+        numeric.append(name)
+    categorical = [name for _, name in sorted(categorical, key=lambda item: (-item[0], item[1]))][
+        : config.max_categorical
+    ]
+    if not numeric and not categorical:
+        raise ConfigError(
+            "train_segmenter.features: auto found no usable segmentation feature "
+            f"(skipped: {skipped}); list features under train_segmenter.features"
+        )
+    skew = {name: float(sample[name].skew()) for name in numeric}
+    log1p = [name for name in numeric if abs(skew[name]) > config.log_skewness]
+    return {"numeric": numeric, "categorical": categorical, "log1p": log1p, "skipped": skipped}
+
+
+def plan_segmentation(
+    config: TrainSegmenterConfig, source: str, train: pd.DataFrame, exclude: set[str]
+) -> SegmentationPlan:
+    """Resolve every ``auto`` setting (preset of ``source``, else computed on ``train``)."""
+    preset = config.presets.get(source)
+    origin: dict[str, str] = {}
+    if config.features != "auto":
+        numeric, categorical = config.features.numeric, config.features.categorical
+        log1p = config.log1p
+        origin["features"] = "configured"
+    elif preset is not None:
+        numeric, categorical = preset.features.numeric, preset.features.categorical
+        log1p = preset.log1p if config.log1p == "auto" else config.log1p
+        origin["features"] = f"preset {source}"
+    else:
+        chosen = choose_features(train, exclude, config.auto_features)
+        numeric, categorical = tuple(chosen["numeric"]), tuple(chosen["categorical"])
+        log1p = tuple(chosen["log1p"]) if config.log1p == "auto" else config.log1p
+        origin["features"] = "automatic"
+        origin["skipped"] = "; ".join(f"{name}: {why}" for name, why in chosen["skipped"].items())
+    if config.k != "auto":
+        k, origin["k"] = config.k, "configured"
+    elif preset is not None:
+        k, origin["k"] = preset.k, f"preset {source}"
+    else:
+        k, origin["k"] = None, "automatic"
+    profile = config.profile
+    profile_numeric = profile.numeric if profile.numeric != "auto" else (preset.profile_numeric if preset else None)
+    profile_categorical = (
+        profile.categorical if profile.categorical != "auto" else (preset.profile_categorical if preset else None)
+    )
+    outcomes = profile.outcomes if profile.outcomes != "auto" else (dict(preset.outcomes) if preset else {})
+    missing = [
+        name
+        for name in [*numeric, *categorical, *(profile_numeric or ()), *(profile_categorical or ()), *outcomes.values()]
+        if name not in train.columns
+    ]
+    if missing:
+        raise ConfigError(f"train_segmenter: columns {missing} are not in the table (columns: {list(train.columns)})")
+    return SegmentationPlan(
+        tuple(numeric),
+        tuple(categorical),
+        tuple(log1p),
+        k,
+        profile_numeric,
+        profile_categorical,
+        dict(outcomes),
+        origin,
+    )
+
+
+def choose_k(
+    estimator: CustomerSegmenter, train: pd.DataFrame, config: AutoKConfig, seed: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """The k rule of the module docstring; returns the chosen k and the measurements behind it."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(train))
+    size = min(config.sample_size, len(train) // 2)
+    fit_rows, check_rows = train.iloc[np.sort(order[:size])], train.iloc[np.sort(order[size : 2 * size])]
+    table = []
+    for k in config.candidates:
+        candidate = clone(estimator).set_params(clusterer__n_clusters=k, clusterer__n_init=config.n_init)
+        fitted = candidate.fit(fit_rows)
+        labels = fitted.predict(check_rows)
+        shares = np.bincount(labels, minlength=max(fitted.model_.segment_ids) + 1)[list(fitted.model_.segment_ids)]
+        silhouette = silhouette_samples_summary(fitted.model_, check_rows, 1, min(len(check_rows), 3000), seed)["mean"]
+        refits = [
+            clone(candidate).fit(fit_rows.iloc[rng.integers(0, len(fit_rows), len(fit_rows))]).predict(check_rows)
+            for _ in range(config.stability_resamples)
+        ]
+        stability = float(np.mean([adjusted_rand_score(labels, refit) for refit in refits]))
+        smallest = float(shares.min() / len(check_rows))
+        table.append(
+            {
+                "k": k,
+                "silhouette": silhouette,
+                "smallest_share": smallest,
+                "stability": stability,
+                "eligible": smallest >= config.min_segment_share and stability >= config.min_stability,
+            }
+        )
+    eligible = [row for row in table if row["eligible"]] or table
+    best = max(row["silhouette"] for row in eligible)
+    chosen = min(row["k"] for row in eligible if row["silhouette"] >= best - config.tolerance)
+    return chosen, table
+
+
+def separating_columns(
+    frame: pd.DataFrame, segment_ids: np.ndarray, exclude: set[str], count: int
+) -> tuple[list[str], list[str]]:
+    """The ``count`` columns (not in ``exclude``) whose values differ most between segments."""
+    scores = []
+    for name in frame.columns:
+        if name in exclude:
+            continue
+        values = frame[name]
+        if _is_numeric(values):
+            ranks = values.rank().fillna(values.rank().mean())
+            total = float(((ranks - ranks.mean()) ** 2).sum())
+            between = float(
+                sum(len(group) * (group.mean() - ranks.mean()) ** 2 for _, group in ranks.groupby(segment_ids))
+            )
+            scores.append((between / total if total else 0.0, name, "numeric"))
+        else:
+            table = pd.crosstab(values.astype("object").fillna("missing"), segment_ids)
+            expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.to_numpy().sum()
+            chi2 = float(((table.to_numpy() - expected) ** 2 / np.maximum(expected, 1e-12)).sum())
+            dof = max(1, min(table.shape) - 1)
+            scores.append((float(np.sqrt(chi2 / table.to_numpy().sum() / dof)), name, "categorical"))
+    top = sorted(scores, key=lambda item: (-item[0], item[1]))[:count]
+    return [name for _, name, kind in top if kind == "numeric"], [
+        name for _, name, kind in top if kind == "categorical"
+    ]
