@@ -34,6 +34,14 @@ def main() -> None:
         model, summary = fit_segment_model(
             train, config, seed_of(params), data.target, data.id_column, data.source, reference
         )
+    log.info(
+        "set-up: features %s (%s), log1p %s, k=%d (%s)",
+        summary["features"],
+        summary["setup"]["origin"]["features"],
+        summary["setup"]["log1p"],
+        summary["k"],
+        summary["setup"]["origin"]["k"],
+    )
     log.info("segments: %s", summary["segments"])
 
     write_json(model.to_dict(), paths["models"]["segmenter"], digits=None)
