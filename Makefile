@@ -43,15 +43,16 @@ test-e2e: setup  ## end-to-end tier: dvc repro sandboxes, push/pull through a re
 BASE ?= main
 REPRO_FLAGS ?= --force
 
-check: setup  ## CI gate: dvc.lock fresh, pipeline reproduced, quality gates, results reproduced within tolerance
-	python -m pytest -m committed
-	@python -m intentseg.checks lock; lock=$$?; \
+check: setup  ## CI gate: committed run, dvc.lock fresh, pipeline reproduced, quality gates, results within tolerance
+	@python -m pytest -m committed; committed=$$?; \
+	  python -m intentseg.checks lock; lock=$$?; \
 	  dvc repro $(REPRO_FLAGS) || exit 1; \
 	  dvc status --quiet || { dvc status; echo "FAIL dvc status: the pipeline is not up to date after dvc repro"; exit 1; }; \
 	  python -m intentseg.checks gates --base $(BASE); gates=$$?; \
 	  python -m intentseg.checks reproduced --against HEAD; reproduced=$$?; \
-	  if [ $$lock -ne 0 ] || [ $$gates -ne 0 ] || [ $$reproduced -ne 0 ]; then \
-	    echo "make check FAILED (lock: $$lock, gates: $$gates, reproduced: $$reproduced; 0 = passed)"; exit 1; fi
+	  if [ $$committed -ne 0 ] || [ $$lock -ne 0 ] || [ $$gates -ne 0 ] || [ $$reproduced -ne 0 ]; then \
+	    echo "make check FAILED (committed run: $$committed, lock: $$lock, gates: $$gates, reproduced: $$reproduced;" \
+	      "0 = passed)"; exit 1; fi
 	@echo "make check passed. Report: reports/report.md"
 
 gates: setup  ## print the quality-gate table of the current run against BASE (default main)
