@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from intentseg.checks.gates import format_gate_table, gate_failures, gate_rows
+from intentseg.checks.gates import failure_messages, format_gate_table, gate_rows
 from intentseg.checks.lock import dvc_lock_problems
 from intentseg.checks.reproduce import Tolerance, json_outputs, reproduction_problems
-from intentseg.checks.revisions import metrics_at, resolve_revision
+from intentseg.checks.revisions import metrics_at, metrics_in_workspace, resolve_revision
 from intentseg.config import ReproducibilityConfig, load_params, section, section_config
 from intentseg.errors import ProjectError
-from intentseg.io import read_json
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,14 +49,14 @@ def main(argv: list[str] | None = None) -> int:
             "params.yaml (reproducibility:): if the change is intended, run make repro and commit the results"
         )
     else:
-        metrics = {name: read_json(path) for name, path in paths["metrics"].items() if Path(path).exists()}
+        metrics = metrics_in_workspace(paths["metrics"])
         base_revision = resolve_revision(args.base)
         try:
             rows = gate_rows(metrics, metrics_at(base_revision, paths["metrics"]), params["gates"])
         except ValueError as error:
             return _report(args.check, [str(error)], "fix the gates: section of params.yaml")
         print(format_gate_table(rows, base_revision or f"{args.base} (not found)", args.md))
-        problems = gate_failures(metrics, params["gates"])
+        problems = failure_messages(rows, params["gates"])
         advice = "the run does not meet the quality gates in params.yaml (gates:)"
     return _report(args.check, problems, advice)
 

@@ -93,15 +93,20 @@ def gate_rows(
     return rows
 
 
-def gate_failures(metrics: dict[str, dict[str, Any]], gates: dict[str, float]) -> list[str]:
+def failure_messages(rows: list[GateRow], gates: dict[str, float]) -> list[str]:
     """One message per gate missed; gates whose metric is absent (e.g. no oracle on real data) are skipped."""
     return [
         f"gate {row.gate}: {row.description} is {row.value:.4g}, "
         f"{'below the minimum' if GATES[row.gate].kind == 'min' else 'above the maximum'} {gates[row.gate]} "
         f"(metrics '{GATES[row.gate].source}', {GATES[row.gate].path})"
-        for row in gate_rows(metrics, None, gates)
+        for row in rows
         if row.passed is False
     ]
+
+
+def gate_failures(metrics: dict[str, dict[str, Any]], gates: dict[str, float]) -> list[str]:
+    """:func:`failure_messages` of this run's metrics alone."""
+    return failure_messages(gate_rows(metrics, None, gates), gates)
 
 
 def _number(value: float | None, signed: bool = False) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 from typing import Any
 
 
@@ -32,3 +33,12 @@ def metrics_at(revision: str | None, metric_paths: dict[str, str]) -> dict[str, 
         return None
     found = {name: git_file(revision, path) for name, path in metric_paths.items()}
     return {name: json.loads(text) for name, text in found.items() if text is not None}
+
+
+def metrics_in_workspace(metric_paths: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """The metrics files as they are in the working tree (those that exist)."""
+    return {
+        name: json.loads(Path(path).read_text(encoding="utf-8"))
+        for name, path in metric_paths.items()
+        if Path(path).exists()
+    }

@@ -207,17 +207,19 @@ class LightGBMEngine:
         if method == "treeshap":
             return self.booster.predict(self.schema.model_frame(frame), pred_contrib=True)[:, :-1]
         if method == "path":
-            if self._path_attribution is None:
-                self._path_attribution = PathAttribution(self.booster)
-            return self._path_attribution.contributions(self.schema.model_frame(frame))
+            return self._paths().contributions(self.schema.model_frame(frame))
         raise ValueError(f"reason-code method must be one of {CONTRIBUTION_METHODS}, got {method!r}")
 
     @property
     def bias(self) -> float:
         """The raw score (log-odds) before any feature's contribution: the sum of the trees' root values."""
+        return self._paths().bias
+
+    def _paths(self) -> PathAttribution:
+        """The per-leaf path-attribution tables, built from the model dump on first use."""
         if self._path_attribution is None:
             self._path_attribution = PathAttribution(self.booster)
-        return self._path_attribution.bias
+        return self._path_attribution
 
     def to_text(self) -> str:
         """LightGBM's text model."""

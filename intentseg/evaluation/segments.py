@@ -29,6 +29,12 @@ def _label(segment_id: int, names: dict[int, str]) -> str:
     return f"{segment_id}: {names[segment_id]}"
 
 
+def _trait_evidence(profile: dict[str, Any], naming: NamingConfig, features: tuple[str, ...]) -> list[str]:
+    """The numbers behind a segment's three strongest numeric traits and its strongest category."""
+    numeric, categorical = segment_traits(profile, naming, features)
+    return [trait.evidence for trait in numeric[:3] + categorical[:1]]
+
+
 def evaluate_segments(
     model: SegmentModel,
     train: pd.DataFrame,
@@ -97,8 +103,7 @@ def evaluate_segments(
             "top_categories": {
                 name: f"{stats['top']} ({stats['share']:.0%})" for name, stats in profile["categorical"].items()
             },
-            "traits": [trait.evidence for trait in segment_traits(profile, naming, features)[0][:3]]
-            + [trait.evidence for trait in segment_traits(profile, naming, features)[1][:1]],
+            "traits": _trait_evidence(profile, naming, features),
             "unsupported_words": stale_phrases(names[segment], profile, naming, vocabulary(profile, naming), features),
         }
         for segment, profile in profiles.items()

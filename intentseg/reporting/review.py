@@ -11,12 +11,10 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-from pathlib import Path
 
 from intentseg.checks.gates import format_gate_table, gate_rows
-from intentseg.checks.revisions import metrics_at, resolve_revision
+from intentseg.checks.revisions import metrics_at, metrics_in_workspace, resolve_revision
 from intentseg.config import load_params
-from intentseg.io import read_json
 
 WATERMARK = "<!-- intentseg: pipeline review -->"
 KEY_FIGURES = (
@@ -40,7 +38,7 @@ def review_comment(base: str, repository: str | None, sha: str | None) -> str:
     params = load_params()
     paths = params["paths"]
     revision = resolve_revision(base)
-    metrics = {name: read_json(path) for name, path in paths["metrics"].items() if Path(path).exists()}
+    metrics = metrics_in_workspace(paths["metrics"])
     rows = gate_rows(metrics, metrics_at(revision, paths["metrics"]), params["gates"])
     failed = [row.gate for row in rows if row.passed is False]
     link = (lambda path, kind: f"https://github.com/{repository}/{kind}/{sha}/{path}") if repository and sha else None
