@@ -11,6 +11,7 @@ value DVC would read otherwise (YAML 1.1 reads an unquoted ``yes`` as ``True``).
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import difflib
 import os
@@ -24,6 +25,7 @@ from typing import Any, Literal
 from intentseg.errors import ConfigError
 
 PARAMS_FILE = "params.yaml"
+SIMULATOR_SOURCE = "simulator"  # data.source naming the built-in simulator rather than a file
 
 
 def load_params(path: str | os.PathLike[str] = PARAMS_FILE) -> dict[str, Any]:
@@ -59,19 +61,55 @@ def bounded(
 # ---------------------------------------------------------------- the sections
 
 
+LightGBMParams = typing.NewType("LightGBMParams", dict)
+"""LightGBM's own parameters: names and values checked by LightGBM (:mod:`intentseg.classifier.lightgbm_params`)."""
+LabelText = typing.NewType("LabelText", str)
+"""A label value as written in a table: text, a number or true/false, kept as canonical text."""
+
+
+@dataclass(frozen=True)
+class ReadConfig:
+    """``data.read:``: how to read a CSV when sniffing cannot decide (null: sniffed)."""
+
+    sep: str | None
+    encoding: str | None
+    decimal: str | None
+    na_values: tuple[str, ...] | None
+
+    def problems(self) -> list[str]:
+        found = []
+        if self.sep is not None and len(self.sep) != 1:
+            found.append(f"sep must be one character (e.g. ';' or '\\t'), got {self.sep!r}")
+        if self.decimal is not None and self.decimal not in (".", ","):
+            found.append(f"decimal must be '.' or ',', got {self.decimal!r}")
+        if self.sep is not None and self.sep == self.decimal:
+            found.append(f"sep and decimal are both {self.sep!r}")
+        if self.encoding is not None:
+            try:
+                codecs.lookup(self.encoding)
+            except LookupError:
+                found.append(f"encoding {self.encoding!r} is not a known text encoding (e.g. utf-8, cp1252, latin-1)")
+        return found
+
+
 @dataclass(frozen=True)
 class DataConfig:
     """``data:``: where the customer table comes from and what its columns are."""
 
     source: str
     population: str | None
-    id_column: str
+    read: ReadConfig
+    id_column: str | None
     target: str
+    positive_label: LabelText | None
+    target_description: str | None
     numeric: tuple[str, ...] | None
     categorical: tuple[str, ...] | None
     exclude: tuple[str, ...] | None
     feature_groups: dict[str, tuple[str, ...]] | None
     ranges: dict[str, tuple[float | None, float | None]] | None
+    date_format: str | None
+    snapshot_date: str | None
     rare_level_share: float = field(metadata=bounded(0.0, 1.0, high_open=True))
     max_levels: int = field(metadata=bounded(2))
     min_positives: int = field(metadata=bounded(1))
@@ -84,8 +122,28 @@ class DataConfig:
         found = []
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", self.snapshot_month):
             found.append(f"snapshot_month: must be a month 'YYYY-MM', got {self.snapshot_month!r}")
-        if self.id_column == self.target:
+        if self.snapshot_date is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", self.snapshot_date):
+            found.append(
+                f"snapshot_date: must be a date 'YYYY-MM-DD' (or null: the latest date in the table), "
+                f"got {self.snapshot_date!r}"
+            )
+        if self.date_format is not None and "%" not in self.date_format:
+            found.append(f"date_format: must be a strftime format such as '%d/%m/%Y', got {self.date_format!r}")
+        if self.id_column is not None and self.id_column == self.target:
             found.append(f"id_column and target are both {self.target!r}: the id cannot be the label")
+        listed = {
+            "numeric": self.numeric or (),
+            "categorical": self.categorical or (),
+            "exclude": self.exclude or (),
+        }
+        for kind, names in listed.items():
+            for name in (self.id_column, self.target):
+                if name is not None and name in names:
+                    role = "id_column" if name == self.id_column else "target"
+                    found.append(f"{kind}: lists {name!r}, which is the {role}; the {role} cannot be a feature")
+        both = sorted(set(listed["numeric"]) & set(listed["categorical"]))
+        if both:
+            found.append(f"numeric and categorical both list {both}: a column has one kind")
         return found
 
 
@@ -131,16 +189,25 @@ class BaselineConfig:
 
 
 @dataclass(frozen=True)
+class CrossValidationConfig:
+    """``train_classifier.cross_validation``: when the valid split is too small to choose on."""
+
+    below_valid_positives: int = field(metadata=bounded(0))
+    folds: int = field(metadata=bounded(2))
+
+
+@dataclass(frozen=True)
 class TrainClassifierConfig:
     """``train_classifier:``: the model type and its parameters, calibration, decision rule, baseline."""
 
     model: Literal["lightgbm"]
-    lightgbm: dict[str, Any]
+    lightgbm: LightGBMParams
     num_boost_round: int = field(metadata=bounded(1))
     early_stopping_rounds: int = field(metadata=bounded(1))
     log_every: int = field(metadata=bounded(0))
     imbalance_candidates: tuple[Literal["none", "scale_pos_weight", "is_unbalance"], ...]
     imbalance_min_gain: float = field(metadata=bounded(0.0))
+    cross_validation: CrossValidationConfig
     calibration: CalibrationConfig
     decision: DecisionConfig
     baseline: BaselineConfig
@@ -475,6 +542,23 @@ def _convert(hint: Any, value: Any, where: str, problems: list[str]) -> Any:
         return {str(key): _convert(arguments[1], item, f"{where}.{key}", problems) for key, item in value.items()}
     if hint is Any:
         return value
+    if hint is LightGBMParams:
+        from intentseg.classifier.lightgbm_params import lightgbm_param_problems  # imports LightGBM: only here
+
+        if not isinstance(value, dict):
+            problems.append(f"{where}: must be a mapping of LightGBM parameters, got {value!r}")
+            return None
+        problems.extend(f"{where}.{problem}" for problem in lightgbm_param_problems(value))
+        return dict(value)
+    if hint is LabelText:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, (int, str)):
+            return str(value)
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        problems.append(f"{where}: must be a label value such as yes, 1 or true, got {value!r}")
+        return None
     if hint is float:  # a whole number stays an int: it is a valid number and reads as written in messages
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             problems.append(f"{where}: must be a number, got {value!r}")

@@ -8,6 +8,8 @@ leaves the previous file or none, never a partial file that looks complete.
 from __future__ import annotations
 
 import contextlib
+import errno
+import glob
 import json
 import math
 import os
@@ -21,29 +23,79 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-# Tests set this to an output's file name to kill the process just before that file is renamed.
+# Tests set these to an output's file name to kill the process just before that file is renamed,
+# or to fail its write as if the disk were full.
 KILL_BEFORE_RENAME = "INTENTSEG_KILL_BEFORE_RENAME"
+DISK_FULL_AT = "INTENTSEG_DISK_FULL_AT"
+
+
+def temporary_beside(target: Path) -> Path:
+    """A new temporary file beside ``target``, after removing those a killed run left behind."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(handle)
+    if os.environ.get(DISK_FULL_AT) == target.name:  # fault injection for the disk-full tests
+        os.remove(temporary)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+    return Path(temporary)
+
+
+def _rename(temporary: Path, target: Path) -> None:
+    if os.environ.get(KILL_BEFORE_RENAME) == target.name:  # fault injection for the kill tests
+        os.kill(os.getpid(), signal.SIGKILL)
+    os.replace(temporary, target)
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike[str], group: OutputGroup | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it over ``path`` on success.
 
-    On any exception the temporary file is removed and ``path`` is left untouched.
+    On any exception the temporary file is removed and ``path`` is left untouched. With a
+    ``group``, the rename waits for the group's commit (outputs that must appear together).
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(handle)
+    temporary = temporary_beside(target)
     try:
-        yield Path(temporary)
-        if os.environ.get(KILL_BEFORE_RENAME) == target.name:  # fault injection for the kill tests
-            os.kill(os.getpid(), signal.SIGKILL)
-        os.replace(temporary, target)
+        yield temporary
+        if group is not None:
+            group.add(temporary, target)
+        else:
+            _rename(temporary, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.remove(temporary)
         raise
+
+
+class OutputGroup:
+    """Outputs that appear together or not at all: renamed one after another once all are written.
+
+    Use as a context manager around the writers (``atomic_path(..., group=...)``, the sinks'
+    ``group``). On an error every temporary file is removed and no output of the group changes.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[Path, Path]] = []
+
+    def add(self, temporary: Path, target: Path) -> None:
+        """Register a finished temporary file for renaming over ``target`` at commit."""
+        self._pending.append((temporary, target))
+
+    def __enter__(self) -> OutputGroup:
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is None:
+            for temporary, target in self._pending:
+                _rename(temporary, target)
+        else:
+            for temporary, _ in self._pending:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(temporary)
+        self._pending.clear()
 
 
 def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
@@ -144,15 +196,16 @@ class ParquetSink:
     right dtypes) is written when no frame came.
     """
 
-    def __init__(self, path: str | os.PathLike[str], empty: pd.DataFrame) -> None:
+    def __init__(self, path: str | os.PathLike[str], empty: pd.DataFrame, group: OutputGroup | None = None) -> None:
         self.path = path
+        self.group = group
         self.empty = empty
         self._writer: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
         self.rows = 0
 
     def __enter__(self) -> ParquetSink:
-        self._context = atomic_path(self.path)
+        self._context = atomic_path(self.path, self.group)
         self._temporary = self._context.__enter__()
         return self
 
@@ -178,13 +231,14 @@ class ParquetSink:
 class CsvSink:
     """Write DataFrames one after another into one CSV file (header once), atomically."""
 
-    def __init__(self, path: str | os.PathLike[str], columns: list[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], columns: list[str], group: OutputGroup | None = None) -> None:
         self.path = path
         self.columns = columns
+        self.group = group
         self.rows = 0
 
     def __enter__(self) -> CsvSink:
-        self._context = atomic_path(self.path)
+        self._context = atomic_path(self.path, self.group)
         self._handle = self._context.__enter__().open("w", encoding="utf-8", newline="")
         pd.DataFrame(columns=self.columns).to_csv(self._handle, index=False)
         return self

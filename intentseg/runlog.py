@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import sys
 import time
@@ -37,4 +38,14 @@ def run_stage(main: Callable[[], None]) -> None:
         main()
     except ProjectError as error:
         print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except OSError as error:
+        if error.errno != errno.ENOSPC:
+            raise
+        where = f" while writing {error.filename}" if error.filename else ""
+        print(
+            f"error: the disk is full{where}. Nothing of this run was renamed into place, so the previous "
+            "outputs are intact; free some space and rerun",
+            file=sys.stderr,
+        )
         sys.exit(2)

@@ -7,12 +7,14 @@ PNG figures, and the models' predictions on fixed test customers (compared acros
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from intentseg.checks.reproduce import model_predictions
 from intentseg.classifier.baseline import LogisticBaseline
 from intentseg.classifier.model import PurchaseModel
 from intentseg.config import (
+    SIMULATOR_SOURCE,
     DataConfig,
     EvaluateConfig,
     TrainSegmenterConfig,
@@ -21,11 +23,13 @@ from intentseg.config import (
     section_config,
     seed_of,
 )
+from intentseg.data.schema import TableSpec
 from intentseg.evaluation.classifier import evaluate_classifier
 from intentseg.evaluation.metrics import Evaluation
 from intentseg.evaluation.segments import evaluate_segments
 from intentseg.io import read_json, read_parquet, read_text, write_json, write_png
 from intentseg.reporting import figures
+from intentseg.reporting.wording import target_words, with_display_names
 from intentseg.runlog import run_stage, stage_logger, timed
 from intentseg.segments.model import SegmentModel
 from intentseg.segments.profiles import outcome_columns_of, profile_columns_of
@@ -53,8 +57,11 @@ def main() -> None:
     params = load_params()
     config: EvaluateConfig = section_config(params, "evaluate")
     segmenter_config: TrainSegmenterConfig = section_config(params, "train_segmenter")
-    data: DataConfig = section_config(params, "data")
     paths, seed = section(params, "paths"), seed_of(params)
+    spec = TableSpec.from_dict(read_json(paths["prepared"]["spec"]))
+    data: DataConfig = section_config(params, "data")
+    positive_label = read_json(paths["metrics"]["data"]).get("positive_label")
+    words = target_words(data.target_description, data.source == SIMULATOR_SOURCE, spec.target, positive_label)
     log = stage_logger("evaluate")
 
     train, valid, test = (read_parquet(paths["split"][part]) for part in ("train", "valid", "test"))
@@ -65,6 +72,7 @@ def main() -> None:
     baseline = LogisticBaseline.from_dict(read_json(paths["models"]["baseline"]))
     with timed(log, f"evaluating the classifier on {len(test)} test customers"):
         classifier = evaluate_classifier(model, baseline, valid, test, ground_truth, config, seed)
+    classifier = dataclasses.replace(classifier, plots=with_display_names(classifier.plots, spec.display_names()))
     write_outputs(
         classifier,
         paths["metrics"]["classifier"],
@@ -91,15 +99,16 @@ def main() -> None:
             config.bootstrap,
             seed,
             outcome_columns_of(segmenter),
-            data.id_column,
+            spec.id_column,
         )
+    segments = dataclasses.replace(segments, plots=with_display_names(segments.plots, spec.display_names()))
     write_outputs(
         segments,
         paths["metrics"]["segmenter"],
         paths["details"]["segmenter"],
         paths["plots"]["segments"],
         paths["figures"]["segments"],
-        figures.segment_figures(segments.plots, segments.metrics["k"]),
+        figures.segment_figures(segments.plots, segments.metrics["k"], words),
     )
     log.info(
         "segment silhouette %.3f %s, stability ARI %.3f",
@@ -108,7 +117,7 @@ def main() -> None:
         segments.metrics["stability_ari"],
     )
     write_json(
-        model_predictions(model, baseline, segmenter, test, data.id_column, config.check_sample),
+        model_predictions(model, baseline, segmenter, test, spec.id_column, config.check_sample),
         paths["checks"]["predictions"],
         digits=None,
     )

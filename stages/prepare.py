@@ -9,10 +9,25 @@ data details (missing rates by group, inferred columns, simulator ceilings).
 
 from __future__ import annotations
 
+import os
+
 from intentseg.checks.gates import GATES
-from intentseg.config import DataConfig, load_params, section, section_config, seed_of, validate_all
-from intentseg.data.sources import SIMULATOR_SOURCE, data_review_metrics, load_customer_data, summarise_data
-from intentseg.io import read_table_file, write_json, write_parquet
+from intentseg.config import (
+    SIMULATOR_SOURCE,
+    DataConfig,
+    TrainSegmenterConfig,
+    load_params,
+    section,
+    section_config,
+    seed_of,
+    validate_all,
+)
+from intentseg.data.reading import read_customer_file
+from intentseg.data.references import table_fit_problems
+from intentseg.data.sources import data_review_metrics, load_customer_data, summarise_data
+from intentseg.data.tracking import stage_deps, untracked_sources
+from intentseg.errors import ConfigError, DataContractError
+from intentseg.io import write_json, write_parquet
 from intentseg.runlog import run_stage, stage_logger, timed
 
 
@@ -22,11 +37,21 @@ def main() -> None:
     config: DataConfig = section_config(params, "data")
     paths = section(params, "paths")
     log = stage_logger("prepare")
+    files = [name for name in (config.source, config.population) if name and name != SIMULATOR_SOURCE]
+    if files and os.environ.get("DVC_STAGE"):  # under `dvc repro`: a source DVC does not track would go stale
+        untracked = untracked_sources(files, ".", stage_deps("dvc.yaml", "prepare", params))
+        if untracked:
+            raise DataContractError("\n".join(untracked))
 
     with timed(log, f"loading and validating source '{config.source}' ({config.snapshot_month})"):
-        table = None if config.source == SIMULATOR_SOURCE else read_table_file(config.source)
-        population = read_table_file(config.population) if config.population else None
+        table = None if config.source == SIMULATOR_SOURCE else read_customer_file(config.source, config.read)
+        population = read_customer_file(config.population, config.read) if config.population else None
         data = load_customer_data(config, seed_of(params), table, population)
+    segmenter: TrainSegmenterConfig = section_config(params, "train_segmenter")
+    train_rows = int(len(data.labelled) * section_config(params, "split").fractions.train)
+    problems = table_fit_problems(segmenter, config.source, data.spec, train_rows)
+    if problems:
+        raise ConfigError("params.yaml does not fit the table:\n" + "\n".join(problems))
     log.info(
         "labelled table: %d rows x %d features (%d numeric, %d categorical); population: %d rows",
         len(data.labelled),

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from intentseg.config import DataConfig, ScoreConfig, load_params, section, section_config
+from intentseg.config import SIMULATOR_SOURCE, DataConfig, ScoreConfig, load_params, section, section_config
 from intentseg.io import read_json, write_text
 from intentseg.reporting.report import ReportInputs, build_report, report_figure_links
+from intentseg.reporting.wording import target_words
 from intentseg.runlog import run_stage, stage_logger
 
 
@@ -27,10 +28,12 @@ def main() -> None:
         for name, path in paths["metrics"].items()
         if (reference_dir / Path(path).name).exists()
     }
+    data_metrics = read_json(paths["metrics"]["data"])
+    simulated = data.source == SIMULATOR_SOURCE
     report = build_report(
         ReportInputs(
             snapshot_month=data.snapshot_month,
-            data=read_json(paths["metrics"]["data"]),
+            data=data_metrics,
             classifier=read_json(paths["details"]["classifier"]),
             gains=read_json(paths["plots"]["classifier"]["gains"]),
             calibration=read_json(paths["plots"]["classifier"]["calibration_test"]),
@@ -42,6 +45,10 @@ def main() -> None:
             gates=dict(section(params, "gates")),
             drift_warn_psi=score.drift.warn_psi,
             reference=reference,
+            target_description=target_words(
+                data.target_description, simulated, data.target, data_metrics.get("positive_label")
+            ),
+            labelled_scored=not simulated and data.population is None,
         )
     )
     write_text(report, paths["report"])

@@ -16,7 +16,9 @@ from intentseg.config import ScoreConfig, load_params, section, section_config
 from intentseg.data.schema import TableSpec
 from intentseg.io import (
     CsvSink,
+    OutputGroup,
     ParquetSink,
+    atomic_path,
     iter_parquet_frames,
     parquet_columns,
     read_json,
@@ -65,11 +67,12 @@ def main() -> None:
     drift.fit(read_parquet(paths["split"]["train"], columns=schema.names))
 
     interim = Path(out["scores"]).with_name(f".{Path(out['scores']).name}.pass1")
+    interim_rejects = Path(out["rejects"]).with_name(f".{Path(out['rejects']).name}.pass1")
     try:
         with (
             timed(log, f"pass 1: validating and scoring {len(ids)} customers in chunks of {chunk_rows}"),
             ParquetSink(interim, empty_scores(spec.id_column, ids.dtype, reasons.top_k, False)) as scored,
-            ParquetSink(out["rejects"], empty_rejects(columns)) as rejects,
+            ParquetSink(interim_rejects, empty_rejects(columns)) as rejects,
         ):
             accumulator = score_population(
                 iter_parquet_frames(population, chunk_rows),
@@ -81,21 +84,28 @@ def main() -> None:
                 scored.write,
                 rejects.write,
             )
-        with (
-            timed(log, "pass 2: deciles, final scores and audience export"),
-            ParquetSink(out["scores"], empty_scores(spec.id_column, ids.dtype, reasons.top_k, True)) as final,
-            CsvSink(out["audience"], audience_columns(spec.id_column, reasons.top_k)) as audience,
-        ):
-            tables = finalise_scores(
-                iter_parquet_frames(interim, chunk_rows),
-                accumulator,
-                config.max_audience,
-                audience.columns,
-                final.write,
-                audience.write,
-            )
+        # scores, then audience, then rejects are renamed into place once all are written
+        with OutputGroup() as outputs:
+            with (
+                timed(log, "pass 2: deciles, final scores and audience export"),
+                CsvSink(out["audience"], audience_columns(spec.id_column, reasons.top_k), outputs) as audience,
+                ParquetSink(
+                    out["scores"], empty_scores(spec.id_column, ids.dtype, reasons.top_k, True), outputs
+                ) as final,
+            ):
+                tables = finalise_scores(
+                    iter_parquet_frames(interim, chunk_rows),
+                    accumulator,
+                    config.max_audience,
+                    audience.columns,
+                    final.write,
+                    audience.write,
+                )
+            with atomic_path(out["rejects"], outputs) as rejects_file:
+                interim_rejects.replace(rejects_file)
     finally:
         interim.unlink(missing_ok=True)
+        interim_rejects.unlink(missing_ok=True)
 
     report = drift.report(config.drift.warn_psi, config.drift.flag_psi)
     for name in report["flagged"] + report["warned"]:

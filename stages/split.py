@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from intentseg.config import DataConfig, SplitConfig, load_params, section, section_config, seed_of
+from intentseg.config import SplitConfig, load_params, section, section_config, seed_of
+from intentseg.data.schema import TableSpec
 from intentseg.data.split import stratified_split, summarise_split
-from intentseg.io import read_parquet, write_json, write_parquet
+from intentseg.io import read_json, read_parquet, write_json, write_parquet
 from intentseg.runlog import run_stage, stage_logger, timed
 
 
 def main() -> None:
     params = load_params()
     config: SplitConfig = section_config(params, "split")
-    data: DataConfig = section_config(params, "data")
     paths = section(params, "paths")
+    spec = TableSpec.from_dict(read_json(paths["prepared"]["spec"]))
     log = stage_logger("split")
 
     customers = read_parquet(paths["prepared"]["customers"])
     with timed(log, f"splitting {len(customers)} rows {config.fractions.as_dict()}"):
-        parts = stratified_split(customers, data.target, config.fractions.as_dict(), seed=seed_of(params))
+        parts = stratified_split(customers, spec.target, config.fractions.as_dict(), seed=seed_of(params))
 
     for name, part in parts.items():
         write_parquet(part, paths["split"][name])

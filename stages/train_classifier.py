@@ -8,16 +8,17 @@ metrics/classifier_train.json (best round, valid ROC-AUC, threshold, choices), t
 from __future__ import annotations
 
 from intentseg.classifier.training import fit_purchase_model, training_review_metrics
-from intentseg.config import DataConfig, TrainClassifierConfig, load_params, section, section_config, seed_of
-from intentseg.io import read_parquet, write_json, write_text
+from intentseg.config import TrainClassifierConfig, load_params, section, section_config, seed_of
+from intentseg.data.schema import TableSpec
+from intentseg.io import read_json, read_parquet, write_json, write_text
 from intentseg.runlog import run_stage, stage_logger, timed
 
 
 def main() -> None:
     params = load_params()
     config: TrainClassifierConfig = section_config(params, "train_classifier")
-    data: DataConfig = section_config(params, "data")
     paths = section(params, "paths")
+    spec = TableSpec.from_dict(read_json(paths["prepared"]["spec"]))
     log = stage_logger("train_classifier")
 
     train, valid = read_parquet(paths["split"]["train"]), read_parquet(paths["split"]["valid"])
@@ -25,7 +26,7 @@ def main() -> None:
         log,
         f"fitting a {config.model} model on {len(train)} rows (imbalance options {list(config.imbalance_candidates)})",
     ):
-        trained = fit_purchase_model(train, valid, config, seed_of(params), data.id_column, data.target)
+        trained = fit_purchase_model(train, valid, config, seed_of(params), spec.id_column, spec.target)
     log.info("chosen: %s", trained.summary)
 
     text, metadata = trained.model.to_artifacts()

@@ -10,17 +10,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from intentseg.config import DataConfig, TrainSegmenterConfig, load_params, section, section_config, seed_of
+from intentseg.data.schema import TableSpec
 from intentseg.io import read_json, read_parquet, write_json
 from intentseg.runlog import run_stage, stage_logger, timed
 from intentseg.segments.model import SegmentModel
+from intentseg.segments.setup import with_table_names
 from intentseg.segments.training import fit_segment_model
 
 
 def main() -> None:
     params = load_params()
-    config: TrainSegmenterConfig = section_config(params, "train_segmenter")
     data: DataConfig = section_config(params, "data")
     paths = section(params, "paths")
+    spec = TableSpec.from_dict(read_json(paths["prepared"]["spec"]))
+    config: TrainSegmenterConfig = with_table_names(section_config(params, "train_segmenter"), spec.resolve)
     log = stage_logger("train_segmenter")
 
     reference_path = Path(paths["reference"]["segmenter"])
@@ -32,7 +35,7 @@ def main() -> None:
         log, f"setting up (k={config.k}) and fitting on {len(train)} customers ({config.n_init} initialisations)"
     ):
         model, summary = fit_segment_model(
-            train, config, seed_of(params), data.target, data.id_column, data.source, reference
+            train, config, seed_of(params), spec.target, spec.id_column, data.source, reference
         )
     log.info(
         "set-up: features %s (%s), log1p %s, k=%d (%s)",

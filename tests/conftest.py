@@ -36,6 +36,7 @@ FAST_CLASSIFIER_PARAMS = {
     "log_every": 50,
     "imbalance_candidates": ["none"],
     "imbalance_min_gain": 0.001,
+    "cross_validation": {"below_valid_positives": 200, "folds": 5},
     "calibration": {"method": "auto", "cv_folds": 5},
     "decision": {"rule": "max_f1", "top_fraction": 0.2, "contact_cost": 1.0, "margin_per_conversion": 10.0},
     "baseline": {"C": 1.0, "max_iter": 2000},

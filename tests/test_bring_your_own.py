@@ -68,7 +68,7 @@ def test_changing_the_raw_file_reruns_prepare(own_table):
         ("duplicate ids", lambda t: t.assign(member_no="M0000001"), "field_uniqueness"),
         ("single class", lambda t: t.assign(converted=1), "two_classes"),
         ("missing target", lambda t: t.drop(columns=["converted"]), "column 'converted'"),
-        ("empty", lambda t: t.iloc[:0], "empty"),
+        ("header only", lambda t: t.iloc[:0], "has a header (11 columns) but no rows"),
     ],
 )
 def test_prepare_refuses_bad_tables_and_writes_nothing(own_table, tmp_path, case, mutate, expected):
@@ -119,3 +119,67 @@ def test_stage_killed_mid_write_leaves_nothing_complete_and_reruns(own_table, tm
     assert again.returncode == 0, again.stderr
     assert len(pd.read_parquet(tmp_path / "out/population.parquet")) == 5000
     assert json.loads((tmp_path / "out/data.json").read_text())["rows"] == 5000
+
+
+def make_spreadsheet_export(n_rows: int, seed: int) -> pd.DataFrame:
+    """A table as a European spreadsheet exports it: no id, yes/no label, dd-mm-yyyy dates, coded store with blanks."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    visits = rng.negative_binomial(2, 0.25, n_rows)
+    joined = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 600, n_rows), unit="D")
+    store = rng.integers(1, 6, n_rows).astype(str)
+    store[rng.random(n_rows) < 0.05] = ""
+    plan = rng.choice(["basis", "plus", "prémium"], n_rows, p=[0.6, 0.3, 0.1])
+    spend = np.round(np.exp(rng.normal(3.5, 0.6, n_rows)), 2)
+    logit = -2.2 + 0.15 * visits + 0.9 * (plan == "prémium") + 0.3 * (store == "3") + rng.normal(0, 0.4, n_rows)
+    bought = rng.random(n_rows) < 1 / (1 + np.exp(-logit))
+    return pd.DataFrame(
+        {
+            "Visits (30 d)": visits,
+            "Spend [EUR]": [f"{value:.2f}".replace(".", ",") for value in spend],
+            "Joined": joined.strftime("%d-%m-%Y"),
+            "Store": store,
+            "Plan": plan,
+            "Bought?": np.where(bought, "yes", "no"),
+        }
+    )
+
+
+@pytest.mark.e2e
+def test_a_spreadsheet_export_runs_with_params_naming_only_source_and_target(tmp_path_factory, repo_root):
+    sandbox = Sandbox(repo_root, tmp_path_factory.mktemp("export"))
+    (sandbox.root / "data" / "raw").mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(sandbox.root / "reference")
+    (sandbox.root / "reference").mkdir()
+    (sandbox.root / "reference" / "README.md").write_text("no reference yet\n")
+    export = make_spreadsheet_export(4000, seed=11)
+    export.to_csv(sandbox.root / "data/raw/export.csv", sep=";", index=False, encoding="cp1252")
+    sandbox.set_params({"data.source": "data/raw/export.csv", "data.target": "Bought?", "data.id_column": None})
+    result = sandbox.dvc("repro", check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    data = json.loads(sandbox.path("details", "data").read_text())
+    assert data["inferred"]["read"] == "read as CSV with delimiter ';' and encoding cp1252"
+    assert data["inferred"]["target_mapping"]["positive"] == "yes" and data["inferred"]["generated_id"] == "row_id"
+    assert data["inferred"]["dates"]["Joined"]["format"] == "%d-%m-%Y"
+    assert json.loads(sandbox.path("metrics", "data").read_text())["positive_label"] == "yes"
+    scores = pd.read_parquet(sandbox.path("scores", "scores"))
+    summary = json.loads(sandbox.path("metrics", "score").read_text())
+    assert summary["rows_in"] == 4000 and summary["rows_rejected"] == 0 and len(scores) == 4000
+    assert scores["row_id"].tolist() == [str(i) for i in range(1, 4001)]
+    reasons = " ".join(scores["reason_1"].dropna().head(500))
+    assert "Visits (30 d)" in reasons or "Spend [EUR]" in reasons or "Plan" in reasons
+    classifier = json.loads(sandbox.path("metrics", "classifier").read_text())
+    assert classifier["test"]["roc_auc"] > 0.65
+    report = sandbox.path("report").read_text()
+    assert "have Bought? = yes" in report and "30 days" not in report  # the table's target, not ShopSphere's
+    assert "labelled customers scored" in report and "Not applicable" in report
+    assert "up to date" in sandbox.dvc("status").stdout
+    export.iloc[:10].to_csv(sandbox.root / "data/raw/export.csv", sep=";", index=False, encoding="cp1252")
+    assert "changed" in sandbox.dvc("status").stdout
+    (sandbox.root / "exports").mkdir()
+    export.to_csv(sandbox.root / "exports/export.csv", sep=";", index=False, encoding="cp1252")
+    sandbox.set_params({"data.source": "exports/export.csv"})
+    refused = sandbox.dvc("repro", check=False)
+    assert refused.returncode != 0
+    assert "add `- exports/export.csv` under stages.prepare.deps" in refused.stdout + refused.stderr

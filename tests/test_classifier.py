@@ -232,3 +232,48 @@ def test_estimator_contract():
         classifier.predict_raw(frame[["x"]])
     fitted = classifier.fit(frame[["x"]], frame["y"], frame[["x"]], frame["y"])
     assert fitted is classifier and hasattr(classifier, "booster_") and hasattr(classifier, "best_iteration_")
+
+
+def test_small_valid_split_switches_to_cross_validation(small_splits):
+    import dataclasses
+
+    from intentseg.classifier.training import fit_purchase_model, training_review_metrics
+    from tests.conftest import FAST_CLASSIFIER_SETTINGS
+
+    train, valid = small_splits["train"].iloc[:1500], small_splits["valid"].iloc[:300]
+    config = dataclasses.replace(FAST_CLASSIFIER_SETTINGS, imbalance_candidates=("none", "scale_pos_weight"))
+    trained = fit_purchase_model(train, valid, config, 5, "customer_id", "purchased_next_30d")
+    validation = trained.summary["validation"]
+    assert validation["method"] == "cross_validation" and validation["folds"] == 5
+    assert validation["valid_positives"] == int(valid["purchased_next_30d"].sum()) < 200
+    assert trained.model.info["training_rows"] == 1800  # refitted on train+valid
+    rounds = trained.summary["best_iteration"]
+    assert rounds == round(sum(validation["best_rounds_by_fold"]) / 5)
+    assert trained.model.engine.booster.num_trees() == rounds
+    assert set(trained.summary["imbalance"]["valid_roc_auc_by_option"]) == {"none", "scale_pos_weight"}
+    assert "baseline_valid_roc_auc" not in trained.summary  # valid is no longer held out
+    assert training_review_metrics(trained.summary)["validation"] == "5-fold CV"
+    assert 0 < trained.model.decision.threshold < 1 and trained.learning_curve
+    holdout = fit_purchase_model(
+        train,
+        valid,
+        dataclasses.replace(
+            config, cross_validation=dataclasses.replace(config.cross_validation, below_valid_positives=0)
+        ),
+        5,
+        "customer_id",
+        "purchased_next_30d",
+    )
+    assert holdout.summary["validation"]["method"] == "holdout" and holdout.model.info["training_rows"] == 1500
+
+
+def test_baseline_fits_tables_with_one_kind_of_feature(small_splits):
+    from intentseg.classifier.baseline import LogisticBaseline
+
+    train = small_splits["train"].iloc[:2000]
+    labels = train["purchased_next_30d"].to_numpy()
+    for columns in (["orders_last_12m", "sessions_last_90d"], ["membership_tier", "device_type"]):
+        baseline = LogisticBaseline(C=1.0, max_iter=200).fit(train[columns], labels)
+        again = LogisticBaseline.from_dict(baseline.to_dict())
+        probability = again.predict_proba1(train[columns])
+        assert probability.shape == (2000,) and 0 < probability.min() <= probability.max() < 1

@@ -112,7 +112,8 @@ def test_misspelt_wrong_and_impossible_settings_are_refused_all_at_once(repo_roo
     params = default_params(repo_root)
     params["data"]["catgorical"] = params["data"].pop("categorical")
     params["train_classifier"]["num_boost_rounds"] = params["train_classifier"].pop("num_boost_round")
-    params["train_classifier"]["lightgbm"]["learning_rate"] = "abc"  # LightGBM's own keys are LightGBM's to check
+    params["train_classifier"]["lightgbm"]["learning_rate"] = "abc"  # checked by LightGBM itself, key by key
+    params["train_classifier"]["lightgbm"]["n_estimator"] = 100
     params["train_classifier"]["calibration"]["cv_folds"] = "five"
     params["score"]["chunk_rows"] = 0
     params["score"]["max_audience"] = -3
@@ -132,6 +133,8 @@ def test_misspelt_wrong_and_impossible_settings_are_refused_all_at_once(repo_roo
         "split.fractions: train + valid + test must be 1, got 1.15",
         "gates: unknown gate 'min_rocauc' (did you mean 'min_roc_auc'?)",
         "unknown section 'evaluat' (did you mean 'evaluate'?)",
+        "lightgbm.learning_rate: 'abc' is refused by LightGBM",
+        "lightgbm.n_estimator: unknown LightGBM parameter (did you mean 'n_estimators'?)",
     ]:
         assert expected in message, (expected, message)
 
@@ -159,21 +162,54 @@ def test_params_are_read_as_yaml_1_2_like_dvc(tmp_path):
     assert params["data"]["snapshot_month"] == "2026-11" and params["flags"] == {"on": 1}
 
 
-def test_a_stage_refuses_bad_params_with_one_message_and_no_traceback(tmp_path, repo_root):
+def _stage_program(stage: str, params: dict, folder, repo_root):
+    """Run ``stages.<stage>`` as a program in ``folder`` with ``params`` as its params.yaml."""
     import subprocess
     import sys
 
-    params = default_params(repo_root)
-    params["split"]["fractions"] = {"train": 0.7, "valid": 0.15, "tset": 0.15}
     import yaml
 
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    result = subprocess.run(
-        [sys.executable, "-m", "stages.split"],
-        cwd=tmp_path,
+    (folder / "params.yaml").write_text(yaml.safe_dump(params))
+    return subprocess.run(
+        [sys.executable, "-m", f"stages.{stage}"],
+        cwd=folder,
         capture_output=True,
         text=True,
         env={"PYTHONPATH": str(repo_root), "PATH": ""},
     )
+
+
+def test_a_stage_refuses_bad_params_with_one_message_and_no_traceback(tmp_path, repo_root):
+    params = default_params(repo_root)
+    params["split"]["fractions"] = {"train": 0.7, "valid": 0.15, "tset": 0.15}
+    result = _stage_program("split", params, tmp_path, repo_root)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "split.fractions.tset: unknown setting (did you mean 'test'?)" in result.stderr
+
+
+def test_prepare_refuses_params_the_table_cannot_satisfy(tmp_path, repo_root):
+    from intentseg.data.example_table import EXAMPLE_PARAMS, make_example_table
+
+    make_example_table(300, seed=2).to_csv(tmp_path / "table.csv", index=False)
+    params = default_params(repo_root)
+    params["data"].update({key[5:]: value for key, value in EXAMPLE_PARAMS.items()})
+    params["data"].update(source="table.csv", min_positives=10)
+    params["train_segmenter"]["features"] = {"numeric": ["visits_30d", "visits_90d"], "categorical": ["plan"]}
+    params["train_segmenter"]["log1p"] = []
+    params["train_segmenter"]["profile"]["numeric"] = ["basket_value", "lifetime_value"]
+    params["train_segmenter"]["k"] = 400
+    result = _stage_program("prepare", params, tmp_path, repo_root)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "train_segmenter.features.numeric: columns ['visits_90d'] are not in the prepared table" in result.stderr
+    assert "train_segmenter.profile.numeric: columns ['lifetime_value']" in result.stderr
+    assert "train_segmenter.k: 400 segments cannot be fitted on a train split of 210 rows" in result.stderr
+    assert not (tmp_path / "data").exists()  # refused before writing anything
+
+
+def test_the_id_or_target_cannot_be_a_feature(repo_root):
+    params = default_params(repo_root)
+    params["data"]["categorical"] = ["customer_id"]
+    params["data"]["exclude"] = ["purchased_next_30d"]
+    message = _problems(params)
+    assert "categorical: lists 'customer_id', which is the id_column" in message
+    assert "exclude: lists 'purchased_next_30d', which is the target" in message

@@ -36,13 +36,7 @@ TINY = {
 }
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory, repo_root) -> tuple[Path, dict]:
-    """All stages, in order, on 3,000 simulated customers; returns the folder and its params."""
-    folder = tmp_path_factory.mktemp("stages")
-    params = with_absolute_paths(default_params(repo_root), folder)
-    for section, values in TINY.items():
-        params[section] = {**params[section], **values}
+def _run_all_stages(folder: Path, params: dict) -> None:
     (folder / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     previous = Path.cwd()
     os.chdir(folder)
@@ -51,6 +45,16 @@ def tiny_run(tmp_path_factory, repo_root) -> tuple[Path, dict]:
             stage.main()
     finally:
         os.chdir(previous)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, repo_root) -> tuple[Path, dict]:
+    """All stages, in order, on 3,000 simulated customers; returns the folder and its params."""
+    folder = tmp_path_factory.mktemp("stages")
+    params = with_absolute_paths(default_params(repo_root), folder)
+    for section, values in TINY.items():
+        params[section] = {**params[section], **values}
+    _run_all_stages(folder, params)
     return folder, params
 
 
@@ -107,3 +111,93 @@ def test_figures_are_png(tiny_run):
     for group in params["paths"]["figures"].values():
         for path in group.values():
             assert Path(path).read_bytes()[:4] == b"\x89PNG", path
+
+
+def _score_in(folder: Path, params: dict, out: Path, env: dict[str, str] | None = None):
+    """Run the score stage as a program with its data outputs under ``out``."""
+    import subprocess
+    import sys
+
+    own = {
+        **params,
+        "paths": {
+            **params["paths"],
+            "scores": {
+                "scores": str(out / "scores.parquet"),
+                "audience": str(out / "audience.csv"),
+                "rejects": str(out / "rejects.parquet"),
+            },
+        },
+    }
+    workdir = out / "run"
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "params.yaml").write_text(yaml.safe_dump(own, sort_keys=False))
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "stages.score"], cwd=workdir, env=environment, capture_output=True, text=True
+    )
+
+
+@pytest.mark.parametrize("killed_at", ["scores.parquet", ".scores.parquet.pass1", ".rejects.parquet.pass1"])
+def test_killed_score_stage_leaves_nothing_half_done(tiny_run, tmp_path, killed_at):
+    from intentseg.io import KILL_BEFORE_RENAME
+
+    folder, params = tiny_run
+    out = tmp_path / "scores"
+    killed = _score_in(folder, params, out, {KILL_BEFORE_RENAME: killed_at})
+    assert killed.returncode == -9
+    finished = [name for name in ("scores.parquet", "audience.csv", "rejects.parquet") if (out / name).exists()]
+    assert finished == []  # killed before the first rename: nothing of the run looks complete
+    again = _score_in(folder, params, out)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []  # no temporaries left behind
+    assert len(pd.read_parquet(out / "scores.parquet")) > 0
+
+
+def test_a_full_disk_ends_in_one_message_and_keeps_outputs(tiny_run, tmp_path):
+    from intentseg.io import DISK_FULL_AT
+
+    folder, params = tiny_run
+    out = tmp_path / "scores"
+    assert _score_in(folder, params, out).returncode == 0
+    before = {name: (out / name).read_bytes() for name in ("scores.parquet", "audience.csv", "rejects.parquet")}
+    full = _score_in(folder, params, out, {DISK_FULL_AT: "audience.csv"})
+    assert full.returncode == 2 and "Traceback" not in full.stderr
+    assert "error: the disk is full while writing" in full.stderr and "previous outputs are intact" in full.stderr
+    assert {name: (out / name).read_bytes() for name in before} == before
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [["visits_30d", "basket_value", "days_inactive"], ["plan", "store_id", "has_app_text"]],
+    ids=["only numeric", "only categorical"],
+)
+def test_tables_with_one_kind_of_feature_train_and_score(tiny_run, tmp_path, repo_root, columns):
+    from intentseg.data.example_table import make_example_table
+
+    table = make_example_table(3000, seed=8)
+    table["has_app_text"] = table["has_app"].map({"TRUE": "app", "FALSE": "web"})
+    table[["member_no", *columns, "converted"]].to_csv(tmp_path / "table.csv", index=False)
+    _, tiny = tiny_run
+    params = with_absolute_paths(default_params(repo_root), tmp_path)
+    for section in ("score", "train_classifier", "train_segmenter", "evaluate"):
+        params[section] = tiny[section]
+    categorical = ["store_id"] if "store_id" in columns else None
+    params["data"] = {
+        **params["data"],
+        "source": str(tmp_path / "table.csv"),
+        "id_column": "member_no",
+        "target": "converted",
+        "categorical": categorical,
+    }
+    (tmp_path / "reference").mkdir(exist_ok=True)
+    params["paths"]["reference"] = {
+        "dir": str(tmp_path / "reference"),
+        "segmenter": str(tmp_path / "reference/segmenter.json"),
+        "metrics": str(tmp_path / "reference/metrics"),
+    }
+    _run_all_stages(tmp_path, params)
+    scores = pd.read_parquet(params["paths"]["scores"]["scores"])
+    assert len(scores) == 3000 and scores["purchase_probability"].between(0, 1).all()
+    assert scores["segment_id"].notna().all() and scores["reason_1"].notna().all()

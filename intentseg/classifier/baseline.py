@@ -63,21 +63,16 @@ class LogisticBaseline(ClassifierMixin, BaseEstimator):
         strings = _categorical_strings(features, categorical)
         for index, name in enumerate(categorical):
             frame[name] = strings[:, index]
+        parts = []
+        if numeric:
+            parts.append(
+                ("num", make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()), numeric)
+            )
+        if categorical:
+            parts.append(("cat", OneHotEncoder(handle_unknown="ignore"), categorical))
         pipeline = Pipeline(
             [
-                (
-                    "prepare",
-                    ColumnTransformer(
-                        [
-                            (
-                                "num",
-                                make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()),
-                                numeric,
-                            ),
-                            ("cat", OneHotEncoder(handle_unknown="ignore"), categorical),
-                        ]
-                    ),
-                ),
+                ("prepare", ColumnTransformer(parts)),
                 (
                     "model",
                     LogisticRegression(
@@ -93,17 +88,21 @@ class LogisticBaseline(ClassifierMixin, BaseEstimator):
 
     def _export(self, pipeline: Pipeline, numeric: list[str], categorical: list[str]) -> None:
         prepare = pipeline.named_steps["prepare"]
-        imputer, scaler = prepare.named_transformers_["num"].steps[0][1], prepare.named_transformers_["num"].steps[1][1]
-        encoder = prepare.named_transformers_["cat"]
         model = pipeline.named_steps["model"]
-        indicator = imputer.indicator_.features_.tolist() if imputer.indicator_ is not None else []
+        medians, indicator, scale_mean, scale_std = [], [], [], []
+        if numeric:
+            imputer, scaler = (step for _, step in prepare.named_transformers_["num"].steps)
+            medians = round_significant(imputer.statistics_)
+            indicator = imputer.indicator_.features_.tolist() if imputer.indicator_ is not None else []
+            scale_mean, scale_std = round_significant(scaler.mean_), round_significant(scaler.scale_)
+        levels = prepare.named_transformers_["cat"].categories_ if categorical else []
         self.parameters_ = {
             "numeric": numeric,
-            "medians": round_significant(imputer.statistics_),
+            "medians": medians,
             "indicator_columns": [numeric[i] for i in indicator],
-            "scale_mean": round_significant(scaler.mean_),
-            "scale_std": round_significant(scaler.scale_),
-            "categorical": {name: levels.tolist() for name, levels in zip(categorical, encoder.categories_)},
+            "scale_mean": scale_mean,
+            "scale_std": scale_std,
+            "categorical": {name: values.tolist() for name, values in zip(categorical, levels)},
             "coefficients": dict(zip(prepare.get_feature_names_out().tolist(), round_significant(model.coef_[0]))),
             "intercept": round_significant(model.intercept_[0]),
         }
@@ -116,7 +115,9 @@ class LogisticBaseline(ClassifierMixin, BaseEstimator):
         missing = np.isnan(values)
         imputed = np.where(missing, np.asarray(p["medians"]), values)
         indicators = missing[:, [p["numeric"].index(name) for name in p["indicator_columns"]]].astype(float)
-        scaled = (np.hstack([imputed, indicators]) - np.asarray(p["scale_mean"])) / np.asarray(p["scale_std"])
+        scaled = (np.hstack([imputed, indicators]) - np.asarray(p["scale_mean"], dtype=float)) / np.asarray(
+            p["scale_std"], dtype=float
+        )
         names = list(p["categorical"])
         strings = _categorical_strings(features, names)
         one_hot = [

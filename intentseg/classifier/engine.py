@@ -54,4 +54,8 @@ class TrainedEngine:
     valid_history: list[float] = field(default_factory=list)
 
 
-Trainer = Callable[["TrainClassifierConfig", pd.DataFrame, np.ndarray, pd.DataFrame, np.ndarray, int], TrainedEngine]
+# (config, features, labels, valid features, valid labels, seed). Without a valid set (None, None) a
+# trainer fits exactly ``num_boost_round`` rounds of its single imbalance candidate (a refit).
+Trainer = Callable[
+    ["TrainClassifierConfig", pd.DataFrame, np.ndarray, pd.DataFrame | None, np.ndarray | None, int], TrainedEngine
+]

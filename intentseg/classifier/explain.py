@@ -32,11 +32,16 @@ def format_values(values: pd.Series) -> np.ndarray:
 
 
 def drivers_from_contributions(
-    contributions: np.ndarray, frame: pd.DataFrame, feature_names: list[str], top_k: int = 3
+    contributions: np.ndarray,
+    frame: pd.DataFrame,
+    feature_names: list[str],
+    top_k: int = 3,
+    display_names: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Top ``top_k`` drivers per row as ``reason_1..k`` text columns.
 
     Only the values actually cited are formatted (``top_k`` per row, not every feature).
+    ``display_names`` gives the source file's name of renamed features.
     """
     top_k = min(top_k, len(feature_names))
     magnitude = np.abs(contributions)
@@ -57,9 +62,10 @@ def drivers_from_contributions(
             selected = np.flatnonzero(feature_index == index)
             name = feature_names[index]
             values = format_values(frame[name].iloc[selected])
+            label = (display_names or {}).get(name, name)
             signs = chosen[selected]
             text[selected] = [
-                f"{name} = {value} ({'raises' if sign > 0 else 'lowers' if sign < 0 else 'neutral'})"
+                f"{label} = {value} ({'raises' if sign > 0 else 'lowers' if sign < 0 else 'neutral'})"
                 for value, sign in zip(values, signs)
             ]
         reasons[f"reason_{rank + 1}"] = text

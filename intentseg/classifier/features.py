@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from intentseg.data.columns import canonical_levels
 from intentseg.errors import FeatureMismatchError, ModelFileError
 
 
@@ -74,12 +75,15 @@ class FeatureSchema:
             )
 
     def model_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The frame's features in model order and types; unseen levels become missing."""
+        """The frame's features in model order and types; levels as canonical text, unseen ones missing."""
         self.check_columns(frame)
         out = {name: frame[name].to_numpy(dtype=np.float64, na_value=np.nan) for name in self.numeric}
         for name, levels in self.categorical.items():
             values = frame[name].astype("object")
             known = values.isin(levels)
+            if (values.notna() & ~known).any():  # 2, 2.0 or " 2" for the level "2": canonical text first
+                values = canonical_levels(frame[name])
+                known = values.isin(levels)
             out[name] = pd.Categorical(values.where(known, None), categories=list(levels))
         return pd.DataFrame(out, index=frame.index)
 

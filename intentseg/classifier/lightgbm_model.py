@@ -95,17 +95,33 @@ class PurchaseIntentClassifier(ClassifierMixin, BaseEstimator):
         return params
 
     def fit(
-        self, features: pd.DataFrame, labels: np.ndarray, valid_features: pd.DataFrame, valid_labels: np.ndarray
+        self,
+        features: pd.DataFrame,
+        labels: np.ndarray,
+        valid_features: pd.DataFrame | None,
+        valid_labels: np.ndarray | None,
     ) -> PurchaseIntentClassifier:
         """Fit on ``features``; stop when validation ROC-AUC has not improved for a while.
 
         Learns ``booster_``, ``best_iteration_``, ``valid_roc_auc_`` and ``valid_history_`` (valid
-        ROC-AUC after each round); logs progress every ``log_every`` rounds (0: silent).
+        ROC-AUC after each round); logs progress every ``log_every`` rounds (0: silent). Without a
+        valid set, fits exactly ``num_boost_round`` rounds (``valid_roc_auc_`` is NaN).
         """
         self.feature_schema_ = FeatureSchema.from_frame(features)
         train_set = lgb.Dataset(
             self.feature_schema_.model_frame(features), label=np.asarray(labels), free_raw_data=True
         )
+        if valid_features is None or valid_labels is None:
+            self.booster_ = lgb.train(
+                self.train_params(np.asarray(labels)),
+                train_set,
+                num_boost_round=self.num_boost_round,
+                callbacks=[progress_logger(self.log_every, f"refit, imbalance option '{self.imbalance}'")],
+            )
+            self.valid_history_: list[float] = []
+            self.best_iteration_ = self.num_boost_round
+            self.valid_roc_auc_ = float("nan")
+            return self
         valid_set = lgb.Dataset(
             self.feature_schema_.model_frame(valid_features), label=np.asarray(valid_labels), reference=train_set
         )
@@ -137,8 +153,8 @@ def select_imbalance(
     config: TrainClassifierConfig,
     features: pd.DataFrame,
     labels: np.ndarray,
-    valid_features: pd.DataFrame,
-    valid_labels: np.ndarray,
+    valid_features: pd.DataFrame | None,
+    valid_labels: np.ndarray | None,
     seed: int,
 ) -> tuple[PurchaseIntentClassifier, dict[str, dict[str, float]]]:
     """Fit one classifier per imbalance option of ``config``; keep the best by validation ROC-AUC.
@@ -149,6 +165,8 @@ def select_imbalance(
     """
     results: dict[str, dict[str, float]] = {}
     best: PurchaseIntentClassifier | None = None
+    if valid_features is None and len(config.imbalance_candidates) != 1:
+        raise ValueError("a refit without a valid set takes exactly one imbalance option")
     for option in config.imbalance_candidates:
         classifier = PurchaseIntentClassifier(
             lgb_params=dict(config.lightgbm),
@@ -169,11 +187,11 @@ def fit_lightgbm(
     config: TrainClassifierConfig,
     features: pd.DataFrame,
     labels: np.ndarray,
-    valid_features: pd.DataFrame,
-    valid_labels: np.ndarray,
+    valid_features: pd.DataFrame | None,
+    valid_labels: np.ndarray | None,
     seed: int,
 ) -> TrainedEngine:
-    """The LightGBM trainer: the best imbalance option, frozen at its best iteration."""
+    """The LightGBM trainer: the best imbalance option, frozen at its best iteration (or a fixed-round refit)."""
     classifier, results = select_imbalance(config, features, labels, valid_features, valid_labels, seed)
     text = classifier.booster_.model_to_string(num_iteration=classifier.best_iteration_)
     engine = LightGBMEngine(lgb.Booster(model_str=text), classifier.feature_schema_)

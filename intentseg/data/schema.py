@@ -6,12 +6,29 @@ contract, the summaries and (later) the models read their column lists from.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 ColumnKind = Literal["numeric", "categorical"]
 # Simulator ground truth: allowed for evaluation ceilings, never as features.
 GROUND_TRUTH_COLUMNS = ("true_probability", "true_archetype")
+# Columns the score stage writes: an input column with one of these names is renamed at prepare.
+OUTPUT_COLUMNS = (
+    "purchase_probability",
+    "propensity_decile",
+    "in_audience",
+    "segment_id",
+    "segment_name",
+    "classifier_version",
+    "segmenter_version",
+    "reject_rules",
+)
+
+
+def is_output_column(name: str) -> bool:
+    """Whether the score stage writes a column of this name (``reason_1``, ``reason_2``, ... included)."""
+    return name in OUTPUT_COLUMNS or re.fullmatch(r"reason_\d+", name) is not None
 
 
 @dataclass(frozen=True)
@@ -26,6 +43,12 @@ class ColumnSpec:
     categories: tuple[str, ...] | None = None
     nullable: bool = True
     description: str = ""
+    source_name: str | None = None  # the column's name in the source file, when it had to be renamed
+
+    @property
+    def display_name(self) -> str:
+        """The name people know the column by (the source file's)."""
+        return self.source_name or self.name
 
 
 @dataclass(frozen=True)
@@ -65,6 +88,17 @@ class TableSpec:
             if column.name == name:
                 return column
         raise KeyError(f"no feature column named {name!r}")
+
+    def display_names(self) -> dict[str, str]:
+        """Feature name -> the name in the source file, for the renamed columns only."""
+        return {column.name: column.display_name for column in self.columns if column.source_name}
+
+    def resolve(self, name: str) -> str:
+        """The feature name of a column given by its feature name or its source file name."""
+        for column in self.columns:
+            if name in (column.name, column.source_name):
+                return column.name
+        return name
 
     def without_target(self) -> TableSpec:
         """The same table as an unlabelled scoring population."""

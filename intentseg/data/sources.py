@@ -16,14 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from intentseg.config import DataConfig
-from intentseg.data.contract import require_columns, validate_table
+from intentseg.config import SIMULATOR_SOURCE, DataConfig
+from intentseg.data.contract import validate_table
+from intentseg.data.reading import RawTable
 from intentseg.data.schema import TableSpec
 from intentseg.data.simulator import shopsphere_spec, simulate_customers
-from intentseg.data.tables import OTHER_LEVEL, leakage_suspects, prepare_table, table_problems, true_false_value
+from intentseg.data.tables import leakage_suspects, population_table, prepare_table, table_problems
+from intentseg.errors import DataContractError
 from intentseg.evaluation.metrics import best_f1, roc_auc
 
-SIMULATOR_SOURCE = "simulator"
 log = logging.getLogger(__name__)
 
 
@@ -42,72 +43,54 @@ def _simulated(config: DataConfig, seed: int) -> CustomerData:
     spec = shopsphere_spec()
     configured = (config.id_column, config.target)
     if configured != (spec.id_column, spec.target):
-        raise ValueError(
+        raise DataContractError(
             f"data.id_column/data.target are {configured}, but the simulator writes "
             f"{(spec.id_column, spec.target)}; use the simulator's names with source '{SIMULATOR_SOURCE}'"
         )
     labelled = simulate_customers(config.n_customers, seed, config.snapshot_month, labelled=True)
     population = simulate_customers(config.population_size, seed, config.snapshot_month, labelled=False)
+    as_text = {spec.id_column: lambda frame: frame[spec.id_column].astype(str)}  # ids are text in every output
     return CustomerData(
         spec=spec,
-        labelled=validate_table(labelled.features, spec, name="labelled customer table"),
-        population=validate_table(population.features, spec.without_target(), name="scoring population"),
-        ground_truth=labelled.ground_truth,
+        labelled=validate_table(labelled.features.assign(**as_text), spec, name="labelled customer table"),
+        population=validate_table(
+            population.features.assign(**as_text), spec.without_target(), name="scoring population"
+        ),
+        ground_truth=labelled.ground_truth.assign(**as_text),
     )
 
 
-def population_for(frame: pd.DataFrame, spec: TableSpec, notes: dict[str, Any]) -> pd.DataFrame:
-    """The scoring population's id and feature columns, converted like the labelled table's.
-
-    Refuses (naming them) missing columns. Values are not validated here: the score stage
-    checks each row and rejects the bad ones with their rules, so one bad row does not stop
-    a day's scoring. A numeric column that is not numeric is kept as text for that check.
-    """
-    require_columns(list(frame.columns), [spec.id_column, *spec.feature_names], "scoring population")
-    population = pd.DataFrame({spec.id_column: frame[spec.id_column].to_numpy()})
-    for column in spec.columns:
-        values = frame[column.name]
-        if column.kind == "numeric" and column.name in notes.get("converted_true_false", []):
-            values = values.map(true_false_value)
-        if column.kind == "categorical" or not pd.api.types.is_numeric_dtype(values):
-            values = values.astype("object").where(values.isna(), values.astype(str)).astype("string")
-            if column.kind == "categorical" and column.categories and OTHER_LEVEL in column.categories:
-                values = values.where(
-                    values.isna() | values.isin(column.categories), OTHER_LEVEL
-                )  # lumped as in training
-        elif not pd.api.types.is_bool_dtype(values):
-            values = values.astype("float64")
-        population[column.name] = values.reset_index(drop=True)
-    return population
-
-
-def _from_file(config: DataConfig, table: pd.DataFrame, population: pd.DataFrame | None) -> CustomerData:
-    prepared = prepare_table(table, config, labelled=True)
-    problems = table_problems(prepared.table, prepared.spec, config.min_positives)
-    labelled = validate_table(prepared.table, prepared.spec, name="labelled customer table", extra_problems=problems)
+def _from_file(config: DataConfig, table: RawTable, population: RawTable | None) -> CustomerData:
+    prepared = prepare_table(table, config)
+    checked_spec = prepared.spec if prepared.label_ok else prepared.spec.without_target()
+    problems = prepared.problems + table_problems(prepared.table, checked_spec, config.min_positives)
+    labelled = validate_table(
+        prepared.table, checked_spec, name=f"labelled customer table ({table.path})", extra_problems=problems
+    )
     suspects = leakage_suspects(labelled, prepared.spec, config.leakage_auc)
     for name, strength in suspects.items():
         log.warning(
             "possible target leakage: %s alone predicts %s with ROC-AUC %.3f", name, prepared.spec.target, strength
         )
-    notes = {**prepared.notes, "leakage_suspects": suspects}
-    source_population = population if population is not None else table.drop(columns=[prepared.spec.target])
+    notes = {**prepared.notes, "leakage_suspects": suspects, "separate_population": population is not None}
+    source_population = population if population is not None else table
     return CustomerData(
         spec=prepared.spec,
         labelled=labelled,
-        population=population_for(source_population, prepared.spec.without_target(), notes),
-        ground_truth=pd.DataFrame({prepared.spec.id_column: pd.Series(dtype=labelled[prepared.spec.id_column].dtype)}),
+        population=population_table(source_population, prepared.recipe, prepared.spec.without_target()),
+        ground_truth=pd.DataFrame({prepared.spec.id_column: pd.Series(dtype="object")}),
         notes=notes,
     )
 
 
 def load_customer_data(
-    config: DataConfig, seed: int, table: pd.DataFrame | None = None, population: pd.DataFrame | None = None
+    config: DataConfig, seed: int, table: RawTable | None = None, population: RawTable | None = None
 ) -> CustomerData:
     """Produce and validate the labelled table and the scoring population.
 
     ``config`` is the ``data:`` section of params.yaml; for a file source the caller
-    passes the file's ``table`` (and optionally a separate ``population``).
+    passes the file read by :func:`~intentseg.data.reading.read_customer_file` (and
+    optionally a separate ``population``).
     """
     if config.source == SIMULATOR_SOURCE:
         return _simulated(config, seed)
@@ -156,6 +139,11 @@ DATA_REVIEW_KEYS = ("rows", "features", "positive_rate", "missing_share", "popul
 def data_review_metrics(summary: dict[str, Any]) -> dict[str, Any]:
     """The data numbers a reviewer decides on (``metrics/data.json``); the rest stays in the details."""
     metrics = {key: summary[key] for key in DATA_REVIEW_KEYS}
+    inferred = summary.get("inferred", {})
+    if "target_mapping" in inferred:
+        metrics["positive_label"] = inferred["target_mapping"]["positive"]
+    if "snapshot_date" in inferred:
+        metrics["snapshot_date"] = inferred["snapshot_date"]
     if "simulator" in summary:
         metrics["oracle_roc_auc"] = summary["simulator"]["oracle_roc_auc"]
     return metrics

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from intentseg.errors import DataContractError
+
 SPLIT_NAMES = ("train", "valid", "test")
 
 
@@ -17,6 +19,25 @@ def check_fractions(fractions: dict[str, float]) -> None:
         raise ValueError(f"split fractions must name exactly {SPLIT_NAMES}, got {sorted(fractions)}")
     if any(value <= 0 for value in fractions.values()) or not np.isclose(sum(fractions.values()), 1.0):
         raise ValueError(f"split fractions must be positive and sum to 1, got {fractions}")
+
+
+def rows_needed_per_class(fractions: dict[str, float]) -> int:
+    """The fewest rows of a class for which every part of a stratified split gets at least two."""
+    return int(np.ceil(2 / min(fractions.values())))
+
+
+def check_class_counts(labels: np.ndarray, fractions: dict[str, float]) -> None:
+    """Refuse, with the counts and the minimum, a label column too small for a stratified split."""
+    values, counts = np.unique(labels, return_counts=True)
+    needed = rows_needed_per_class(fractions)
+    small = {int(value): int(count) for value, count in zip(values, counts) if count < needed}
+    if len(values) < 2 or small:
+        found = ", ".join(f"label {int(value)}: {int(count)} rows" for value, count in zip(values, counts))
+        raise DataContractError(
+            f"too few rows for a stratified train/valid/test split {fractions}: {found}; each label needs at "
+            f"least {needed} rows (so that every part holds at least 2 of it). Add labelled rows, or enlarge "
+            "the smallest split fraction"
+        )
 
 
 def stratified_split(
@@ -30,6 +51,7 @@ def stratified_split(
     check_fractions(fractions)
     rows = np.arange(len(table))
     labels = table[target].to_numpy()
+    check_class_counts(labels, fractions)
     train_rows, rest_rows = train_test_split(rows, train_size=fractions["train"], stratify=labels, random_state=seed)
     valid_share = fractions["valid"] / (fractions["valid"] + fractions["test"])
     valid_rows, test_rows = train_test_split(

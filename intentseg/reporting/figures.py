@@ -143,6 +143,8 @@ def classifier_figures(plots: dict[str, list[dict[str, Any]]]) -> dict[str, Figu
 def profile_matrix(records: list[dict[str, Any]]) -> pd.DataFrame:
     """Profile records (segment, feature, percentile) as a segment x feature table, in record order."""
     table = pd.DataFrame(records)
+    if table.empty:  # no numeric column to place segments on (a table of categoricals only)
+        return pd.DataFrame()
     features = list(dict.fromkeys(table["feature"]))
     segments = list(dict.fromkeys(table["segment"]))
     return table.pivot(index="segment", columns="feature", values="percentile").loc[segments, features]
@@ -150,6 +152,12 @@ def profile_matrix(records: list[dict[str, Any]]) -> pd.DataFrame:
 
 def heatmap_figure(matrix: pd.DataFrame, title: str) -> Figure:
     """Segment profile heatmap: population percentile of each segment's median (50 = the typical customer)."""
+    if matrix.empty:
+        figure, axis = plt.subplots(figsize=(5.0, 1.5))
+        axis.axis("off")
+        axis.text(0.5, 0.5, "no numeric column to profile the segments on", ha="center", va="center")
+        axis.set_title(title)
+        return figure
     figure, axis = plt.subplots(figsize=(1.0 + 0.75 * matrix.shape[1], 1.2 + 0.45 * matrix.shape[0]))
     values = matrix.to_numpy(dtype=float)
     axis.imshow(values, cmap="RdBu_r", vmin=0, vmax=100, aspect="auto")
@@ -177,8 +185,10 @@ def k_sweep_figure(records: list[dict[str, Any]], chosen_k: int) -> Figure:
     return figure
 
 
-def segment_figures(plots: dict[str, list[dict[str, Any]]], chosen_k: int) -> dict[str, Figure]:
-    """The segmentation's report figures, keyed like ``paths.figures.segments``."""
+def segment_figures(
+    plots: dict[str, list[dict[str, Any]]], chosen_k: int, target_words: str = "bought within 30 days"
+) -> dict[str, Figure]:
+    """The segmentation's report figures, keyed like ``paths.figures.segments`` (``target_words``: the label)."""
     sizes = pd.DataFrame(plots["sizes"])
     return {
         "profile": heatmap_figure(
@@ -188,7 +198,7 @@ def segment_figures(plots: dict[str, list[dict[str, Any]]], chosen_k: int) -> di
         "purchase_rate": bar_figure(
             sizes["segment"].tolist(),
             sizes["purchase_rate"].tolist(),
-            "30-day purchase rate by segment (test)",
-            "purchase rate",
+            f"Share who {target_words}, by segment (test)",
+            "share",
         ),
     }

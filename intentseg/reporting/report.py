@@ -29,6 +29,13 @@ class ReportInputs:
     gates: dict[str, float]
     drift_warn_psi: float
     reference: dict[str, dict[str, Any]] = field(default_factory=dict)
+    target_description: str = "bought within 30 days"  # data.target_description: the label in words
+    labelled_scored: bool = False  # no separate scoring population: the labelled customers were scored
+
+    @property
+    def period(self) -> str:
+        """The snapshot the run describes: the snapshot date of a table with dates, else the month."""
+        return self.data.get("snapshot_date", self.snapshot_month)
 
 
 def report_figure_links(report_path: str, figure_paths: dict[str, dict[str, str]]) -> dict[str, str]:
@@ -68,11 +75,11 @@ def _model_quality(inputs: ReportInputs) -> list[str]:
     test, baseline = inputs.classifier["test"], inputs.classifier["baseline"]
     base_rate = inputs.data["positive_rate"]
     lines = [
-        "## 1. How well does the model find next month's buyers?",
+        f"## 1. How well does the model find the customers who {inputs.target_description}?",
         "",
         f"On customers the model never saw ({_count(inputs.classifier['test_rows'])} held-out customers), "
-        f"{_pct(base_rate, 1)} bought within 30 days. Among the 10% the model ranks highest, "
-        f"{_pct(base_rate * test['lift_top_decile'], 0)} bought: **{test['lift_top_decile']:.1f} times** the average.",
+        f"{_pct(base_rate, 1)} {inputs.target_description}. Among the 10% the model ranks highest, "
+        f"{_pct(base_rate * test['lift_top_decile'], 0)} did: **{test['lift_top_decile']:.1f} times** the average.",
         "",
         f"- Shown one buyer and one non-buyer at random, the model ranks the buyer higher "
         f"**{_pct(test['roc_auc'], 1)}** of the time (ROC-AUC {test['roc_auc']:.3f}; 50% would be guessing).",
@@ -142,11 +149,17 @@ def _k_origin(setup: dict[str, Any]) -> str:
         if origin == "configured":
             return "the number set in params.yaml"
         return f"the number preset for the {origin.removeprefix('preset ')} source in params.yaml"
-    eligible = [row for row in setup.get("k_selection") or [] if row["eligible"]]
-    best = max((row["silhouette"] for row in eligible), default=float("nan"))
+    rows = setup.get("k_selection") or []
+    eligible = [row for row in rows if row["eligible"]]
+    best = max((row["silhouette"] for row in eligible or rows), default=float("nan"))
+    among = (
+        "among the settings that are stable and have no tiny segment"
+        if eligible
+        else "(no setting met the stability and segment-size floors, so all were compared: treat with care)"
+    )
     return (
         f"chosen automatically: the smallest number whose separation (silhouette) is within reach of the best "
-        f"{best:.2f} among the settings that are stable and have no tiny segment"
+        f"{best:.2f} {among}"
     )
 
 
@@ -171,7 +184,8 @@ def _segment_cards(inputs: ReportInputs) -> list[str]:
             f"**{segment_id}. {segment['name']}** ({_pct(segment['share'])} of customers)",
             f"- Why this name: {'; '.join(why)}",
             f"- Most common: {categories}",
-            f"- Buys within 30 days: **{_pct(segment['purchase_rate'], 1)}** (average {_pct(base_rate, 1)})"
+            f"- Share who {inputs.target_description}: **{_pct(segment['purchase_rate'], 1)}** "
+            f"(average {_pct(base_rate, 1)})"
             + "".join(
                 f"; {name.replace('_', ' ')} {value:,.1f}"
                 for name, value in segment.items()
@@ -206,12 +220,13 @@ def _segment_cards(inputs: ReportInputs) -> list[str]:
 
 def _audience(inputs: ReportInputs) -> list[str]:
     score = inputs.score
+    scored = "labelled customers scored (no separate population)" if inputs.labelled_scored else "customers scored"
     lines = [
-        "## 5. Today's audience",
+        "## 5. The labelled customers, scored" if inputs.labelled_scored else "## 5. Today's audience",
         "",
-        f"{_count(score['rows_scored'])} customers scored ({_count(score['rows_rejected'])} rejected for invalid data). "
+        f"{_count(score['rows_scored'])} {scored} ({_count(score['rows_rejected'])} rejected for invalid data). "
         f"The rule selects **{_count(score['audience_size'])}** customers, of whom about "
-        f"**{_count(score['expected_conversions'])}** are expected to buy within 30 days"
+        f"**{_count(score['expected_conversions'])}** are expected to be customers who {inputs.target_description}"
         + (
             f" ({_count(score['audience_exported'])} exported after the cap)."
             if score["audience_exported"] != score["audience_size"]
@@ -225,7 +240,12 @@ def _audience(inputs: ReportInputs) -> list[str]:
         lines.append(f"| {row['segment']} | {_count(row['audience_size'])} | {_count(row['expected_conversions'])} |")
     drift = score["drift"]
     lines += ["", "### Data drift", ""]
-    if drift["flagged"]:
+    if inputs.labelled_scored:
+        lines.append(
+            "Not applicable: the scored customers are the labelled table itself, so they cannot drift from it. "
+            "Set data.population to the customers to score to monitor drift."
+        )
+    elif drift["flagged"]:
         lines.append(
             f"**Warning:** today's customers differ strongly from the training data on {', '.join(drift['flagged'])} "
             f"(PSI above the flag threshold). Check the data feed before using today's scores; retrain if it persists."
@@ -301,10 +321,15 @@ def _changes(inputs: ReportInputs) -> list[str]:
 def build_report(inputs: ReportInputs) -> str:
     """The whole report as Markdown."""
     lines = [
-        f"# Purchase intent and customer segments: {inputs.snapshot_month}",
+        f"# Purchase intent and customer segments: {inputs.period}",
         "",
         f"Generated by the pipeline from {_count(inputs.data['rows'])} customers with known outcomes and "
-        f"{_count(inputs.score['rows_in'])} customers scored today. All figures come from this run's `metrics/` files.",
+        + (
+            f"{_count(inputs.score['rows_in'])} labelled customers scored (no separate scoring population)."
+            if inputs.labelled_scored
+            else f"{_count(inputs.score['rows_in'])} customers scored today."
+        )
+        + " All figures come from this run's `metrics/` files.",
         "",
         *_model_quality(inputs),
         *_gains_table(inputs),

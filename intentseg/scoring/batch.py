@@ -115,9 +115,14 @@ def timed_chunks(chunks: Iterable[pd.DataFrame], accumulator: ScoreAccumulator, 
 
 
 def score_chunk(
-    frame: pd.DataFrame, models: ScoringModels, id_column: str, reasons: ReasonsConfig, accumulator: ScoreAccumulator
+    frame: pd.DataFrame,
+    models: ScoringModels,
+    id_column: str,
+    reasons: ReasonsConfig,
+    accumulator: ScoreAccumulator,
+    display_names: dict[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Probabilities, audience flag, segment and reasons for valid rows of one chunk."""
+    """Probabilities, audience flag, segment and reasons (features by their source names) for valid rows."""
     with _Timer(accumulator, "predict"):
         probability = models.classifier.purchase_probability(frame)
         in_audience = models.classifier.decision.select(probability)
@@ -144,6 +149,7 @@ def score_chunk(
                 subset,
                 models.classifier.schema.names,
                 reasons.top_k,
+                display_names,
             )
             if len(subset)
             else pd.DataFrame(columns=[f"reason_{i + 1}" for i in range(reasons.top_k)])
@@ -187,7 +193,7 @@ def score_population(
         if len(valid) == 0:
             continue
         drift.update(valid)
-        scored = score_chunk(valid, models, spec.id_column, reasons, accumulator)
+        scored = score_chunk(valid, models, spec.id_column, reasons, accumulator, spec.display_names())
         accumulator.rows_scored += len(scored)
         probability = scored["purchase_probability"].to_numpy()
         accumulator.probabilities.append(probability)

@@ -1,7 +1,8 @@
 """Row validation for scoring: every row is either scored or rejected with the rules it broke.
 
-Rules: id present and unique; numeric features of a numeric type, finite, within the contract's
-range, and present where the contract forbids missing values. Unseen category levels are not a
+Rules: id present and unique; numeric features of a numeric type, finite and not absurdly large
+(as in the labelled table), within the contract's range, and present where the contract forbids
+missing values. Unseen category levels are not a
 problem: the models treat them as missing. The population's columns must match the models'.
 """
 
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from intentseg.data.columns import ABSURD_MAGNITUDE
 from intentseg.data.schema import TableSpec
 from intentseg.errors import FeatureMismatchError
 
@@ -75,6 +77,9 @@ def row_problems(chunk: pd.DataFrame, spec: TableSpec, duplicate_ids: np.ndarray
             )
             _note(problems, present & np.isnan(numbers), f"{column.name}: not a number", values)
             _note(problems, np.isinf(numbers), f"{column.name}: not finite", values)
+            with np.errstate(invalid="ignore"):
+                absurd = np.isfinite(numbers) & (np.abs(numbers) > ABSURD_MAGNITUDE)
+            _note(problems, absurd, f"{column.name}: beyond {ABSURD_MAGNITUDE:g} in size", values)
             low = -np.inf if column.minimum is None else column.minimum
             high = np.inf if column.maximum is None else column.maximum
             with np.errstate(invalid="ignore"):

@@ -96,6 +96,8 @@ def _modes(categorical: np.ndarray, labels: np.ndarray, k: int, n_levels: np.nda
 def _centers(numeric: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Numeric means per cluster, and cluster sizes."""
     sizes = np.bincount(labels, minlength=k).astype(float)
+    if numeric.shape[1] == 0:  # categorical features only: k-modes
+        return np.zeros((k, 0)), sizes
     sums = np.column_stack([np.bincount(labels, weights=numeric[:, j], minlength=k) for j in range(numeric.shape[1])])
     return sums.reshape(k, numeric.shape[1]) / np.maximum(sizes, 1)[:, None], sizes
 

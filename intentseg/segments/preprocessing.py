@@ -50,6 +50,8 @@ class SegmentPreprocessor(TransformerMixin, BaseEstimator):
 
     def _raw_numeric(self, frame: pd.DataFrame) -> np.ndarray:
         """Numeric columns after the log transform, before clipping (NaN kept)."""
+        if not self.numeric:
+            return np.empty((len(frame), 0))
         values = np.column_stack([frame[name].to_numpy(dtype=float, na_value=np.nan) for name in self.numeric])
         logged = [index for index, name in enumerate(self.numeric) if name in set(self.log1p or [])]
         values[:, logged] = signed_log1p(values[:, logged])

@@ -18,6 +18,8 @@ train split. The plan and why it was chosen are recorded in the segment model an
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +28,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score
 
-from intentseg.config import AutoFeaturesConfig, AutoKConfig, TrainSegmenterConfig
+from intentseg.config import AutoFeaturesConfig, AutoKConfig, SegmentFeatures, TrainSegmenterConfig
 from intentseg.errors import ConfigError
 from intentseg.segments.model import CustomerSegmenter
 from intentseg.segments.quality import silhouette_samples_summary
@@ -97,6 +99,28 @@ def choose_features(frame: pd.DataFrame, exclude: set[str], config: AutoFeatures
     skew = {name: float(sample[name].skew()) for name in numeric}
     log1p = [name for name in numeric if abs(skew[name]) > config.log_skewness]
     return {"numeric": numeric, "categorical": categorical, "log1p": log1p, "skipped": skipped}
+
+
+def with_table_names(config: TrainSegmenterConfig, resolve: Callable[[str], str]) -> TrainSegmenterConfig:
+    """``config`` with every column it names translated by ``resolve`` (source file names to feature names)."""
+
+    def names(values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(resolve(name) for name in values)
+
+    features = config.features
+    if features != "auto":
+        features = SegmentFeatures(names(features.numeric), names(features.categorical))
+    profile = config.profile
+    profile = dataclasses.replace(
+        profile,
+        numeric=profile.numeric if profile.numeric == "auto" else names(profile.numeric),
+        categorical=profile.categorical if profile.categorical == "auto" else names(profile.categorical),
+        outcomes=profile.outcomes
+        if profile.outcomes == "auto"
+        else {label: resolve(name) for label, name in profile.outcomes.items()},
+    )
+    log1p = config.log1p if config.log1p == "auto" else names(config.log1p)
+    return dataclasses.replace(config, features=features, profile=profile, log1p=log1p)
 
 
 def plan_segmentation(

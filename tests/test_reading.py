@@ -1,0 +1,105 @@
+"""Reading files as teams export them: dialects, encodings, compression, Parquet, and clear refusals."""
+
+from __future__ import annotations
+
+import gzip
+import zipfile
+
+import pandas as pd
+import pytest
+
+from intentseg.data.reading import read_customer_file, sniff_delimiter
+from intentseg.data.sources import load_customer_data
+from intentseg.data.tracking import untracked_sources
+from intentseg.errors import DataContractError
+from tests.conftest import config_of, default_params
+
+ROWS = "id;name;amount\n007;Zoë;1,5\n008;Ångström;2,25\n"
+
+
+@pytest.fixture(scope="module")
+def read_config():
+    return config_of("data", default_params()["data"]).read
+
+
+def with_read(**read):
+    params = default_params()["data"]
+    return config_of("data", {**params, "read": {**params["read"], **read}}).read
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+def test_delimiters_and_encodings_are_sniffed(tmp_path, read_config, delimiter, encoding):
+    text = ROWS.replace(";", delimiter) if delimiter != "," else ROWS.replace(",", ".").replace(";", ",")
+    (tmp_path / "t.csv").write_bytes(text.encode(encoding))
+    raw = read_customer_file(str(tmp_path / "t.csv"), read_config)
+    assert raw.delimiter == delimiter and list(raw.frame.columns) == ["id", "name", "amount"]
+    assert raw.frame["id"].tolist() == ["007", "008"] and raw.frame["name"].tolist() == ["Zoë", "Ångström"]
+    assert raw.decimal == ("," if delimiter == ";" else ".")
+
+
+def test_overrides_decide_what_sniffing_cannot(tmp_path):
+    (tmp_path / "t.csv").write_bytes("a:b\n1:2\n".encode("cp1252"))
+    raw = read_customer_file(str(tmp_path / "t.csv"), with_read(sep=":", encoding="cp1252", na_values=["?"]))
+    assert list(raw.frame.columns) == ["a", "b"]
+    with pytest.raises(DataContractError, match="not valid utf-8"):
+        (tmp_path / "bad.csv").write_bytes("a,b\nZoë,1\n".encode("cp1252"))
+        read_customer_file(str(tmp_path / "bad.csv"), with_read(encoding="utf-8"))
+
+
+def test_sniffing_respects_quotes():
+    assert sniff_delimiter('a;b\n"x, y";2\n"z, w";3\n') == ";"
+
+
+def test_compressed_csv_and_parquet(tmp_path, read_config):
+    frame = pd.DataFrame({"id": ["01", "02"], "x": ["1", "2"]})
+    with gzip.open(tmp_path / "t.csv.gz", "wt") as handle:
+        frame.to_csv(handle, index=False)
+    with zipfile.ZipFile(tmp_path / "t.csv.zip", "w") as archive:
+        archive.writestr("t.csv", frame.to_csv(index=False))
+    frame.to_parquet(tmp_path / "t.parquet")
+    for name in ("t.csv.gz", "t.csv.zip", "t.parquet"):
+        assert read_customer_file(str(tmp_path / name), read_config).frame["id"].tolist() == ["01", "02"], name
+
+
+@pytest.mark.parametrize(
+    "name,content,expected",
+    [
+        ("t.xlsx", b"PK..", "not supported; supported: .csv"),
+        ("t.json", b"{}", "not supported"),
+        ("t.csv", b"", "is empty (0 bytes)"),
+        ("t.csv", b"\n\n", "is empty"),
+        ("t.csv", b"id,amount\n", "has a header (2 columns) but no rows"),
+        ("t.csv", b"id,amount,id\n1,2,3\n", "duplicate column names ['id']"),
+        ("t.parquet", b"not parquet", "not a readable Parquet file"),
+        ("missing.csv", None, "does not exist"),
+    ],
+)
+def test_unreadable_files_get_one_clear_message(tmp_path, read_config, name, content, expected):
+    if content is not None:
+        (tmp_path / name).write_bytes(content)
+    with pytest.raises(DataContractError, match=expected.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
+        read_customer_file(str(tmp_path / name), read_config)
+
+
+def test_a_missing_column_message_lists_what_was_found_and_how(tmp_path, read_config):
+    (tmp_path / "t.csv").write_text("id;amount;bought\n1;2;1\n")
+    raw = read_customer_file(str(tmp_path / "t.csv"), with_read(sep=","))
+    params = {**default_params()["data"], "source": "t.csv", "id_column": "id", "target": "bought"}
+    with pytest.raises(DataContractError) as caught:
+        load_customer_data(config_of("data", params), 1, raw)
+    message = str(caught.value)
+    assert "column 'id' (data.id_column) is not in the table" in message
+    assert "'id;amount;bought'" in message and "delimiter ','" in message and "data.read.sep" in message
+
+
+def test_sources_outside_the_tracked_folder_are_named(tmp_path):
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    (tmp_path / "exports").mkdir()
+    assert untracked_sources(["data/raw/t.csv"], tmp_path, ["data/raw"]) == []
+    assert (
+        "add `- exports/t.csv` under stages.prepare.deps"
+        in untracked_sources(["exports/t.csv"], tmp_path, ["data/raw"])[0]
+    )
+    assert untracked_sources(["exports/t.csv"], tmp_path, ["data/raw", "exports/t.csv"]) == []
+    assert "outside the repository" in untracked_sources(["/elsewhere/t.csv"], tmp_path, ["data/raw"])[0]
