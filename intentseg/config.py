@@ -379,13 +379,64 @@ class DriftConfig:
 
 
 @dataclass(frozen=True)
+class ExportConfig:
+    per_segment: bool
+
+
+@dataclass(frozen=True)
 class ScoreConfig:
-    """``score:``: daily batch scoring."""
+    """``score:``: daily batch scoring and the audience export."""
 
     chunk_rows: int = field(metadata=bounded(1))
     max_audience: int | None = field(metadata=bounded(1))
+    control_share: float = field(metadata=bounded(0.0, 1.0, high_open=True))
+    run_date: str | None
+    export: ExportConfig
     reasons: ReasonsConfig
     drift: DriftConfig
+
+    def problems(self) -> list[str]:
+        if self.run_date is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", self.run_date):
+            return [f"run_date: must be a date 'YYYY-MM-DD' (or null), got {self.run_date!r}"]
+        return []
+
+    def stamped_date(self, snapshot_month: str) -> str:
+        """The export's run date: ``run_date``, else the first day of the snapshot month (reproducible)."""
+        return self.run_date or f"{snapshot_month}-01"
+
+
+@dataclass(frozen=True)
+class FeaturesConfig:
+    """``features:``: the feature dictionary (how a column and a customer's value read in a reason)."""
+
+    labels: dict[str, str] | None
+
+    def problems(self) -> list[str]:
+        found = []
+        for column, template in (self.labels or {}).items():
+            if "{value" not in template:
+                found.append(f"labels.{column}: {template!r} must contain {{value}} (the customer's value)")
+                continue
+            readable = False
+            for sample in (1.5, "gold"):
+                try:
+                    template.format(value=sample)
+                    readable = True
+                except (ValueError, KeyError, IndexError, AttributeError, TypeError):
+                    pass
+            if not readable:
+                found.append(
+                    f"labels.{column}: {template!r} is not a valid template (e.g. 'ordered {{value:.0f}} days ago')"
+                )
+        return found
+
+
+@dataclass(frozen=True)
+class CampaignConfig:
+    """``campaign:``: the last campaign's result file, read into measured lift by the report."""
+
+    result: str | None
+    confidence: float = field(metadata=bounded(0.0, 1.0, low_open=True, high_open=True))
 
 
 @dataclass(frozen=True)
@@ -405,6 +456,8 @@ SECTIONS: dict[str, type] = {
     "train_segmenter": TrainSegmenterConfig,
     "evaluate": EvaluateConfig,
     "score": ScoreConfig,
+    "features": FeaturesConfig,
+    "campaign": CampaignConfig,
     "reproducibility": ReproducibilityConfig,
 }
 TOP_LEVEL = (*SECTIONS, "seed", "paths", "gates")

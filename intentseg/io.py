@@ -13,6 +13,7 @@ import glob
 import json
 import math
 import os
+import shutil
 import signal
 import tempfile
 from collections.abc import Iterator
@@ -27,16 +28,21 @@ import pyarrow.parquet as pq
 # or to fail its write as if the disk were full.
 KILL_BEFORE_RENAME = "INTENTSEG_KILL_BEFORE_RENAME"
 DISK_FULL_AT = "INTENTSEG_DISK_FULL_AT"
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 def temporary_beside(target: Path) -> Path:
     """A new temporary file beside ``target``, after removing those a killed run left behind."""
     target.parent.mkdir(parents=True, exist_ok=True)
     for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
         with contextlib.suppress(FileNotFoundError):
             stale.unlink()
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(handle)
+    os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes it private; outputs get the usual permissions
     if os.environ.get(DISK_FULL_AT) == target.name:  # fault injection for the disk-full tests
         os.remove(temporary)
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
@@ -46,7 +52,26 @@ def temporary_beside(target: Path) -> Path:
 def _rename(temporary: Path, target: Path) -> None:
     if os.environ.get(KILL_BEFORE_RENAME) == target.name:  # fault injection for the kill tests
         os.kill(os.getpid(), signal.SIGKILL)
+    if temporary.is_dir() and target.is_dir():  # a folder output: the old one goes, then the new one moves in
+        shutil.rmtree(target)
     os.replace(temporary, target)
+
+
+def write_csv_folder(frames: dict[str, pd.DataFrame], folder: str | os.PathLike[str], group: OutputGroup) -> None:
+    """Write ``{file name: frame}`` as CSV files of one folder, replacing the folder with the ``group``."""
+    target = Path(folder)
+    temporary = temporary_beside(target)
+    temporary.unlink()
+    temporary.mkdir()
+    try:
+        for name, frame in frames.items():
+            frame.to_csv(temporary / name, index=False, encoding="utf-8", float_format="%.6f")
+        if not frames:
+            (temporary / "README.txt").write_text("No per-segment files: score.export.per_segment is false.\n")
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    group.add(temporary, target)
 
 
 @contextlib.contextmanager
@@ -93,16 +118,24 @@ class OutputGroup:
                 _rename(temporary, target)
         else:
             for temporary, _ in self._pending:
+                if temporary.is_dir():
+                    shutil.rmtree(temporary, ignore_errors=True)
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(temporary)
         self._pending.clear()
 
 
-def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Write a frame to Parquet (no index, zstd) atomically."""
+def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str], group: OutputGroup | None = None) -> None:
+    """Write a frame to Parquet (no index, zstd) atomically (as part of ``group``, if given)."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    with atomic_path(path) as temporary:
+    with atomic_path(path, group) as temporary:
         pq.write_table(table, temporary, compression="zstd")
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], group: OutputGroup | None = None) -> None:
+    """Write a frame as UTF-8 CSV with a header (no index, floats to 6 decimals) atomically."""
+    with atomic_path(path, group) as temporary:
+        frame.to_csv(temporary, index=False, encoding="utf-8", float_format="%.6f")
 
 
 def read_parquet(path: str | os.PathLike[str], columns: list[str] | None = None) -> pd.DataFrame:

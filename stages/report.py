@@ -6,10 +6,25 @@ not the evaluation. Every bar and warning level it quotes comes from params.yaml
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from intentseg.config import SIMULATOR_SOURCE, DataConfig, ScoreConfig, load_params, section, section_config
-from intentseg.io import read_json, write_text
+from intentseg.config import (
+    SIMULATOR_SOURCE,
+    CampaignConfig,
+    DataConfig,
+    ScoreConfig,
+    load_params,
+    section,
+    section_config,
+)
+from intentseg.data.reading import read_customer_file
+from intentseg.data.tracking import stage_deps, untracked_sources
+from intentseg.errors import DataContractError
+from intentseg.evaluation.campaign import campaign_readout
+from intentseg.io import read_json, write_png, write_text
+from intentseg.reporting import figures
+from intentseg.reporting.html import render_html
 from intentseg.reporting.report import ReportInputs, build_report, report_figure_links
 from intentseg.reporting.wording import target_words
 from intentseg.runlog import run_stage, stage_logger
@@ -28,6 +43,17 @@ def main() -> None:
         for name, path in paths["metrics"].items()
         if (reference_dir / Path(path).name).exists()
     }
+    campaign: CampaignConfig = section_config(params, "campaign")
+    readout = None
+    if campaign.result:
+        if os.environ.get("DVC_STAGE") and (
+            untracked := untracked_sources([campaign.result], ".", stage_deps("dvc.yaml", "report", params))
+        ):
+            raise DataContractError("\n".join(untracked).replace("data source", "campaign result"))
+        readout = campaign_readout(read_customer_file(campaign.result, data.read).frame, campaign.confidence)
+    heatmap = figures.segment_decile_figure(read_json(paths["plots"]["score"]["segment_by_decile"]))
+    write_png(heatmap, paths["figures"]["score"]["segment_by_decile"])
+    figures.close(heatmap)
     data_metrics = read_json(paths["metrics"]["data"])
     simulated = data.source == SIMULATOR_SOURCE
     report = build_report(
@@ -49,10 +75,24 @@ def main() -> None:
                 data.target_description, simulated, data.target, data_metrics.get("positive_label")
             ),
             labelled_scored=not simulated and data.population is None,
+            export=read_json(paths["details"]["score"]),
+            metrics={name: read_json(path) for name, path in paths["metrics"].items()},
+            decision=section_config(params, "train_classifier").decision,
+            campaign=readout,
         )
     )
     write_text(report, paths["report"])
-    log.info("report written: %s", paths["report"])
+    links = report_figure_links(paths["report"], paths["figures"])
+    images = {
+        links[f"{group}_{name}"]: Path(path).read_bytes()
+        for group, items in paths["figures"].items()
+        for name, path in items.items()
+    }
+    write_text(
+        render_html(report, images, f"Purchase intent and customer segments: {data.snapshot_month}"),
+        paths["report_html"],
+    )
+    log.info("report written: %s and %s", paths["report"], paths["report_html"])
 
 
 if __name__ == "__main__":

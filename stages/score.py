@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from intentseg.classifier.explain import FeatureWords
 from intentseg.classifier.model import PurchaseModel
-from intentseg.config import ScoreConfig, load_params, section, section_config
+from intentseg.config import DataConfig, FeaturesConfig, ScoreConfig, load_params, section, section_config
 from intentseg.data.schema import TableSpec
 from intentseg.io import (
-    CsvSink,
     OutputGroup,
     ParquetSink,
     atomic_path,
@@ -25,7 +25,10 @@ from intentseg.io import (
     read_parquet,
     read_parquet_column,
     read_text,
+    write_csv,
+    write_csv_folder,
     write_json,
+    write_parquet,
 )
 from intentseg.runlog import run_stage, stage_logger, timed
 from intentseg.scoring.batch import (
@@ -40,6 +43,7 @@ from intentseg.scoring.batch import (
     segment_decile_plot,
 )
 from intentseg.scoring.drift import DriftMonitor
+from intentseg.scoring.export import ExportStamp, audience_export, export_examples, export_summary, per_segment_files
 from intentseg.scoring.validation import check_population_columns, duplicated_ids, empty_rejects
 from intentseg.segments.model import SegmentModel
 
@@ -47,6 +51,8 @@ from intentseg.segments.model import SegmentModel
 def main() -> None:
     params = load_params()
     config: ScoreConfig = section_config(params, "score")
+    data: DataConfig = section_config(params, "data")
+    labels: FeaturesConfig = section_config(params, "features")
     paths = section(params, "paths")
     log = stage_logger("score")
     out, reasons, chunk_rows = paths["scores"], config.reasons, config.chunk_rows
@@ -83,12 +89,12 @@ def main() -> None:
                 reasons,
                 scored.write,
                 rejects.write,
+                FeatureWords(dict(labels.labels or {}), spec.display_names()),
             )
-        # scores, then audience, then rejects are renamed into place once all are written
+        # scores, then the audience export, then rejects are renamed into place once all are written
         with OutputGroup() as outputs:
             with (
                 timed(log, "pass 2: deciles, final scores and audience export"),
-                CsvSink(out["audience"], audience_columns(spec.id_column, reasons.top_k), outputs) as audience,
                 ParquetSink(
                     out["scores"], empty_scores(spec.id_column, ids.dtype, reasons.top_k, True), outputs
                 ) as final,
@@ -97,10 +103,17 @@ def main() -> None:
                     iter_parquet_frames(interim, chunk_rows),
                     accumulator,
                     config.max_audience,
-                    audience.columns,
+                    audience_columns(spec.id_column, reasons.top_k),
                     final.write,
-                    audience.write,
                 )
+            stamp = ExportStamp(config.stamped_date(data.snapshot_month), data.snapshot_month)
+            export = audience_export(
+                tables.exported_members, spec.id_column, reasons.top_k, config.control_share, stamp
+            )
+            write_csv(export, out["audience"], outputs)
+            write_parquet(export, out["audience_parquet"], outputs)
+            segment_files = per_segment_files(export) if config.export.per_segment else {}
+            write_csv_folder(segment_files, out["audience_by_segment"], outputs)
             with atomic_path(out["rejects"], outputs) as rejects_file:
                 interim_rejects.replace(rejects_file)
     finally:
@@ -118,6 +131,13 @@ def main() -> None:
     summary = score_summary(accumulator, tables, report)
     names = models.segmenter.name_of()
     write_json(summary, paths["metrics"]["score"])
+    export_details = {
+        "export": export_summary(export),
+        "control_share": config.control_share,
+        "run_date": stamp.run_date,
+        "examples": export_examples(export, spec.id_column),
+    }
+    write_json(export_details, paths["details"]["score"])
     write_json(audience_plot(tables, names), paths["plots"]["score"]["audience"])
     write_json(segment_decile_plot(tables, names), paths["plots"]["score"]["segment_by_decile"])
     write_json(drift_plot(report), paths["plots"]["score"]["drift"])

@@ -10,7 +10,9 @@ import yaml
 from intentseg.checks.gates import format_gate_table, gate_failures, gate_rows, lookup
 from intentseg.checks.lock import lock_problems
 from intentseg.checks.reproduce import json_outputs
+from intentseg.config import section_config
 from intentseg.reporting.report import ReportInputs, build_report, suggested_use
+from tests.conftest import default_params
 
 METRICS = {
     "classifier": {
@@ -147,6 +149,9 @@ def _inputs(repo_root) -> ReportInputs:
         figures=report_figure_links(paths["report"], paths["figures"]),
         gates=params["gates"],
         drift_warn_psi=params["score"]["drift"]["warn_psi"],
+        export=read(paths["details"]["score"]),
+        metrics={name: read(path) for name, path in paths["metrics"].items()},
+        decision=section_config(default_params(repo_root), "train_classifier").decision,
     )
 
 
@@ -159,8 +164,8 @@ def test_committed_report_matches_the_metrics(repo_root):
     assert f"**{inputs.score['audience_size']:,}**" in committed
     for segment in inputs.segments["segments"].values():
         assert segment["name"] in committed
-    for link in ("figures/classifier_gains.png", "figures/segments_profile.png"):
-        assert link in committed and (repo_root / "reports" / link).exists()
+    for link in inputs.figures.values():  # every figure, in git beside the report
+        assert f"]({link})" in committed and (repo_root / "reports" / link).exists()
 
 
 def test_report_flags_drift_and_handles_no_reference(repo_root):

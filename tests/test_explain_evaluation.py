@@ -22,7 +22,7 @@ from intentseg.evaluation.metrics import (
     reliability_table,
 )
 
-REASON = re.compile(r"^[a-z0-9_]+ = .+ \((raises|lowers|neutral)\)$")
+REASON = re.compile(r"^[a-z0-9 ]+: .+: (raises the chance|lowers the chance|no effect)$")
 
 
 def test_reason_codes_are_plain_words_from_the_largest_contributions(trained_classifier, small_splits):
@@ -32,9 +32,9 @@ def test_reason_codes_are_plain_words_from_the_largest_contributions(trained_cla
     assert list(reasons.columns) == ["reason_1", "reason_2", "reason_3"]
     assert reasons.stack().map(lambda text: bool(REASON.match(text))).all()
     contributions = model.contributions(frame)
-    top = np.asarray(model.schema.names)[np.abs(contributions).argmax(axis=1)]
-    assert (reasons["reason_1"].str.split(" = ").str[0].to_numpy() == top).all()
-    features = reasons.apply(lambda row: {text.split(" = ")[0] for text in row}, axis=1)
+    top = np.char.replace(np.asarray(model.schema.names)[np.abs(contributions).argmax(axis=1)], "_", " ")
+    assert (reasons["reason_1"].str.split(": ").str[0].to_numpy() == top).all()
+    features = reasons.apply(lambda row: {text.split(": ")[0] for text in row}, axis=1)
     assert (features.map(len) == 3).all()
 
 
@@ -42,10 +42,35 @@ def test_reason_direction_follows_contribution_sign():
     frame = pd.DataFrame({"days_since_last_visit": [2.0, 40.0], "region": pd.Categorical(["north", None])})
     contributions = np.array([[0.8, -0.1], [-0.9, 0.05]])
     reasons = drivers_from_contributions(contributions, frame, ["days_since_last_visit", "region"], top_k=2)
-    assert reasons.loc[0, "reason_1"] == "days_since_last_visit = 2 (raises)"
-    assert reasons.loc[0, "reason_2"] == "region = north (lowers)"
-    assert reasons.loc[1, "reason_1"] == "days_since_last_visit = 40 (lowers)"
-    assert reasons.loc[1, "reason_2"] == "region = missing (raises)"
+    assert reasons.loc[0, "reason_1"] == "days since last visit: 2: raises the chance"
+    assert reasons.loc[0, "reason_2"] == "region: north: lowers the chance"
+    assert reasons.loc[1, "reason_1"] == "days since last visit: 40: lowers the chance"
+    assert reasons.loc[1, "reason_2"] == "region: missing: raises the chance"
+
+
+def test_reasons_read_in_the_words_of_the_feature_dictionary(repo_root):
+    from intentseg.classifier.explain import FeatureWords
+    from intentseg.config import section_config
+    from intentseg.data.simulator import shopsphere_spec
+    from tests.conftest import default_params
+
+    labels = section_config(default_params(repo_root), "features").labels
+    assert set(shopsphere_spec().feature_names) <= set(labels)  # every simulator feature has words
+    frame = pd.DataFrame(
+        {
+            "days_since_last_cart_add": [3.0, np.nan],
+            "membership_tier": pd.Categorical(["gold", "basic"]),
+            "Visit_count": [4.0, 1.0],
+        }
+    )
+    words = FeatureWords(labels, {"Visit_count": "Visit count"})
+    reasons = drivers_from_contributions(
+        np.array([[0.9, -0.2, 0.1], [-0.5, 0.1, 0.3]]), frame, list(frame.columns), top_k=3, words=words
+    )
+    assert reasons.loc[0, "reason_1"] == "last added to cart 3 days ago: raises the chance"
+    assert reasons.loc[0, "reason_2"] == "gold member: lowers the chance"
+    assert reasons.loc[0, "reason_3"] == "Visit count: 4: raises the chance"  # no template: its name in the file
+    assert reasons.loc[1, "reason_1"] == "days since last cart add: unknown: lowers the chance"
 
 
 def test_format_values():

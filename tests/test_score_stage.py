@@ -36,7 +36,9 @@ def test_default_outputs(reproduced):
         "classifier_version",
         "segmenter_version",
     } == set(scores.columns)
-    assert scores["customer_id"].is_unique and scores["reason_1"].notna().all()
+    assert scores["customer_id"].is_unique
+    explained = scores["reason_1"].notna()  # reasons for the audience (score.reasons.scope)
+    assert explained.equals(scores["in_audience"]) and explained.any()
     audience = pd.read_csv(reproduced.path("scores", "audience"))
     assert len(audience) == summary["audience_size"] == int(scores["in_audience"].sum())
     assert summary["expected_conversions"] == pytest.approx(
@@ -122,3 +124,20 @@ def test_failure_mid_write_leaves_previous_outputs(reproduced, tmp_path, monkeyp
     leftovers = [p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
     assert leftovers == []
     assert np.isfinite(pd.read_parquet(tmp_path / "out/scores.parquet")["purchase_probability"]).all()
+
+
+@pytest.mark.e2e
+def test_the_export_imports_into_a_spreadsheet_as_is(reproduced):
+    from intentseg.scoring.export import export_columns
+
+    csv_path = reproduced.path("scores", "audience")
+    text = csv_path.read_bytes().decode("utf-8")  # UTF-8, no BOM needed
+    header = text.splitlines()[0].split(",")
+    assert header == export_columns("customer_id", 3)
+    export = pd.read_csv(csv_path, dtype={"customer_id": str})
+    twin = pd.read_parquet(reproduced.path("scores", "audience_parquet"))
+    assert export["customer_id"].is_unique and export["customer_id"].tolist() == twin["customer_id"].tolist()
+    assert twin["customer_id"].map(type).eq(str).all()  # ids as text
+    assert export["purchase_probability"].is_monotonic_decreasing
+    assert set(export["group"]) == {"target", "control"} and export["run_date"].nunique() == 1
+    assert export.loc[:, "reason_1"].notna().all()

@@ -49,16 +49,14 @@ def drift_reference(small_splits, models):
 
 def run(population, models, drift, chunk_rows=700, reasons=REASONS, max_audience=None):
     """Both passes over in-memory chunks; returns scores, rejects, audience, accumulator, tables."""
-    scored, rejects, final, audience = [], [], [], []
+    scored, rejects, final = [], [], []
     chunks = [population.iloc[i : i + chunk_rows] for i in range(0, len(population), chunk_rows)]
     accumulator = score_population(
         chunks, models, SPEC, duplicated_ids(population[SPEC.id_column]), drift, reasons, scored.append, rejects.append
     )
-    tables = finalise_scores(
-        scored, accumulator, max_audience, audience_columns(SPEC.id_column, 3), final.append, audience.append
-    )
+    tables = finalise_scores(scored, accumulator, max_audience, audience_columns(SPEC.id_column, 3), final.append)
     frame = lambda parts: pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()  # noqa: E731
-    return frame(final), frame(rejects), frame(audience), accumulator, tables
+    return frame(final), frame(rejects), tables.exported_members, accumulator, tables
 
 
 def inject_bad_rows(population: pd.DataFrame) -> pd.DataFrame:

@@ -71,7 +71,7 @@ def test_a_second_model_type_scores_explains_and_evaluates_unchanged(
 ):
     test = small_splits["test"]
     reasons = reason_codes(fake_model, test.head(50), top_k=2)
-    assert reasons["reason_1"].str.contains("cart_add_rate|days_since_last_order").all()
+    assert reasons["reason_1"].str.contains("cart add rate|days since last order").all()
     models = load_models(fake_model, fitted_segments[0])
     scored = score_chunk(
         test.head(200),

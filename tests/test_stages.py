@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -118,17 +119,14 @@ def _score_in(folder: Path, params: dict, out: Path, env: dict[str, str] | None 
     import subprocess
     import sys
 
-    own = {
-        **params,
-        "paths": {
-            **params["paths"],
-            "scores": {
-                "scores": str(out / "scores.parquet"),
-                "audience": str(out / "audience.csv"),
-                "rejects": str(out / "rejects.parquet"),
-            },
-        },
+    scores = {
+        "scores": str(out / "scores.parquet"),
+        "audience": str(out / "audience.csv"),
+        "audience_parquet": str(out / "audience.parquet"),
+        "audience_by_segment": str(out / "audience_by_segment"),
+        "rejects": str(out / "rejects.parquet"),
     }
+    own = {**params, "paths": {**params["paths"], "scores": scores}}
     workdir = out / "run"
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "params.yaml").write_text(yaml.safe_dump(own, sort_keys=False))
@@ -146,7 +144,8 @@ def test_killed_score_stage_leaves_nothing_half_done(tiny_run, tmp_path, killed_
     out = tmp_path / "scores"
     killed = _score_in(folder, params, out, {KILL_BEFORE_RENAME: killed_at})
     assert killed.returncode == -9
-    finished = [name for name in ("scores.parquet", "audience.csv", "rejects.parquet") if (out / name).exists()]
+    outputs = ("scores.parquet", "audience.csv", "audience.parquet", "audience_by_segment", "rejects.parquet")
+    finished = [name for name in outputs if (out / name).exists()]
     assert finished == []  # killed before the first rename: nothing of the run looks complete
     again = _score_in(folder, params, out)
     assert again.returncode == 0, again.stderr[-2000:]
@@ -200,4 +199,90 @@ def test_tables_with_one_kind_of_feature_train_and_score(tiny_run, tmp_path, rep
     _run_all_stages(tmp_path, params)
     scores = pd.read_parquet(params["paths"]["scores"]["scores"])
     assert len(scores) == 3000 and scores["purchase_probability"].between(0, 1).all()
-    assert scores["segment_id"].notna().all() and scores["reason_1"].notna().all()
+    assert scores["segment_id"].notna().all() and scores.loc[scores["in_audience"], "reason_1"].notna().all()
+
+
+def chromium_console(page: Path, screenshot: Path) -> list[str]:
+    """Open ``page`` in headless Chromium with the network cut off; write a screenshot; return console lines."""
+    import shutil
+    import subprocess
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed: .ci/run installs Debian's chromium package")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    result = subprocess.run(
+        [
+            browser,
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--host-resolver-rules=MAP * ~NOTFOUND",  # a page that needs the network shows it
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=5000",
+            "--window-size=1280,6000",
+            f"--screenshot={screenshot}",
+            page.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
+
+
+@pytest.mark.e2e
+def test_the_html_report_renders_in_chromium_without_console_errors(tiny_run, tmp_path):
+    import re
+
+    folder, params = tiny_run
+    page = Path(params["paths"]["report_html"])
+    text = page.read_text()
+    assert "<h1>" in text and text.count('<img src="data:image/png;base64,') == 11  # every figure, embedded
+    assert not re.search(r'src="(?!data:)|<link ', text)  # nothing to load: no image, script or style from elsewhere
+    screenshot = folder / "reports" / "report_screenshot.png"
+    console = chromium_console(page, screenshot)
+    assert console == [], console
+    assert screenshot.read_bytes()[:4] == b"\x89PNG" and screenshot.stat().st_size > 50_000  # a rendered page
+    broken = tmp_path / "broken.html"
+    broken.write_text('<!DOCTYPE html><html><body><script>console.error("boom")</script></body></html>')
+    assert any('"boom"' in line for line in chromium_console(broken, tmp_path / "broken.png"))  # the check can fail
+
+
+def test_the_report_reads_the_last_campaigns_result(tiny_run, tmp_path):
+    from intentseg.data.campaign_simulator import simulate_campaign
+
+    folder, params = tiny_run
+    export = pd.read_csv(params["paths"]["scores"]["audience"], dtype={"customer_id": str})
+    assert export["purchase_probability"].is_monotonic_decreasing and set(export["group"]) == {"target", "control"}
+    contacted = (export["group"] == "target").to_numpy()
+    result = simulate_campaign(export["customer_id"], export["purchase_probability"], contacted, 0.1, seed=4)
+    result["contacted"] = np.where(result["contacted"] == 1, "yes", "no")  # as a campaign tool may write it
+    result.to_csv(tmp_path / "campaign.csv", index=False)
+    own = {**params, "campaign": {"result": str(tmp_path / "campaign.csv"), "confidence": 0.95}}
+    own["paths"] = {**params["paths"], "report": str(tmp_path / "report.md"), "report_html": str(tmp_path / "r.html")}
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    (workdir / "params.yaml").write_text(yaml.safe_dump(own, sort_keys=False))
+    previous = Path.cwd()
+    os.chdir(workdir)
+    try:
+        report.main()
+    finally:
+        os.chdir(previous)
+    text = (tmp_path / "report.md").read_text()
+    assert "## The last campaign: measured effect" in text and "| control (not contacted) |" in text
+    assert "Lift: **" in text and "95% interval" in text and "conversions added by contacting" in text
+
+
+def test_the_report_states_the_contact_plan_and_embeds_every_figure(tiny_run):
+    _, params = tiny_run
+    text = Path(params["paths"]["report"]).read_text()
+    assert "### The contact plan" in text and "in group `control`" in text
+    assert "The first customers of the list, and why the model ranks them high:" in text
+    assert ": raises the chance" in text  # reasons in the words of the feature dictionary
+    assert "## Quality bars" in text and "95% interval" in text
+    figures = [path for group in params["paths"]["figures"].values() for path in group.values()]
+    assert len(figures) == 11 and all(f"figures/{Path(path).name})" in text for path in figures)

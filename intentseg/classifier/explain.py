@@ -1,7 +1,9 @@
 """Reason codes: each customer's top drivers of purchase probability, in plain words.
 
-A driver reads like ``days_since_last_visit = 2 (raises)``: the feature, the customer's value,
-and whether it pushes the probability up or down; drivers are ranked by absolute
+A driver reads like ``last visited 2 days ago: raises the chance``: the feature and the
+customer's value in the words of the feature dictionary (``features.labels`` in params.yaml;
+``days since last visit: 2`` for a column without a label), and whether it pushes the
+probability up or down; drivers are ranked by absolute
 contribution (log-odds). Contributions come from the model's engine: for LightGBM exact TreeSHAP
 or the much faster path attribution (:mod:`intentseg.classifier.lightgbm_model`); ``evaluate``
 reports their agreement on a test sample every run (``reports/details/classifier.json``).
@@ -9,12 +11,52 @@ reports their agreement on a test sample every run (``reports/details/classifier
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
 from intentseg.classifier.model import PurchaseModel
 
 MISSING_TEXT = "missing"
+EFFECT = {1: "raises the chance", -1: "lowers the chance", 0: "no effect"}
+
+
+@dataclass(frozen=True)
+class FeatureWords:
+    """The feature dictionary: a template with ``{value}`` per column, and the source file's names.
+
+    A template is looked up by the feature's name or its name in the source file; a column
+    without one reads ``<name in words>: <value>``. Category values show with spaces for
+    underscores; a missing value reads ``<name in words>: unknown``.
+    """
+
+    templates: dict[str, str] = field(default_factory=dict)
+    display_names: dict[str, str] = field(default_factory=dict)
+
+    def words(self, name: str) -> str:
+        """The column's name in words (its source file name, underscores as spaces)."""
+        return self.display_names.get(name, name).replace("_", " ")
+
+    def template(self, name: str) -> str | None:
+        """The column's template, if the dictionary has one."""
+        return self.templates.get(name, self.templates.get(self.display_names.get(name, name)))
+
+    def phrases(self, name: str, values: pd.Series) -> np.ndarray:
+        """Each value as a phrase about the customer (only the cited values are formatted)."""
+        template = self.template(name)
+        if template is None:
+            return np.array([f"{self.words(name)}: {text}" for text in format_values(values)], dtype=object)
+        numeric = pd.api.types.is_numeric_dtype(values) and not isinstance(values.dtype, pd.CategoricalDtype)
+        out = np.empty(len(values), dtype=object)
+        for index, value in enumerate(values.to_numpy(dtype=object)):
+            if pd.isna(value):
+                out[index] = f"{self.words(name)}: unknown"
+            elif numeric:
+                out[index] = template.format(value=float(value))
+            else:
+                out[index] = template.format(value=str(value).replace("_", " "))
+        return out
 
 
 def format_values(values: pd.Series) -> np.ndarray:
@@ -36,13 +78,13 @@ def drivers_from_contributions(
     frame: pd.DataFrame,
     feature_names: list[str],
     top_k: int = 3,
-    display_names: dict[str, str] | None = None,
+    words: FeatureWords | None = None,
 ) -> pd.DataFrame:
-    """Top ``top_k`` drivers per row as ``reason_1..k`` text columns.
+    """Top ``top_k`` drivers per row as ``reason_1..k`` text columns, in the words of ``words``.
 
     Only the values actually cited are formatted (``top_k`` per row, not every feature).
-    ``display_names`` gives the source file's name of renamed features.
     """
+    words = words or FeatureWords()
     top_k = min(top_k, len(feature_names))
     magnitude = np.abs(contributions)
     candidates = (
@@ -61,13 +103,9 @@ def drivers_from_contributions(
         for index in np.unique(feature_index):
             selected = np.flatnonzero(feature_index == index)
             name = feature_names[index]
-            values = format_values(frame[name].iloc[selected])
-            label = (display_names or {}).get(name, name)
-            signs = chosen[selected]
-            text[selected] = [
-                f"{label} = {value} ({'raises' if sign > 0 else 'lowers' if sign < 0 else 'neutral'})"
-                for value, sign in zip(values, signs)
-            ]
+            phrases = words.phrases(name, frame[name].iloc[selected])
+            signs = np.sign(chosen[selected]).astype(int)
+            text[selected] = [f"{phrase}: {EFFECT[sign]}" for phrase, sign in zip(phrases, signs)]
         reasons[f"reason_{rank + 1}"] = text
     return pd.DataFrame(reasons, index=frame.index)
 
@@ -77,9 +115,15 @@ def contributions(model: PurchaseModel, frame: pd.DataFrame, method: str | None 
     return model.contributions(frame, method)
 
 
-def reason_codes(model: PurchaseModel, frame: pd.DataFrame, top_k: int = 3, method: str | None = None) -> pd.DataFrame:
-    """Plain-words top drivers for every customer in ``frame``."""
-    return drivers_from_contributions(contributions(model, frame, method), frame, model.schema.names, top_k)
+def reason_codes(
+    model: PurchaseModel,
+    frame: pd.DataFrame,
+    top_k: int = 3,
+    method: str | None = None,
+    words: FeatureWords | None = None,
+) -> pd.DataFrame:
+    """Plain-words top drivers for every customer in ``frame`` (``words``: the feature dictionary)."""
+    return drivers_from_contributions(contributions(model, frame, method), frame, model.schema.names, top_k, words)
 
 
 def method_agreement(exact: np.ndarray, approximate: np.ndarray, top_k: int = 3) -> dict[str, float]:

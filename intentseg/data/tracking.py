@@ -38,8 +38,10 @@ def _covered(path: Path, deps: list[Path]) -> bool:
     return any(path == dep or dep in path.parents for dep in deps)
 
 
-def untracked_sources(sources: list[str], root: str | os.PathLike[str], deps: list[str]) -> list[str]:
-    """The source files that none of ``deps`` (paths relative to ``root``) covers, each with its fix."""
+def untracked_sources(
+    sources: list[str], root: str | os.PathLike[str], deps: list[str], stage: str = "prepare", what: str = "data source"
+) -> list[str]:
+    """The input files that none of ``stage``'s ``deps`` (paths relative to ``root``) covers, each with its fix."""
     root_path = Path(root).resolve()
     dep_paths = [(root_path / dep).resolve() for dep in deps]
     problems = []
@@ -47,14 +49,14 @@ def untracked_sources(sources: list[str], root: str | os.PathLike[str], deps: li
         path = (root_path / source).resolve()
         if root_path not in path.parents:
             problems.append(
-                f"data source {source!r} is outside the repository, where DVC cannot track it, so `dvc status` "
+                f"{what} {source!r} is outside the repository, where DVC cannot track it, so `dvc status` "
                 f"would not notice when it changes: copy it under data/raw/ (or `dvc import-url` it there) "
-                f"and point data.source at the copy"
+                "and point the setting at the copy"
             )
         elif not _covered(path, dep_paths):
             relative = path.relative_to(root_path).as_posix()
             problems.append(
-                f"data source {source!r} is not a dependency of prepare, so `dvc status` would not notice when it "
-                f"changes: move it under data/raw/, or add `- {relative}` under stages.prepare.deps in dvc.yaml"
+                f"{what} {source!r} is not a dependency of {stage}, so `dvc status` would not notice when it "
+                f"changes: move it under data/raw/, or add `- {relative}` under stages.{stage}.deps in dvc.yaml"
             )
     return problems

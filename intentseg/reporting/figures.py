@@ -202,3 +202,20 @@ def segment_figures(
             "share",
         ),
     }
+
+
+def segment_decile_figure(records: list[dict[str, Any]]) -> Figure:
+    """Heat map of customers per segment (rows) and propensity decile (columns), as shares of each segment."""
+    table = pd.DataFrame(records)
+    counts = table.pivot(index="segment", columns="decile", values="count").fillna(0)
+    counts = counts.loc[list(dict.fromkeys(table["segment"]))]
+    shares = counts.div(counts.sum(axis=1).replace(0, 1), axis=0) * 100
+    figure, axis = plt.subplots(figsize=(8.0, 1.4 + 0.45 * len(shares)))
+    axis.imshow(shares.to_numpy(dtype=float), cmap="Blues", vmin=0, aspect="auto")
+    for (row, column), value in np.ndenumerate(shares.to_numpy(dtype=float)):
+        axis.text(column, row, f"{value:.0f}", ha="center", va="center", fontsize=8)
+    axis.set_xticks(range(shares.shape[1]), [f"D{int(d)}" for d in shares.columns])
+    axis.set_yticks(range(shares.shape[0]), shares.index)
+    axis.set_xlabel("propensity decile (D1 = highest probabilities)")
+    axis.set_title("Where each segment sits by propensity: % of the segment in each decile")
+    return figure

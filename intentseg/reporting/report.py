@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from intentseg.checks.gates import gate_rows
+from intentseg.config import DecisionConfig
+
 
 @dataclass(frozen=True)
 class ReportInputs:
@@ -31,6 +34,10 @@ class ReportInputs:
     reference: dict[str, dict[str, Any]] = field(default_factory=dict)
     target_description: str = "bought within 30 days"  # data.target_description: the label in words
     labelled_scored: bool = False  # no separate scoring population: the labelled customers were scored
+    export: dict[str, Any] = field(default_factory=dict)  # reports/details/score.json: groups of the export
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)  # every metrics file, for the quality bars
+    campaign: dict[str, Any] | None = None  # the last campaign's readout (intentseg.evaluation.campaign)
+    decision: DecisionConfig | None = None  # train_classifier.decision: for the rule in business terms
 
     @property
     def period(self) -> str:
@@ -218,6 +225,126 @@ def _segment_cards(inputs: ReportInputs) -> list[str]:
     return lines
 
 
+FIGURE_CAPTIONS = {
+    "roc": "ROC curve (test)",
+    "precision_recall": "Precision and recall (test)",
+    "confusion": "Who the rule targets (test)",
+    "importance": "What drives the predictions (mean absolute contribution, test)",
+    "baseline_coefficients": "The logistic baseline's largest coefficients",
+    "segments_k_sweep": "Choosing the number of segments",
+    "segments_purchase_rate": "Label rate by segment (test)",
+}
+
+
+def _quality_bars(inputs: ReportInputs) -> list[str]:
+    """The gates of params.yaml on this run, each with its 95% interval where there is one."""
+    if not inputs.metrics:
+        return []
+    lines = [
+        "## Quality bars",
+        "",
+        "| bar | required | this run | 95% interval | met |",
+        "|---|---|---|---|---|",
+    ]
+    for row in gate_rows(inputs.metrics, None, inputs.gates):
+        value = "n/a" if row.value is None else f"{row.value:.4g}"
+        interval = (
+            ""
+            if row.noise is None or row.value is None
+            else f"{row.value - row.noise:.3f} to {row.value + row.noise:.3f}"
+        )
+        met = "n/a" if row.passed is None else ("yes" if row.passed else "**no**")
+        lines.append(f"| {row.description} | {row.bar} | {value} | {interval} | {met} |")
+    return [*lines, ""]
+
+
+def _campaign(inputs: ReportInputs) -> list[str]:
+    """The last campaign's measured effect: contacted vs control, with the interval."""
+    readout = inputs.campaign
+    if not readout:
+        return []
+    contacted, control = readout["contacted"], readout["control"]
+    low, high = readout["lift_interval"]
+    verdict = (
+        "contacting made a measurable difference"
+        if low > 0
+        else "contacting made customers less likely to convert"
+        if high < 0
+        else "the difference is within what chance alone could produce: no effect was shown"
+    )
+    return [
+        "## The last campaign: measured effect",
+        "",
+        "| group | customers | converted | rate |",
+        "|---|---|---|---|",
+        f"| contacted | {_count(contacted['customers'])} | {_count(contacted['converted'])} | {_pct(contacted['rate'], 1)} |",
+        f"| control (not contacted) | {_count(control['customers'])} | {_count(control['converted'])} | {_pct(control['rate'], 1)} |",
+        "",
+        f"Lift: **{100 * readout['lift']:+.1f} points** ({100 * low:+.1f} to {100 * high:+.1f}, "
+        f"{readout['confidence']:.0%} interval): {verdict}. Estimated conversions added by contacting: about "
+        f"{_count(readout['incremental_conversions'])} (the lift times the contacted customers).",
+        "",
+    ]
+
+
+def _more_figures(inputs: ReportInputs) -> list[str]:
+    """Every figure not shown in the sections above, so that the report carries all of them."""
+    lines = ["## More figures", ""]
+    for key, caption in FIGURE_CAPTIONS.items():
+        if key in inputs.figures:
+            lines += [f"![{caption}]({inputs.figures[key]})", ""]
+    return lines
+
+
+def _contact_plan(inputs: ReportInputs) -> list[str]:
+    """The decision rule in business terms: whom to contact, expected buyers, the control group, profit."""
+    export = inputs.export.get("export")
+    if not export:
+        return []
+    target, control = export["target"], export["control"]
+    lines = [
+        "### The contact plan",
+        "",
+        f"`data/scores/audience.csv` (and its Parquet twin) lists the {_count(target['customers'] + control['customers'])} "
+        f"exported customers, highest probability first, with decile, segment, reasons and group. "
+        f"**Contact the {_count(target['customers'])} customers in group `target`**: about "
+        f"**{_count(target['expected_buyers'])}** of them are expected to be customers who "
+        f"{inputs.target_description} ({_pct(target['expected_rate'] or 0)}).",
+    ]
+    if control["customers"]:
+        lines.append(
+            f"Leave out the {_count(control['customers'])} in group `control` (a random {_pct(inputs.export.get('control_share', 0))} "
+            f"of every decile, fixed for the month): about **{_count(control['expected_buyers'])}** of them "
+            f"({_pct(control['expected_rate'] or 0)}) are expected to do so without contact. After the campaign, the "
+            "difference between "
+            "the two groups' rates is what contacting added; docs/scoring.md shows how to read it."
+        )
+    else:
+        lines.append(
+            "No control group is held out (`score.control_share: 0`): the campaign's effect cannot be measured."
+        )
+    examples = inputs.export.get("examples") or []
+    if examples:
+        lines += ["", "The first customers of the list, and why the model ranks them high:", ""]
+        for example in examples:
+            lines.append(
+                f"- {_pct(example['purchase_probability'])}, {example['segment']}: " + "; ".join(example["reasons"])
+            )
+        lines.append("")
+    decision = inputs.decision
+    if decision is not None and decision.rule == "expected_profit":
+        profit = (
+            decision.margin_per_conversion * target["expected_buyers"] - decision.contact_cost * target["customers"]
+        )
+        lines.append(
+            f"Expected profit of contacting the target group, if every expected buyer is credited to the contact: "
+            f"{decision.margin_per_conversion:g} x {_count(target['expected_buyers'])} buyers - "
+            f"{decision.contact_cost:g} x {_count(target['customers'])} contacts = **{profit:,.0f}** "
+            "(an upper bound: the control group measures how many would have bought anyway)."
+        )
+    return [*lines, ""]
+
+
 def _audience(inputs: ReportInputs) -> list[str]:
     score = inputs.score
     scored = "labelled customers scored (no separate population)" if inputs.labelled_scored else "customers scored"
@@ -238,6 +365,9 @@ def _audience(inputs: ReportInputs) -> list[str]:
     ]
     for row in inputs.audience:
         lines.append(f"| {row['segment']} | {_count(row['audience_size'])} | {_count(row['expected_conversions'])} |")
+    lines += ["", *_contact_plan(inputs)]
+    if "score_segment_by_decile" in inputs.figures:
+        lines += [f"![Customers by segment and propensity decile]({inputs.figures['score_segment_by_decile']})", ""]
     drift = score["drift"]
     lines += ["", "### Data drift", ""]
     if inputs.labelled_scored:
@@ -337,6 +467,9 @@ def build_report(inputs: ReportInputs) -> str:
         *_segment_cards(inputs),
         *_audience(inputs),
         *_changes(inputs),
+        *_campaign(inputs),
+        *_quality_bars(inputs),
+        *_more_figures(inputs),
         "See [docs/paradigms.md](../docs/paradigms.md) for how the two approaches compare and when to use which.",
         "",
     ]

@@ -20,11 +20,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from intentseg.classifier.explain import contributions, drivers_from_contributions
+from intentseg.classifier.explain import FeatureWords, contributions, drivers_from_contributions
 from intentseg.classifier.model import PurchaseModel
 from intentseg.config import ReasonsConfig
 from intentseg.data.schema import TableSpec
 from intentseg.scoring.drift import DriftMonitor
+from intentseg.scoring.export import member_columns
 from intentseg.scoring.validation import REJECT_COLUMN, numeric_view, row_problems
 from intentseg.segments.model import SegmentModel
 
@@ -43,8 +44,8 @@ class ScoringModels:
 
 
 def audience_columns(id_column: str, top_k: int) -> list[str]:
-    """Columns of the audience export for campaign tools."""
-    return [id_column, "purchase_probability", "segment_id", "segment_name", *[f"reason_{i + 1}" for i in range(top_k)]]
+    """Scored columns the audience export takes (see :mod:`intentseg.scoring.export` for the rest)."""
+    return [*member_columns(id_column, top_k), "classifier_version", "segmenter_version"]
 
 
 def load_models(classifier: PurchaseModel, segmenter: SegmentModel) -> ScoringModels:
@@ -120,9 +121,9 @@ def score_chunk(
     id_column: str,
     reasons: ReasonsConfig,
     accumulator: ScoreAccumulator,
-    display_names: dict[str, str] | None = None,
+    words: FeatureWords | None = None,
 ) -> pd.DataFrame:
-    """Probabilities, audience flag, segment and reasons (features by their source names) for valid rows."""
+    """Probabilities, audience flag, segment and reasons (in the words of ``words``) for valid rows."""
     with _Timer(accumulator, "predict"):
         probability = models.classifier.purchase_probability(frame)
         in_audience = models.classifier.decision.select(probability)
@@ -149,7 +150,7 @@ def score_chunk(
                 subset,
                 models.classifier.schema.names,
                 reasons.top_k,
-                display_names,
+                words,
             )
             if len(subset)
             else pd.DataFrame(columns=[f"reason_{i + 1}" for i in range(reasons.top_k)])
@@ -172,8 +173,12 @@ def score_population(
     reasons: ReasonsConfig,
     scored_sink: Sink,
     rejects_sink: Sink,
+    words: FeatureWords | None = None,
 ) -> ScoreAccumulator:
-    """Pass 1: validate and score every chunk; rejected rows go to ``rejects_sink`` with their rules."""
+    """Pass 1: validate and score every chunk; rejected rows go to ``rejects_sink`` with their rules.
+
+    Reasons read in the words of ``words`` (the feature dictionary and the source file's names).
+    """
     accumulator = ScoreAccumulator()
     for chunk in timed_chunks(chunks, accumulator, "read"):
         chunk = chunk.reset_index(drop=True)
@@ -193,7 +198,7 @@ def score_population(
         if len(valid) == 0:
             continue
         drift.update(valid)
-        scored = score_chunk(valid, models, spec.id_column, reasons, accumulator, spec.display_names())
+        scored = score_chunk(valid, models, spec.id_column, reasons, accumulator, words)
         accumulator.rows_scored += len(scored)
         probability = scored["purchase_probability"].to_numpy()
         accumulator.probabilities.append(probability)
@@ -248,11 +253,12 @@ class AudienceCap:
 
 @dataclass(frozen=True)
 class FinalTables:
-    """Pass-2 aggregates: segment x decile counts, and the audience per segment."""
+    """Pass-2 aggregates: segment x decile counts, the audience per segment, and the exported members."""
 
     segment_by_decile: pd.DataFrame
     audience_by_segment: pd.DataFrame
     audience_exported: int
+    exported_members: pd.DataFrame
 
 
 def finalise_scores(
@@ -261,9 +267,8 @@ def finalise_scores(
     max_audience: int | None,
     audience_columns: list[str],
     scores_sink: Sink,
-    audience_sink: Sink,
 ) -> FinalTables:
-    """Pass 2: add deciles, write final scores and the (capped) audience export."""
+    """Pass 2: add deciles, write final scores, and collect the (capped) audience for the export."""
     deciles_by_row = rank_deciles(accumulator.all_probabilities())
     offset = 0
     cap = AudienceCap(
@@ -275,6 +280,7 @@ def finalise_scores(
         0.0, index=pd.Index([], name="segment_id"), columns=["audience_size", "expected_conversions", "exported"]
     )
     exported_total = 0
+    members: list[pd.DataFrame] = []
     for chunk in timed_chunks(interim, accumulator, "read"):
         probability = chunk["purchase_probability"].to_numpy()
         chunk.insert(2, "propensity_decile", deciles_by_row[offset : offset + len(chunk)])
@@ -285,17 +291,18 @@ def finalise_scores(
         deciles = deciles.add(counts, fill_value=0)
         exported = cap.select(probability, chunk["in_audience"].to_numpy())
         exported_total += int(exported.sum())
-        members = chunk[chunk["in_audience"]].assign(exported=exported[chunk["in_audience"].to_numpy()])
-        stats = members.groupby("segment_id").agg(
+        in_audience = chunk[chunk["in_audience"]].assign(exported=exported[chunk["in_audience"].to_numpy()])
+        stats = in_audience.groupby("segment_id").agg(
             audience_size=("purchase_probability", "size"),
             expected_conversions=("purchase_probability", "sum"),
             exported=("exported", "sum"),
         )
         audience = audience.add(stats, fill_value=0)
+        members.append(chunk.loc[exported, audience_columns])
         with _Timer(accumulator, "write"):
             scores_sink(chunk)
-            audience_sink(chunk.loc[exported, audience_columns])
-    return FinalTables(deciles.astype(int).sort_index(), audience.sort_index(), exported_total)
+    exported_members = pd.concat(members, ignore_index=True) if members else pd.DataFrame(columns=audience_columns)
+    return FinalTables(deciles.astype(int).sort_index(), audience.sort_index(), exported_total, exported_members)
 
 
 def score_summary(accumulator: ScoreAccumulator, tables: FinalTables, drift: dict[str, Any]) -> dict[str, Any]:
