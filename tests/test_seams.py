@@ -213,3 +213,16 @@ def test_the_id_or_target_cannot_be_a_feature(repo_root):
     message = _problems(params)
     assert "categorical: lists 'customer_id', which is the id_column" in message
     assert "exclude: lists 'purchased_next_30d', which is the target" in message
+
+
+def test_lightgbm_dataset_level_keys_are_checked_safely():
+    from intentseg.classifier.lightgbm_params import lightgbm_param_problems
+
+    assert lightgbm_param_problems({"linear_tree": True, "max_bin": 63, "boosting": "dart", "n_estimators": 50}) == []
+    assert lightgbm_param_problems({"max_bin": 1}) == [
+        "max_bin: 1 is refused by LightGBM (Check failed: (max_bin) > (1))"
+    ]
+    assert lightgbm_param_problems({"seed": 3, "metric": "auc"}) == [
+        "seed: set by the pipeline; remove it",
+        "metric: set by the pipeline; remove it",
+    ]

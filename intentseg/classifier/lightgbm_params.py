@@ -45,10 +45,11 @@ def _refusal(key: str, value: Any) -> str | None:
     import numpy as np
 
     rows = np.random.default_rng(0).random((200, 2))
-    data = lgb.Dataset(rows, label=(rows[:, 0] > 0.5).astype(float), params={"verbosity": -1})
+    params = {"verbosity": -1, "objective": "binary", key: value}
     try:
-        with _quiet_stderr():
-            lgb.Booster(params={"verbosity": -1, "objective": "binary", key: value}, train_set=data)
+        with _quiet_stderr():  # dataset-level keys (max_bin, linear_tree, ...) must reach the Dataset too
+            data = lgb.Dataset(rows, label=(rows[:, 0] > 0.5).astype(float), params=params)
+            lgb.Booster(params=params, train_set=data)
     except lgb.basic.LightGBMError as error:
         message = str(error).split(" at /")[0]
         return f"{message}: expected a number" if isinstance(value, str) and "Unknown token" in message else message
