@@ -284,5 +284,7 @@ def test_the_report_states_the_contact_plan_and_embeds_every_figure(tiny_run):
     assert "The first customers of the list, and why the model ranks them high:" in text
     assert ": raises the chance" in text  # reasons in the words of the feature dictionary
     assert "## Quality bars" in text and "95% interval" in text
+    low, high = json.loads(Path(params["paths"]["metrics"]["classifier"]).read_text())["test"]["roc_auc_ci"]
+    assert f"| test ROC-AUC | >= {params['gates']['min_roc_auc']:g} |" in text and f"{low:.3f} to {high:.3f}" in text
     figures = [path for group in params["paths"]["figures"].values() for path in group.values()]
     assert len(figures) == 11 and all(f"figures/{Path(path).name})" in text for path in figures)

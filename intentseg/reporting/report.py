@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from intentseg.checks.gates import gate_rows
+from intentseg.checks.gates import GATES, gate_rows, lookup
 from intentseg.config import DecisionConfig
 
 
@@ -248,11 +248,9 @@ def _quality_bars(inputs: ReportInputs) -> list[str]:
     ]
     for row in gate_rows(inputs.metrics, None, inputs.gates):
         value = "n/a" if row.value is None else f"{row.value:.4g}"
-        interval = (
-            ""
-            if row.noise is None or row.value is None
-            else f"{row.value - row.noise:.3f} to {row.value + row.noise:.3f}"
-        )
+        gate = GATES[row.gate]
+        bounds = lookup(inputs.metrics.get(gate.source, {}), gate.interval) if gate.interval else None
+        interval = f"{bounds[0]:.3f} to {bounds[1]:.3f}" if isinstance(bounds, list) and len(bounds) == 2 else ""
         met = "n/a" if row.passed is None else ("yes" if row.passed else "**no**")
         lines.append(f"| {row.description} | {row.bar} | {value} | {interval} | {met} |")
     return [*lines, ""]
