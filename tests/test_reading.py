@@ -103,3 +103,23 @@ def test_sources_outside_the_tracked_folder_are_named(tmp_path):
     )
     assert untracked_sources(["exports/t.csv"], tmp_path, ["data/raw", "exports/t.csv"]) == []
     assert "outside the repository" in untracked_sources(["/elsewhere/t.csv"], tmp_path, ["data/raw"])[0]
+
+
+def test_spreadsheet_habits_are_read_as_meant(tmp_path, read_config):
+    lines = [" id ; spend ; share ; price ;"]  # spaces around names, a trailing delimiter
+    lines += [f"{i};{1000 + i:,}.5;{i % 90}%;${i * 10:,};" for i in range(1, 40)]
+    (tmp_path / "t.csv").write_text("\r\n".join(lines) + "\r\n")
+    raw = read_customer_file(str(tmp_path / "t.csv"), read_config)
+    assert list(raw.frame.columns) == ["id", "spend", "share", "price"] and raw.dropped == ("Unnamed: 4",)
+    from intentseg.data.columns import parse_numbers
+
+    assert parse_numbers(raw.frame["spend"]).iloc[0] == 1001.5  # thousands separator
+    assert parse_numbers(raw.frame["share"]).iloc[10] == pytest.approx(0.11)  # 11% -> 0.11
+    assert parse_numbers(raw.frame["price"]).iloc[199 // 10] == 200.0  # $200
+    assert parse_numbers(pd.Series(["1.234,5", "7"]), ",").tolist() == [1234.5, 7.0]
+
+
+def test_a_written_row_index_is_not_a_feature(tmp_path, read_config):
+    pd.DataFrame({"id": ["a", "b", "c"], "x": [1, 2, 3]}).to_csv(tmp_path / "t.csv")  # index written as a column
+    raw = read_customer_file(str(tmp_path / "t.csv"), read_config)
+    assert list(raw.frame.columns) == ["id", "x"] and raw.dropped == ("Unnamed: 0",)

@@ -70,11 +70,27 @@ def text_values(values: pd.Series) -> pd.Series:
     return out.where(out.notna() & (out != ""), np.nan).astype("object")
 
 
+CURRENCY = re.compile(r"^[\$€£¥]\s*|\s*[\$€£¥]$|^(USD|EUR|GBP)\s+|\s+(USD|EUR|GBP)$")
+GROUPED = {".": re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$"), ",": re.compile(r"^[-+]?\d{1,3}(\.\d{3})+(,\d+)?$")}
+
+
 def parse_numbers(text: pd.Series, decimal: str = ".") -> pd.Series:
-    """Text to float64 (NaN where it is not a number); ``decimal=','`` reads ``1,5`` as 1.5."""
+    """Text to float64 (NaN where it is not a number), as spreadsheets write numbers.
+
+    ``decimal=','`` reads ``1,5`` as 1.5; thousands separators (``1,234.5``, or ``1.234,5`` with a
+    decimal comma), a currency sign (``$1,200``, ``12 €``) and percentages (``12%`` is 0.12) are read.
+    """
+    text = text.astype("object").where(text.notna(), None).astype("string").str.strip()
+    text = text.str.replace(CURRENCY, "", regex=True)
+    percent = text.str.endswith("%").fillna(False)
+    text = text.where(~percent, text.str.rstrip("%").str.strip())
+    grouped = text.str.fullmatch(GROUPED[decimal]).fillna(False)
+    separator = "," if decimal == "." else "."
+    text = text.where(~grouped, text.str.replace(separator, "", regex=False))
     if decimal == ",":
-        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    return pd.to_numeric(text, errors="coerce").astype("float64")
+        text = text.str.replace(",", ".", regex=False)
+    numbers = pd.to_numeric(text.astype("object").where(text.notna(), None), errors="coerce").astype("float64")
+    return numbers.where(~percent, numbers / 100).astype("float64")
 
 
 def non_number_tokens(values: pd.Series, decimal: str = ".") -> Counter[str]:

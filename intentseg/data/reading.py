@@ -17,6 +17,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -43,6 +44,7 @@ class RawTable:
     delimiter: str | None = None
     encoding: str | None = None
     decimal: str = "."
+    dropped: tuple[str, ...] = ()  # columns that were not data: empty unnamed columns, a written row index
 
     def describe(self) -> str:
         """How the file was read, e.g. "read as CSV with delimiter ';' and encoding cp1252"."""
@@ -109,8 +111,25 @@ def _sniff_decimal(frame: pd.DataFrame, delimiter: str) -> str:
 
 
 def header_of(text: str, delimiter: str) -> list[str]:
-    """The header row's names, as written (duplicates included)."""
-    return next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    """The header row's names, without surrounding spaces (duplicates included)."""
+    return [name.strip() for name in next(csv.reader(io.StringIO(text), delimiter=delimiter), [])]
+
+
+def _not_data(frame: pd.DataFrame) -> list[str]:
+    """Unnamed columns that hold no data: empty ones (a trailing delimiter), or a written row index (0, 1, 2, ...)."""
+    dropped = []
+    for name in frame.columns:
+        if not str(name).startswith("Unnamed: "):
+            continue
+        values = frame[name]
+        if values.isna().all():
+            dropped.append(name)
+            continue
+        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+        row_numbers = np.arange(len(frame), dtype=float)
+        if np.array_equal(numbers, row_numbers) or np.array_equal(numbers, row_numbers + 1):
+            dropped.append(name)
+    return dropped
 
 
 def _read_csv(path: Path, suffix: str, config: ReadConfig) -> RawTable:
@@ -134,12 +153,15 @@ def _read_csv(path: Path, suffix: str, config: ReadConfig) -> RawTable:
         na_values=[*MISSING_TEXTS, *(config.na_values or ())],
         skipinitialspace=True,
     )
+    frame.columns = [str(name).strip() for name in frame.columns]
+    dropped = _not_data(frame)
+    frame = frame.drop(columns=dropped)
     if len(frame) == 0:
         raise DataContractError(
             f"data source {str(path)!r} has a header ({len(header)} columns) but no rows: nothing to model"
         )
     decimal = config.decimal or _sniff_decimal(frame, delimiter)
-    return RawTable(frame, str(path), delimiter, encoding, decimal)
+    return RawTable(frame, str(path), delimiter, encoding, decimal, tuple(dropped))
 
 
 def _read_parquet(path: Path) -> RawTable:

@@ -178,6 +178,7 @@ def infer_recipe(raw: RawTable, config: DataConfig) -> tuple[TableRecipe, dict[s
             id_column = f"_{id_column}"
     notes: dict[str, Any] = {
         "read": raw.describe(),
+        "dropped_on_read": list(raw.dropped),
         "inferred": {},
         "converted_true_false": [],
         "renamed": {},
@@ -229,6 +230,8 @@ def infer_recipe(raw: RawTable, config: DataConfig) -> tuple[TableRecipe, dict[s
             notes["snapshot_date"],
             "data.snapshot_date" if config.snapshot_date else "the latest date in the table",
         )
+    for name in raw.dropped:
+        log.warning("column %r holds no data (an empty column or a written row index): dropped", name)
     recipe = TableRecipe(config.id_column, id_column, tuple(recipes), raw.decimal, snapshot)
     return recipe, notes
 
@@ -389,6 +392,15 @@ def population_table(raw: RawTable, recipe: TableRecipe, spec: TableSpec) -> pd.
     population = pd.DataFrame({recipe.id_column: id_values(frame, recipe)})
     for column in recipe.columns:
         values = convert_column(frame[column.source], column, recipe).reset_index(drop=True)
+        if column.missing_tokens:
+            found = text_values(frame[column.source]).isin(column.missing_tokens)
+            if found.any():
+                log.warning(
+                    "population column %s: %d value(s) %s treated as missing, as in the labelled table",
+                    column.source,
+                    int(found.sum()),
+                    list(column.missing_tokens),
+                )
         if column.kind == "categorical":
             levels = spec.column(column.name).categories or ()
             if OTHER_LEVEL in levels:
