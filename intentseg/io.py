@@ -143,18 +143,6 @@ def read_parquet(path: str | os.PathLike[str], columns: list[str] | None = None)
     return pd.read_parquet(path, columns=columns)
 
 
-def read_table_file(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """A customer table from a .csv or .parquet file, with a clear error for anything else."""
-    suffix = Path(path).suffix.lower()
-    if not Path(path).exists():
-        raise FileNotFoundError(f"data source {str(path)!r} does not exist")
-    if suffix == ".csv":
-        return pd.read_csv(path, low_memory=False)
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    raise ValueError(f"data source {str(path)!r} must be a .csv or .parquet file (or 'simulator')")
-
-
 def round_floats(value: Any, digits: int = 4) -> Any:
     """Round every float in a nested structure, so noise does not look like change in diffs."""
     if isinstance(value, float):
