@@ -9,8 +9,6 @@ data details (missing rates by group, inferred columns, simulator ceilings).
 
 from __future__ import annotations
 
-import os
-
 from intentseg.checks.gates import GATES
 from intentseg.config import (
     SIMULATOR_SOURCE,
@@ -25,8 +23,8 @@ from intentseg.config import (
 from intentseg.data.reading import read_customer_file
 from intentseg.data.references import table_fit_problems
 from intentseg.data.sources import data_review_metrics, load_customer_data, summarise_data
-from intentseg.data.tracking import stage_deps, untracked_sources
-from intentseg.errors import ConfigError, DataContractError
+from intentseg.data.tracking import refuse_untracked_inputs
+from intentseg.errors import ConfigError
 from intentseg.io import write_json, write_parquet
 from intentseg.runlog import run_stage, stage_logger, timed
 
@@ -38,10 +36,7 @@ def main() -> None:
     paths = section(params, "paths")
     log = stage_logger("prepare")
     files = [name for name in (config.source, config.population) if name and name != SIMULATOR_SOURCE]
-    if files and os.environ.get("DVC_STAGE"):  # under `dvc repro`: a source DVC does not track would go stale
-        untracked = untracked_sources(files, ".", stage_deps("dvc.yaml", "prepare", params))
-        if untracked:
-            raise DataContractError("\n".join(untracked))
+    refuse_untracked_inputs(files, "prepare", params, "data source")  # a source DVC does not track goes stale
 
     with timed(log, f"loading and validating source '{config.source}' ({config.snapshot_month})"):
         table = None if config.source == SIMULATOR_SOURCE else read_customer_file(config.source, config.read)

@@ -6,7 +6,6 @@ not the evaluation. Every bar and warning level it quotes comes from params.yaml
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from intentseg.config import (
@@ -19,8 +18,7 @@ from intentseg.config import (
     section_config,
 )
 from intentseg.data.reading import read_customer_file
-from intentseg.data.tracking import stage_deps, untracked_sources
-from intentseg.errors import DataContractError
+from intentseg.data.tracking import refuse_untracked_inputs
 from intentseg.evaluation.campaign import campaign_readout
 from intentseg.io import read_json, write_png, write_text
 from intentseg.reporting import figures
@@ -46,15 +44,14 @@ def main() -> None:
     campaign: CampaignConfig = section_config(params, "campaign")
     readout = None
     if campaign.result:
-        if os.environ.get("DVC_STAGE") and (
-            untracked := untracked_sources([campaign.result], ".", stage_deps("dvc.yaml", "report", params))
-        ):
-            raise DataContractError("\n".join(untracked).replace("data source", "campaign result"))
+        refuse_untracked_inputs([campaign.result], "report", params, "campaign result")
         readout = campaign_readout(read_customer_file(campaign.result, data.read).frame, campaign.confidence)
     heatmap = figures.segment_decile_figure(read_json(paths["plots"]["score"]["segment_by_decile"]))
     write_png(heatmap, paths["figures"]["score"]["segment_by_decile"])
     figures.close(heatmap)
-    data_metrics = read_json(paths["metrics"]["data"])
+    metrics = {name: read_json(path) for name, path in paths["metrics"].items()}
+    data_metrics = metrics["data"]
+    links = report_figure_links(paths["report"], paths["figures"])
     simulated = data.source == SIMULATOR_SOURCE
     report = build_report(
         ReportInputs(
@@ -65,9 +62,9 @@ def main() -> None:
             calibration=read_json(paths["plots"]["classifier"]["calibration_test"]),
             segments=read_json(paths["details"]["segmenter"]),
             migration=read_json(paths["plots"]["segments"]["migration"]),
-            score=read_json(paths["metrics"]["score"]),
+            score=metrics["score"],
             audience=read_json(paths["plots"]["score"]["audience"]),
-            figures=report_figure_links(paths["report"], paths["figures"]),
+            figures=links,
             gates=dict(section(params, "gates")),
             drift_warn_psi=score.drift.warn_psi,
             reference=reference,
@@ -76,13 +73,12 @@ def main() -> None:
             ),
             labelled_scored=not simulated and data.population is None,
             export=read_json(paths["details"]["score"]),
-            metrics={name: read_json(path) for name, path in paths["metrics"].items()},
+            metrics=metrics,
             decision=section_config(params, "train_classifier").decision,
             campaign=readout,
         )
     )
     write_text(report, paths["report"])
-    links = report_figure_links(paths["report"], paths["figures"])
     images = {
         links[f"{group}_{name}"]: Path(path).read_bytes()
         for group, items in paths["figures"].items()

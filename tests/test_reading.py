@@ -123,3 +123,18 @@ def test_a_written_row_index_is_not_a_feature(tmp_path, read_config):
     pd.DataFrame({"id": ["a", "b", "c"], "x": [1, 2, 3]}).to_csv(tmp_path / "t.csv")  # index written as a column
     raw = read_customer_file(str(tmp_path / "t.csv"), read_config)
     assert list(raw.frame.columns) == ["id", "x"] and raw.dropped == ("Unnamed: 0",)
+
+
+def test_untracked_inputs_are_refused_only_under_dvc_naming_their_stage(tmp_path, monkeypatch):
+    from intentseg.data.tracking import refuse_untracked_inputs
+
+    (tmp_path / "dvc.yaml").write_text("stages:\n  report:\n    deps:\n    - ${paths.raw}\n")
+    (tmp_path / "exports").mkdir()
+    monkeypatch.chdir(tmp_path)
+    params = {"paths": {"raw": "data/raw"}}
+    monkeypatch.delenv("DVC_STAGE", raising=False)
+    refuse_untracked_inputs(["exports/result.csv"], "report", params, "campaign result")  # by hand: no check
+    monkeypatch.setenv("DVC_STAGE", "report")
+    refuse_untracked_inputs(["data/raw/result.csv"], "report", params, "campaign result")
+    with pytest.raises(DataContractError, match="campaign result 'exports/result.csv' is not a dependency of report"):
+        refuse_untracked_inputs(["exports/result.csv"], "report", params, "campaign result")

@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from intentseg.errors import DataContractError
+
 
 def _resolve(template: str, params: dict[str, Any]) -> str:
     """``${a.b}`` interpolated from params (the subset of DVC templating dvc.yaml uses)."""
@@ -60,3 +62,15 @@ def untracked_sources(
                 f"changes: move it under data/raw/, or add `- {relative}` under stages.{stage}.deps in dvc.yaml"
             )
     return problems
+
+
+def refuse_untracked_inputs(files: list[str], stage: str, params: dict[str, Any], what: str) -> None:
+    """Under ``dvc repro`` (``DVC_STAGE`` set), refuse input files that ``stage``'s deps in dvc.yaml do not cover.
+
+    Outside DVC (a stage run by hand, in tests or benchmarks) there is no dvc.yaml to check against.
+    """
+    if not files or not os.environ.get("DVC_STAGE"):
+        return
+    untracked = untracked_sources(files, ".", stage_deps("dvc.yaml", stage, params), stage, what)
+    if untracked:
+        raise DataContractError("\n".join(untracked))
