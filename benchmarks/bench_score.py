@@ -26,6 +26,7 @@ from benchmarks.common import REPO_ROOT, run_child, save
 from intentseg.config import load_params, with_absolute_paths
 from intentseg.data.contract import validate_table
 from intentseg.data.simulator import shopsphere_spec, simulate_customers
+from intentseg.io import ROW_GROUP_ROWS
 
 BLOCK = 1_200_000
 
@@ -37,11 +38,25 @@ def write_population(path: Path, rows: int, seed: int, month: str) -> None:
     for block, start in enumerate(range(0, rows, BLOCK)):
         size = min(BLOCK, rows - start)
         frame = validate_table(simulate_customers(size, seed + block, month, labelled=False).features, spec)
-        frame[spec.id_column] += block * 10_000_000
+        frame[spec.id_column] = (frame[spec.id_column].astype("int64") + block * 10_000_000).astype(str)  # text ids
         table = pa.Table.from_pandas(frame, preserve_index=False)
         writer = writer or pq.ParquetWriter(path, table.schema, compression="zstd")
-        writer.write_table(table)
+        writer.write_table(table, row_group_size=ROW_GROUP_ROWS)  # as prepare writes it
     writer.close()
+
+
+def scoring_params(params: dict, workdir: Path) -> dict:
+    """The project's params with the population and every score output redirected into ``workdir``."""
+    run_params = with_absolute_paths(params, REPO_ROOT)
+    run_params["paths"]["prepared"]["population"] = str(workdir / "population.parquet")
+    run_params["paths"]["scores"] = {name: str(workdir / Path(p).name) for name, p in params["paths"]["scores"].items()}
+    run_params["paths"]["metrics"]["score"] = str(workdir / "score.json")
+    run_params["paths"]["details"]["score"] = str(workdir / "score_details.json")
+    run_params["paths"]["plots"]["score"] = {
+        name: str(workdir / f"plot_{Path(p).name}") for name, p in params["paths"]["plots"]["score"].items()
+    }
+    run_params["paths"]["logs"]["score_timings"] = str(workdir / "timings.json")
+    return run_params
 
 
 def score_stage(workdir: str) -> Callable[[], None]:
@@ -66,16 +81,7 @@ def main() -> None:
             workdir = Path(scratch) / f"rows_{rows}"
             workdir.mkdir()
             write_population(workdir / "population.parquet", rows, params["seed"], params["data"]["snapshot_month"])
-            run_params = with_absolute_paths(params, REPO_ROOT)
-            run_params["paths"]["prepared"]["population"] = str(workdir / "population.parquet")
-            run_params["paths"]["scores"] = {
-                name: str(workdir / Path(p).name) for name, p in params["paths"]["scores"].items()
-            }
-            run_params["paths"]["metrics"]["score"] = str(workdir / "score.json")
-            run_params["paths"]["plots"]["score"] = {
-                name: str(workdir / f"plot_{Path(p).name}") for name, p in params["paths"]["plots"]["score"].items()
-            }
-            run_params["paths"]["logs"]["score_timings"] = str(workdir / "timings.json")
+            run_params = scoring_params(params, workdir)
             (workdir / "params.yaml").write_text(yaml.safe_dump(run_params, sort_keys=False))
             runs, steps = [], []
             for _ in range(args.repeats):

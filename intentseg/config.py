@@ -26,6 +26,7 @@ from intentseg.errors import ConfigError
 
 PARAMS_FILE = "params.yaml"
 SIMULATOR_SOURCE = "simulator"  # data.source naming the built-in simulator rather than a file
+SQL_SOURCE = "sql"  # data.source naming a database query (data.sql) rather than a file
 
 
 def load_params(path: str | os.PathLike[str] = PARAMS_FILE) -> dict[str, Any]:
@@ -92,6 +93,25 @@ class ReadConfig:
         return found
 
 
+def _connection_problems(url: str | None, password_env: str | None, what: str) -> list[str]:
+    from intentseg.warehouse.connection import url_problems  # imports SQLAlchemy: only when a URL is set
+
+    if url is None:
+        return [f"url: {what} needs a database URL (e.g. duckdb:///warehouse/shopsphere.duckdb)"]
+    return url_problems(url, password_env)
+
+
+@dataclass(frozen=True)
+class SqlSourceConfig:
+    """``data.sql:``: the database and queries behind ``data.source: sql`` (credentials from the environment)."""
+
+    url: str | None
+    password_env: str | None
+    labelled_query: str | None
+    population_query: str | None
+    chunk_rows: int = field(metadata=bounded(1))
+
+
 @dataclass(frozen=True)
 class DataConfig:
     """``data:``: where the customer table comes from and what its columns are."""
@@ -99,6 +119,7 @@ class DataConfig:
     source: str
     population: str | None
     read: ReadConfig
+    sql: SqlSourceConfig
     id_column: str | None
     target: str
     positive_label: LabelText | None
@@ -129,6 +150,14 @@ class DataConfig:
             )
         if self.date_format is not None and "%" not in self.date_format:
             found.append(f"date_format: must be a strftime format such as '%d/%m/%Y', got {self.date_format!r}")
+        if self.source == SQL_SOURCE:
+            found.extend(
+                f"sql.{problem}" for problem in _connection_problems(self.sql.url, self.sql.password_env, "source sql")
+            )
+            if not (self.sql.labelled_query or "").strip():
+                found.append("sql.labelled_query: source sql needs the query of the labelled table")
+            if self.population is not None:
+                found.append("population: a file does not go with source sql; set sql.population_query instead")
         if self.id_column is not None and self.id_column == self.target:
             found.append(f"id_column and target are both {self.target!r}: the id cannot be the label")
         listed = {
@@ -384,6 +413,51 @@ class ExportConfig:
 
 
 @dataclass(frozen=True)
+class SinkConfig:
+    """``score.sink:``: where the export also goes (a database table, written in one transaction)."""
+
+    type: Literal["none", "sql"]
+    url: str | None
+    password_env: str | None
+    table: str | None
+    mode: Literal["replace", "append"]
+    rows: Literal["audience", "scores"]
+
+    def problems(self) -> list[str]:
+        if self.type == "none":
+            return []
+        found = _connection_problems(self.url, self.password_env, "sink sql")
+        if not self.table or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?", self.table):
+            found.append(f"table: must be a table name such as campaign_audience or marts.audience, got {self.table!r}")
+        return found
+
+
+@dataclass(frozen=True)
+class DaskConfig:
+    """``score.dask:``: the Dask cluster ``score.engine: dask`` scores on."""
+
+    scheduler: str
+    workers: int = field(metadata=bounded(1))
+    threads_per_worker: int = field(metadata=bounded(1))
+    memory_limit: str
+    partition_rows: int = field(metadata=bounded(1))
+
+    def problems(self) -> list[str]:
+        from dask.utils import parse_bytes  # imports dask's utilities only: light
+
+        found = []
+        if self.scheduler != "local" and not re.fullmatch(r"(tcp|tls|inproc)://\S+", self.scheduler):
+            found.append(
+                f"scheduler: 'local' or a scheduler address such as tcp://10.0.0.5:8786, got {self.scheduler!r}"
+            )
+        try:
+            parse_bytes(self.memory_limit)
+        except (ValueError, TypeError):
+            found.append(f"memory_limit: a size such as 4GiB or 500MB, got {self.memory_limit!r}")
+        return found
+
+
+@dataclass(frozen=True)
 class ScoreConfig:
     """``score:``: daily batch scoring and the audience export."""
 
@@ -391,6 +465,9 @@ class ScoreConfig:
     max_audience: int | None = field(metadata=bounded(1))
     control_share: float = field(metadata=bounded(0.0, 1.0, high_open=True))
     run_date: str | None
+    engine: Literal["local", "dask"]
+    dask: DaskConfig
+    sink: SinkConfig
     export: ExportConfig
     reasons: ReasonsConfig
     drift: DriftConfig

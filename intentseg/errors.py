@@ -25,3 +25,7 @@ class FeatureMismatchError(ProjectError):
 
 class ModelFileError(ProjectError):
     """A model file is inconsistent with its metadata (edited by hand or corrupted)."""
+
+
+class WarehouseError(ProjectError):
+    """A database could not be reached, or a query or write failed (the message names which)."""

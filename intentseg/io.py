@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import glob
+import hashlib
 import json
 import math
 import os
@@ -28,6 +29,7 @@ import pyarrow.parquet as pq
 # or to fail its write as if the disk were full.
 KILL_BEFORE_RENAME = "INTENTSEG_KILL_BEFORE_RENAME"
 DISK_FULL_AT = "INTENTSEG_DISK_FULL_AT"
+ROW_GROUP_ROWS = 100_000  # Parquet row groups: the units a Dask partition is made of (score.dask.partition_rows)
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -52,8 +54,10 @@ def temporary_beside(target: Path) -> Path:
 def _rename(temporary: Path, target: Path) -> None:
     if os.environ.get(KILL_BEFORE_RENAME) == target.name:  # fault injection for the kill tests
         os.kill(os.getpid(), signal.SIGKILL)
-    if temporary.is_dir() and target.is_dir():  # a folder output: the old one goes, then the new one moves in
+    if target.is_dir():  # a folder output (or a file replacing one): the old one goes, then the new one moves in
         shutil.rmtree(target)
+    elif temporary.is_dir() and target.exists():  # a folder replacing a file (e.g. another scoring engine)
+        target.unlink()
     os.replace(temporary, target)
 
 
@@ -129,7 +133,7 @@ def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str], group: Outp
     """Write a frame to Parquet (no index, zstd) atomically (as part of ``group``, if given)."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
     with atomic_path(path, group) as temporary:
-        pq.write_table(table, temporary, compression="zstd")
+        pq.write_table(table, temporary, compression="zstd", row_group_size=ROW_GROUP_ROWS)
 
 
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], group: OutputGroup | None = None) -> None:
@@ -185,6 +189,15 @@ def write_png(figure: Any, path: str | os.PathLike[str]) -> None:
         figure.savefig(temporary, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
 
 
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a file's bytes (read in 1 MiB blocks)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def read_json(path: str | os.PathLike[str]) -> Any:
     """Read a JSON file."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
@@ -193,10 +206,11 @@ def read_json(path: str | os.PathLike[str]) -> Any:
 def iter_parquet_frames(
     path: str | os.PathLike[str], batch_rows: int, columns: list[str] | None = None
 ) -> Iterator[pd.DataFrame]:
-    """Stream a Parquet file as DataFrames of at most ``batch_rows`` rows (pyarrow record batches)."""
-    parquet = pq.ParquetFile(path)
-    for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
-        yield batch.to_pandas()
+    """Stream a Parquet file (or a folder of part files, in name order) as DataFrames of at most ``batch_rows`` rows."""
+    files = sorted(Path(path).glob("*.parquet")) if Path(path).is_dir() else [Path(path)]
+    for file in files:
+        for batch in pq.ParquetFile(file).iter_batches(batch_size=batch_rows, columns=columns):
+            yield batch.to_pandas()
 
 
 def parquet_columns(path: str | os.PathLike[str]) -> list[str]:
@@ -229,6 +243,11 @@ class ParquetSink:
         self._context = atomic_path(self.path, self.group)
         self._temporary = self._context.__enter__()
         return self
+
+    @property
+    def pending_path(self) -> Path:
+        """Where the content is until it is renamed into place (with a group: until the group commits)."""
+        return self._temporary
 
     def write(self, frame: pd.DataFrame) -> None:
         """Append a frame (same columns as the first one)."""

@@ -1,8 +1,8 @@
 """prepare: produce the customer tables, validate them against the data contract, write Parquet.
 
 Checks every section of params.yaml first (a misspelt or impossible setting stops here, before
-any work). Reads the source (the simulator, or a CSV/Parquet file named by data.source), writes
-the labelled table, the scoring population, the ground truth (simulator only; empty otherwise)
+any work). Reads the source (the simulator, a CSV/Parquet file named by data.source, or SQL queries
+snapshotted to Parquet under data/snapshot/ first), writes the snapshot manifest, the labelled table, the scoring population, the ground truth (simulator only; empty otherwise)
 and the table spec under data/prepared/, metrics/data.json (what a reviewer compares) and the
 data details (missing rates by group, inferred columns, simulator ceilings).
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 from intentseg.checks.gates import GATES
 from intentseg.config import (
     SIMULATOR_SOURCE,
+    SQL_SOURCE,
     DataConfig,
     TrainSegmenterConfig,
     load_params,
@@ -20,13 +21,14 @@ from intentseg.config import (
     seed_of,
     validate_all,
 )
-from intentseg.data.reading import read_customer_file
+from intentseg.data.reading import in_id_order, read_customer_file
 from intentseg.data.references import table_fit_problems
-from intentseg.data.sources import data_review_metrics, load_customer_data, summarise_data
+from intentseg.data.sources import data_review_metrics, load_customer_data, source_manifest, summarise_data
 from intentseg.data.tracking import refuse_untracked_inputs
 from intentseg.errors import ConfigError
-from intentseg.io import write_json, write_parquet
+from intentseg.io import file_sha256, write_json, write_parquet
 from intentseg.runlog import run_stage, stage_logger, timed
+from intentseg.warehouse.snapshot import snapshot_source
 
 
 def main() -> None:
@@ -35,12 +37,23 @@ def main() -> None:
     config: DataConfig = section_config(params, "data")
     paths = section(params, "paths")
     log = stage_logger("prepare")
-    files = [name for name in (config.source, config.population) if name and name != SIMULATOR_SOURCE]
+    files = [name for name in (config.source, config.population) if name and name not in (SIMULATOR_SOURCE, SQL_SOURCE)]
     refuse_untracked_inputs(files, "prepare", params, "data source")  # a source DVC does not track goes stale
 
+    snapshot = paths["snapshot"]
+    if config.source == SQL_SOURCE:
+        with timed(log, "snapshotting the SQL queries (data.sql)"):
+            read = snapshot_source(config.sql, snapshot)
+    else:
+        read = {
+            name: {"path": file, "sha256": file_sha256(file)} for name, file in zip(("labelled", "population"), files)
+        }
     with timed(log, f"loading and validating source '{config.source}' ({config.snapshot_month})"):
-        table = None if config.source == SIMULATOR_SOURCE else read_customer_file(config.source, config.read)
-        population = read_customer_file(config.population, config.read) if config.population else None
+        labelled_file, population_file = (read.get(name, {}).get("path") for name in ("labelled", "population"))
+        table = read_customer_file(labelled_file, config.read) if labelled_file else None
+        population = read_customer_file(population_file, config.read) if population_file else None
+        if config.source == SQL_SOURCE:  # a query's row order is not defined: sort by id
+            table, population = (in_id_order(raw, config.id_column) if raw else None for raw in (table, population))
         data = load_customer_data(config, seed_of(params), table, population)
     segmenter: TrainSegmenterConfig = section_config(params, "train_segmenter")
     train_rows = int(len(data.labelled) * section_config(params, "split").fractions.train)
@@ -61,6 +74,7 @@ def main() -> None:
         write_parquet(data.population, paths["prepared"]["population"])
         write_parquet(data.ground_truth, paths["prepared"]["ground_truth"])
         write_json(data.spec.to_dict(), paths["prepared"]["spec"], digits=None)
+        write_json(source_manifest(config, seed_of(params), data, read), snapshot["manifest"], digits=None)
 
     summary = summarise_data(data)
     write_json(summary, paths["details"]["data"])

@@ -1,15 +1,14 @@
-"""score: daily batch scoring of the whole population, streamed in chunks.
+"""score: daily batch scoring of the whole population (streamed in chunks, or on a Dask cluster).
 
 Every customer gets a calibrated purchase probability, a propensity decile, the audience
 flag, a segment and plain-words reasons; rows failing validation go to the rejects file with
-their rules. Writes data/scores/{scores.parquet,audience.csv,rejects.parquet},
-metrics/score.json, plot data (audience, segment x decile, drift per feature), and wall-clock
-timings to the (untracked) log.
+their rules. Writes data/scores/ (scores, audience export, rejects: files with score.engine
+local, folders of part files with dask), optionally the export to a database table
+(score.sink), metrics/score.json, plot data, and wall-clock timings to the (untracked) log.
+Nothing is renamed into place, and nothing is committed to the database, unless all of it worked.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from intentseg.classifier.explain import FeatureWords
 from intentseg.classifier.model import PurchaseModel
@@ -17,8 +16,6 @@ from intentseg.config import DataConfig, FeaturesConfig, ScoreConfig, load_param
 from intentseg.data.schema import TableSpec
 from intentseg.io import (
     OutputGroup,
-    ParquetSink,
-    atomic_path,
     iter_parquet_frames,
     parquet_columns,
     read_json,
@@ -32,20 +29,27 @@ from intentseg.io import (
 )
 from intentseg.runlog import run_stage, stage_logger, timed
 from intentseg.scoring.batch import (
-    audience_columns,
+    ScoringJob,
     audience_plot,
     drift_plot,
-    empty_scores,
-    finalise_scores,
     load_models,
-    score_population,
     score_summary,
     segment_decile_plot,
 )
 from intentseg.scoring.drift import DriftMonitor
-from intentseg.scoring.export import ExportStamp, audience_export, export_examples, export_summary, per_segment_files
-from intentseg.scoring.validation import check_population_columns, duplicated_ids, empty_rejects
+from intentseg.scoring.engines import score_locally, score_with_dask
+from intentseg.scoring.export import (
+    ExportStamp,
+    audience_export,
+    export_examples,
+    export_summary,
+    frames_of,
+    per_segment_files,
+    stamped_scores,
+)
+from intentseg.scoring.validation import check_population_columns, duplicated_ids
 from intentseg.segments.model import SegmentModel
+from intentseg.warehouse.sink import write_sink
 
 
 def main() -> None:
@@ -55,100 +59,66 @@ def main() -> None:
     labels: FeaturesConfig = section_config(params, "features")
     paths = section(params, "paths")
     log = stage_logger("score")
-    out, reasons, chunk_rows = paths["scores"], config.reasons, config.chunk_rows
+    out, models_at, population = paths["scores"], paths["models"], paths["prepared"]["population"]
 
     models = load_models(
-        PurchaseModel.from_artifacts(
-            read_text(paths["models"]["classifier"]), read_json(paths["models"]["classifier_metadata"])
-        ),
-        SegmentModel.from_dict(read_json(paths["models"]["segmenter"])),
+        PurchaseModel.from_artifacts(read_text(models_at["classifier"]), read_json(models_at["classifier_metadata"])),
+        SegmentModel.from_dict(read_json(models_at["segmenter"])),
     )
     spec = TableSpec.from_dict(read_json(paths["prepared"]["spec"])).without_target()
-    population = paths["prepared"]["population"]
     columns = parquet_columns(population)
     check_population_columns(columns, models, spec.id_column)
     ids = read_parquet_column(population, spec.id_column)
     schema = models.classifier.schema
     drift = DriftMonitor(numeric=list(schema.numeric), categorical=list(schema.categorical), bins=config.drift.bins)
     drift.fit(read_parquet(paths["split"]["train"], columns=schema.names))
+    words = FeatureWords(dict(labels.labels or {}), spec.display_names())
+    job = ScoringJob(
+        population, models, spec, duplicated_ids(ids), drift, config.reasons, words, ids.dtype, tuple(columns)
+    )
+    stamp = ExportStamp(config.stamped_date(data.snapshot_month), data.snapshot_month)
 
-    interim = Path(out["scores"]).with_name(f".{Path(out['scores']).name}.pass1")
-    interim_rejects = Path(out["rejects"]).with_name(f".{Path(out['rejects']).name}.pass1")
-    try:
-        with (
-            timed(log, f"pass 1: validating and scoring {len(ids)} customers in chunks of {chunk_rows}"),
-            ParquetSink(interim, empty_scores(spec.id_column, ids.dtype, reasons.top_k, False)) as scored,
-            ParquetSink(interim_rejects, empty_rejects(columns)) as rejects,
-        ):
-            accumulator = score_population(
-                iter_parquet_frames(population, chunk_rows),
-                models,
-                spec,
-                duplicated_ids(ids),
-                drift,
-                reasons,
-                scored.write,
-                rejects.write,
-                FeatureWords(dict(labels.labels or {}), spec.display_names()),
+    with OutputGroup() as outputs:  # scores, export, rejects (and the sink's commit) together, or none of them
+        with timed(log, f"scoring {len(ids)} customers (engine {config.engine})"):
+            if config.engine == "dask":
+                run = score_with_dask(job, config.dask, config.max_audience, out, outputs)
+            else:
+                run = score_locally(job, config.chunk_rows, config.max_audience, out, outputs)
+        export = audience_export(
+            run.tables.exported_members, spec.id_column, config.reasons.top_k, config.control_share, stamp
+        )
+        write_csv(export, out["audience"], outputs)
+        write_parquet(export, out["audience_parquet"], outputs)
+        write_csv_folder(
+            per_segment_files(export) if config.export.per_segment else {}, out["audience_by_segment"], outputs
+        )
+        if config.sink.type == "sql":  # inside the group: a failed write leaves the files and the table as they were
+            pending = iter_parquet_frames(run.pending_scores, config.chunk_rows)
+            rows = (
+                frames_of(export, config.chunk_rows)
+                if config.sink.rows == "audience"
+                else stamped_scores(pending, stamp)
             )
-        # scores, then the audience export, then rejects are renamed into place once all are written
-        with OutputGroup() as outputs:
-            with (
-                timed(log, "pass 2: deciles, final scores and audience export"),
-                ParquetSink(
-                    out["scores"], empty_scores(spec.id_column, ids.dtype, reasons.top_k, True), outputs
-                ) as final,
-            ):
-                tables = finalise_scores(
-                    iter_parquet_frames(interim, chunk_rows),
-                    accumulator,
-                    config.max_audience,
-                    audience_columns(spec.id_column, reasons.top_k),
-                    final.write,
-                )
-            stamp = ExportStamp(config.stamped_date(data.snapshot_month), data.snapshot_month)
-            export = audience_export(
-                tables.exported_members, spec.id_column, reasons.top_k, config.control_share, stamp
-            )
-            write_csv(export, out["audience"], outputs)
-            write_parquet(export, out["audience_parquet"], outputs)
-            segment_files = per_segment_files(export) if config.export.per_segment else {}
-            write_csv_folder(segment_files, out["audience_by_segment"], outputs)
-            with atomic_path(out["rejects"], outputs) as rejects_file:
-                interim_rejects.replace(rejects_file)
-    finally:
-        interim.unlink(missing_ok=True)
-        interim_rejects.unlink(missing_ok=True)
+            with timed(log, f"writing the {config.sink.rows} to table {config.sink.table} ({config.sink.mode})"):
+                log.info("%d rows committed to %s", write_sink(config.sink, rows), config.sink.table)
 
     report = drift.report(config.drift.warn_psi, config.drift.flag_psi)
     for name in report["flagged"] + report["warned"]:
-        log.warning(
-            "drift: %s has PSI %.3f (%s)",
-            name,
-            report["psi"][name],
-            "FLAGGED" if name in report["flagged"] else "warning",
-        )
+        state = "FLAGGED" if name in report["flagged"] else "warning"
+        log.warning("drift: %s has PSI %.3f (%s)", name, report["psi"][name], state)
+    accumulator, tables, names = run.accumulator, run.tables, models.segmenter.name_of()
     summary = score_summary(accumulator, tables, report)
-    names = models.segmenter.name_of()
     write_json(summary, paths["metrics"]["score"])
-    export_details = {
-        "export": export_summary(export),
-        "control_share": config.control_share,
-        "run_date": stamp.run_date,
-        "examples": export_examples(export, spec.id_column),
-    }
-    write_json(export_details, paths["details"]["score"])
+    details = {"export": export_summary(export), "control_share": config.control_share, "run_date": stamp.run_date}
+    write_json({**details, "examples": export_examples(export, spec.id_column)}, paths["details"]["score"])
     write_json(audience_plot(tables, names), paths["plots"]["score"]["audience"])
     write_json(segment_decile_plot(tables, names), paths["plots"]["score"]["segment_by_decile"])
     write_json(drift_plot(report), paths["plots"]["score"]["drift"])
-    write_json({"rows_in": accumulator.rows_in, "seconds": accumulator.timings}, paths["logs"]["score_timings"])
+    timings = {"rows_in": accumulator.rows_in, "seconds": accumulator.timings, "engine": config.engine}
+    write_json({**timings, "worker_peak_mb": run.worker_peak_mb}, paths["logs"]["score_timings"])
     log.info(
         "scored %d, rejected %d of %d; audience %d (exported %d); time by step %s",
-        summary["rows_scored"],
-        summary["rows_rejected"],
-        summary["rows_in"],
-        summary["audience_size"],
-        summary["audience_exported"],
+        *(summary[key] for key in ("rows_scored", "rows_rejected", "rows_in", "audience_size", "audience_exported")),
         {step: round(seconds, 2) for step, seconds in accumulator.timings.items()},
     )
 

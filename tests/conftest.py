@@ -121,3 +121,13 @@ def reproduced(tmp_path_factory, repo_root):
     sandbox.set_params(SMALL_PIPELINE)
     sandbox.dvc("repro")
     return sandbox
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL cluster for the session (tests/postgres.py); its URL needs the password env."""
+    from tests.postgres import ThrowawayPostgres
+
+    server = ThrowawayPostgres().start()
+    yield server
+    server.stop()

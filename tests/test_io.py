@@ -45,3 +45,24 @@ def test_round_floats_handles_numpy_scalars():
     import numpy as np
 
     assert round_floats({"x": np.float64(0.123456), "n": np.int64(3)}) == {"x": 0.1235, "n": 3}
+
+
+def test_a_folder_output_replaces_a_file_and_back(tmp_path):
+    """Another scoring engine turns scores.parquet from one file into a folder of parts (and back)."""
+    import pandas as pd
+
+    from intentseg.io import OutputGroup, iter_parquet_frames, temporary_beside, write_parquet
+
+    target = tmp_path / "scores.parquet"
+    write_parquet(pd.DataFrame({"x": [1, 2]}), target)
+    folder = temporary_beside(target)
+    folder.unlink()
+    folder.mkdir()
+    write_parquet(pd.DataFrame({"x": [3]}), folder / "part-00000.parquet")
+    write_parquet(pd.DataFrame({"x": [4, 5]}), folder / "part-00001.parquet")
+    with OutputGroup() as group:
+        group.add(folder, target)
+    assert target.is_dir() and [f["x"].tolist() for f in iter_parquet_frames(target, 10)] == [[3], [4, 5]]
+    write_parquet(pd.DataFrame({"x": [6]}), target)
+    assert target.is_file() and pd.read_parquet(target)["x"].tolist() == [6]
+    assert [p.name for p in tmp_path.iterdir()] == ["scores.parquet"]

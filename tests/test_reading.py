@@ -138,3 +138,16 @@ def test_untracked_inputs_are_refused_only_under_dvc_naming_their_stage(tmp_path
     refuse_untracked_inputs(["data/raw/result.csv"], "report", params, "campaign result")
     with pytest.raises(DataContractError, match="campaign result 'exports/result.csv' is not a dependency of report"):
         refuse_untracked_inputs(["exports/result.csv"], "report", params, "campaign result")
+
+
+def test_sql_rows_are_put_in_id_order(tmp_path):
+    """A query's rows come in no defined order; prepare sorts them by id so every server gives one run."""
+    import pandas as pd
+
+    from intentseg.data.reading import RawTable, in_id_order
+
+    frame = pd.DataFrame({"id": ["b2", None, "a1", "10", "9"], "x": [1, 2, 3, 4, 5]})
+    ordered = in_id_order(RawTable(frame, "q"), "id").frame
+    assert ordered["id"].tolist()[:4] == ["10", "9", "a1", "b2"] and pd.isna(ordered["id"].iloc[4])
+    assert ordered["x"].tolist() == [4, 5, 3, 1, 2] and ordered.index.tolist() == list(range(5))
+    assert in_id_order(RawTable(frame, "q"), None).frame is frame

@@ -206,3 +206,60 @@ def test_path_reasons_agree_with_treeshap(trained_classifier, small_splits):
     assert agreement["top3_overlap"] > 0.7 and agreement["sign_agreement"] > 0.95
     with pytest.raises(ValueError, match="reason-code method"):
         contributions(model, frame, "lime")
+
+
+def test_partitions_scored_apart_and_merged_equal_one_stream(population, models, drift_reference):
+    """The Dask engine's pieces in one process: per-partition pass 1, merged counts, sliced pass 2."""
+    from intentseg.scoring.batch import combine_final, exported_rows, finalise_chunk, rank_deciles
+    from intentseg.scoring.distributed import merge_accumulators
+
+    bad = inject_bad_rows(population)
+    expected_drift = drift_reference()
+    expected_scores, _, expected_members, expected_acc, expected_tables = run(
+        bad, models, expected_drift, max_audience=150
+    )
+    ids = duplicated_ids(bad[SPEC.id_column])
+    parts, scored, drifts = [], [], []
+    for start in (0, 1100, 2000):  # uneven partitions
+        frame = bad.iloc[start : {0: 1100, 1100: 2000, 2000: 3000}[start]]
+        drift, kept = drift_reference(), []
+        parts.append(score_population([frame], models, SPEC, ids, drift, REASONS, kept.append, lambda _: None))
+        scored.append(pd.concat(kept, ignore_index=True))
+        drifts.append(drift.current_counts_)
+    accumulator = merge_accumulators(parts)
+    merged_drift = drift_reference()
+    for counts in drifts:
+        merged_drift.add_counts(counts)
+    deciles, exported_audience = rank_deciles(accumulator.all_probabilities()), exported_rows(accumulator, 150)
+    finals, offset, audience_offset = [], 0, 0
+    for chunk in scored:
+        in_audience = chunk["in_audience"].to_numpy()
+        exported = np.zeros(len(chunk), dtype=bool)
+        exported[in_audience] = exported_audience[audience_offset : audience_offset + in_audience.sum()]
+        finals.append(
+            finalise_chunk(chunk, deciles[offset : offset + len(chunk)], exported, audience_columns(SPEC.id_column, 3))
+        )
+        offset, audience_offset = offset + len(chunk), audience_offset + in_audience.sum()
+    tables = combine_final(finals, audience_columns(SPEC.id_column, 3))
+    pd.testing.assert_frame_equal(pd.concat([f.scores for f in finals], ignore_index=True), expected_scores)
+    pd.testing.assert_frame_equal(tables.exported_members, expected_members)
+    pd.testing.assert_frame_equal(tables.segment_by_decile, expected_tables.segment_by_decile)
+    assert (accumulator.rows_in, accumulator.rows_scored, accumulator.rows_rejected) == (
+        expected_acc.rows_in, expected_acc.rows_scored, expected_acc.rows_rejected,
+    )  # fmt: skip
+    assert accumulator.rejects_by_rule == expected_acc.rejects_by_rule and tables.audience_exported == 150
+    for name, counts in expected_drift.current_counts_.items():
+        np.testing.assert_array_equal(merged_drift.current_counts_[name], counts)
+
+
+def test_partitions_are_whole_row_groups_in_order(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from intentseg.scoring.distributed import plan_partitions
+
+    pq.write_table(pa.table({"x": range(2500)}), tmp_path / "p.parquet", row_group_size=400)
+    partitions = plan_partitions(str(tmp_path / "p.parquet"), 1000)
+    assert [p.row_groups for p in partitions] == [(0, 1, 2), (3, 4, 5), (6,)]
+    assert [p.rows for p in partitions] == [1200, 1200, 100] and partitions[2].part_name == "part-00002.parquet"
+    assert [p.rows for p in plan_partitions(str(tmp_path / "p.parquet"), 10**9)] == [2500]

@@ -11,6 +11,7 @@ Anything that cannot be read ends in one :class:`~intentseg.errors.DataContractE
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gzip
 import io
 import zipfile
@@ -175,6 +176,18 @@ def _read_parquet(path: Path) -> RawTable:
     if table.num_rows == 0:
         raise DataContractError(f"data source {str(path)!r} has {table.num_columns} columns but no rows")
     return RawTable(table.to_pandas(), str(path))
+
+
+def in_id_order(table: RawTable, id_column: str | None) -> RawTable:
+    """The rows sorted by id (as text, stable), so the run does not depend on the order a database returned.
+
+    A SQL result has no defined order without ORDER BY (parallel scans, another server), and the
+    split and decile ties follow row order. Without an id column the order is left as read.
+    """
+    if id_column is None or id_column not in table.frame.columns:
+        return table
+    order = table.frame[id_column].astype("string").sort_values(kind="stable", na_position="last").index
+    return dataclasses.replace(table, frame=table.frame.loc[order].reset_index(drop=True))
 
 
 def read_customer_file(path: str, config: ReadConfig) -> RawTable:

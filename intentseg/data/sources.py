@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from intentseg.config import SIMULATOR_SOURCE, DataConfig
+from intentseg.config import SIMULATOR_SOURCE, SQL_SOURCE, DataConfig
 from intentseg.data.contract import validate_table
 from intentseg.data.reading import RawTable
 from intentseg.data.schema import TableSpec
@@ -97,6 +97,28 @@ def load_customer_data(
     if table is None:
         raise ValueError(f"data.source is {config.source!r}: pass the table read from that file")
     return _from_file(config, table, population)
+
+
+def source_manifest(
+    config: DataConfig, seed: int, data: CustomerData, snapshots: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """What prepare read, for ``data/snapshot/manifest.json``: the source, and per table its rows and hash.
+
+    ``snapshots`` holds the Parquet snapshots of a SQL source (path, rows, columns, sha256) or the
+    files of a file source (path, sha256); the simulator is described by its seed and month.
+    """
+    tables = {name: dict(entry) for name, entry in snapshots.items()}
+    tables.setdefault("labelled", {})["rows"] = tables.get("labelled", {}).get("rows", len(data.labelled))
+    tables.setdefault("population", {})
+    tables["population"].setdefault("rows", len(data.population))
+    if config.source == SIMULATOR_SOURCE:
+        return {"source": SIMULATOR_SOURCE, "seed": seed, "snapshot_month": config.snapshot_month, "tables": tables}
+    if config.source == SQL_SOURCE:
+        from intentseg.warehouse.connection import shown  # imports SQLAlchemy: only for SQL sources
+
+        queries = {"labelled": config.sql.labelled_query, "population": config.sql.population_query}
+        return {"source": SQL_SOURCE, "url": shown(config.sql.url or ""), "queries": queries, "tables": tables}
+    return {"source": "file", "tables": tables}
 
 
 def missing_rate_by_group(table: pd.DataFrame, spec: TableSpec) -> dict[str, float]:

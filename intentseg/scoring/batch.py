@@ -10,6 +10,7 @@ memory stays flat as the population grows; the caller owns the files.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections import Counter
@@ -41,6 +42,21 @@ class ScoringModels:
     segmenter: SegmentModel
     classifier_version: str
     segmenter_version: str
+
+
+@dataclass(frozen=True)
+class ScoringJob:
+    """What scoring a population needs: its file, the models, the rules (sent once to each Dask worker)."""
+
+    population: str
+    models: ScoringModels
+    spec: TableSpec
+    duplicate_ids: np.ndarray
+    drift: DriftMonitor
+    reasons: ReasonsConfig
+    words: FeatureWords | None
+    id_dtype: object
+    columns: tuple[str, ...]
 
 
 def audience_columns(id_column: str, top_k: int) -> list[str]:
@@ -261,6 +277,53 @@ class FinalTables:
     exported_members: pd.DataFrame
 
 
+@dataclass(frozen=True)
+class FinalChunk:
+    """Pass 2 of one chunk: its final scores and its share of the aggregates of :class:`FinalTables`."""
+
+    scores: pd.DataFrame
+    segment_by_decile: pd.DataFrame
+    audience_by_segment: pd.DataFrame
+    exported_members: pd.DataFrame
+
+
+def finalise_chunk(
+    chunk: pd.DataFrame, deciles: np.ndarray, exported: np.ndarray, audience_columns: list[str]
+) -> FinalChunk:
+    """Add this chunk's propensity deciles; count segment x decile and the audience (``exported``: rows to export)."""
+    chunk = chunk.copy()
+    chunk.insert(2, "propensity_decile", deciles)
+    counts = pd.crosstab(chunk["segment_id"], chunk["propensity_decile"]).reindex(columns=range(1, 11), fill_value=0)
+    in_audience = chunk[chunk["in_audience"]].assign(exported=exported[chunk["in_audience"].to_numpy()])
+    stats = in_audience.groupby("segment_id").agg(
+        audience_size=("purchase_probability", "size"),
+        expected_conversions=("purchase_probability", "sum"),
+        exported=("exported", "sum"),
+    )
+    return FinalChunk(chunk, counts, stats, chunk.loc[exported, audience_columns])
+
+
+def combine_final(parts: Iterable[FinalChunk | FinalTables], audience_columns: list[str]) -> FinalTables:
+    """The aggregates of all chunks (or of partial results), in stream order."""
+    deciles = pd.DataFrame(0, index=pd.Index([], name="segment_id"), columns=range(1, 11))
+    audience = pd.DataFrame(
+        0.0, index=pd.Index([], name="segment_id"), columns=["audience_size", "expected_conversions", "exported"]
+    )
+    members: list[pd.DataFrame] = []
+    for part in parts:
+        deciles = deciles.add(part.segment_by_decile, fill_value=0)
+        audience = audience.add(part.audience_by_segment, fill_value=0)
+        members.append(part.exported_members)
+    exported = pd.concat(members, ignore_index=True) if members else pd.DataFrame(columns=audience_columns)
+    return FinalTables(deciles.astype(int).sort_index(), audience.sort_index(), len(exported), exported)
+
+
+def exported_rows(accumulator: ScoreAccumulator, max_audience: int | None) -> np.ndarray:
+    """Which audience rows (in stream order) the export takes: all, or the ``max_audience`` most likely."""
+    audience = np.concatenate(accumulator.audience_probabilities) if accumulator.audience_probabilities else np.zeros(0)
+    return AudienceCap(audience, max_audience).select(audience, np.ones(len(audience), dtype=bool))
+
+
 def finalise_scores(
     interim: Iterable[pd.DataFrame],
     accumulator: ScoreAccumulator,
@@ -270,39 +333,20 @@ def finalise_scores(
 ) -> FinalTables:
     """Pass 2: add deciles, write final scores, and collect the (capped) audience for the export."""
     deciles_by_row = rank_deciles(accumulator.all_probabilities())
-    offset = 0
-    cap = AudienceCap(
-        np.concatenate(accumulator.audience_probabilities) if accumulator.audience_probabilities else np.zeros(0),
-        max_audience,
-    )
-    deciles = pd.DataFrame(0, index=pd.Index([], name="segment_id"), columns=range(1, 11))
-    audience = pd.DataFrame(
-        0.0, index=pd.Index([], name="segment_id"), columns=["audience_size", "expected_conversions", "exported"]
-    )
-    exported_total = 0
-    members: list[pd.DataFrame] = []
+    exported_by_audience_row = exported_rows(accumulator, max_audience)
+    offset = audience_offset = 0
+    parts: list[FinalChunk] = []
     for chunk in timed_chunks(interim, accumulator, "read"):
-        probability = chunk["purchase_probability"].to_numpy()
-        chunk.insert(2, "propensity_decile", deciles_by_row[offset : offset + len(chunk)])
+        in_audience = chunk["in_audience"].to_numpy()
+        exported = np.zeros(len(chunk), dtype=bool)
+        exported[in_audience] = exported_by_audience_row[audience_offset : audience_offset + int(in_audience.sum())]
+        audience_offset += int(in_audience.sum())
+        part = finalise_chunk(chunk, deciles_by_row[offset : offset + len(chunk)], exported, audience_columns)
         offset += len(chunk)
-        counts = pd.crosstab(chunk["segment_id"], chunk["propensity_decile"]).reindex(
-            columns=range(1, 11), fill_value=0
-        )
-        deciles = deciles.add(counts, fill_value=0)
-        exported = cap.select(probability, chunk["in_audience"].to_numpy())
-        exported_total += int(exported.sum())
-        in_audience = chunk[chunk["in_audience"]].assign(exported=exported[chunk["in_audience"].to_numpy()])
-        stats = in_audience.groupby("segment_id").agg(
-            audience_size=("purchase_probability", "size"),
-            expected_conversions=("purchase_probability", "sum"),
-            exported=("exported", "sum"),
-        )
-        audience = audience.add(stats, fill_value=0)
-        members.append(chunk.loc[exported, audience_columns])
         with _Timer(accumulator, "write"):
-            scores_sink(chunk)
-    exported_members = pd.concat(members, ignore_index=True) if members else pd.DataFrame(columns=audience_columns)
-    return FinalTables(deciles.astype(int).sort_index(), audience.sort_index(), exported_total, exported_members)
+            scores_sink(part.scores)
+        parts.append(dataclasses.replace(part, scores=part.scores.iloc[:0]))
+    return combine_final(parts, audience_columns)
 
 
 def score_summary(accumulator: ScoreAccumulator, tables: FinalTables, drift: dict[str, Any]) -> dict[str, Any]:

@@ -66,6 +66,12 @@ class DriftMonitor(BaseEstimator):
         for name, counts in self._counts(chunk).items():
             self.current_counts_[name] += counts
 
+    def add_counts(self, counts: dict[str, np.ndarray]) -> None:
+        """Add today's counts gathered elsewhere (another process's :attr:`current_counts_`)."""
+        check_is_fitted(self, "reference_counts_")
+        for name, values in counts.items():
+            self.current_counts_[name] += values
+
     def psi(self) -> dict[str, float]:
         """PSI per feature (0 when nothing has been added yet)."""
         result = {}

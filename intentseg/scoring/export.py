@@ -13,6 +13,7 @@ their group all month unless their decile changes).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,3 +118,15 @@ def per_segment_files(export: pd.DataFrame) -> dict[str, pd.DataFrame]:
         f"segment_{int(segment)}.csv": rows.reset_index(drop=True)
         for segment, rows in export.groupby("segment_id", sort=True)
     }
+
+
+def stamped_scores(scores: Iterable[pd.DataFrame], stamp: ExportStamp) -> Iterator[pd.DataFrame]:
+    """Scores chunks with the export's run date and snapshot month (for a database sink of every score)."""
+    for chunk in scores:
+        yield chunk.assign(run_date=stamp.run_date, snapshot_month=stamp.snapshot_month)
+
+
+def frames_of(frame: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
+    """A frame in slices of at most ``rows`` rows (at least one slice, so an empty export still makes a table)."""
+    for start in range(0, max(len(frame), 1), rows):
+        yield frame.iloc[start : start + rows]

@@ -1,0 +1,257 @@
+"""Scoring on a Dask cluster: the local engine's chunk functions, run on partitions by Dask workers.
+
+The population Parquet file is cut into partitions of whole row groups. Pass 1 scores each
+partition on a worker (:func:`~intentseg.scoring.batch.score_population` on one frame) and writes
+its scores and rejects as one part file each; the driver gathers only the counts, the
+probabilities and the drift counts. Deciles, the audience cap and the duplicate-id list need the
+whole population, so the driver computes them exactly as the local engine does (same ranks, same
+ties in the same row order) and pass 2 hands each partition its slice. Results therefore match
+the local engine row for row; only float sums may differ in the last bits (other summation order).
+
+Workers read and write files by path, so on a real cluster the population and the output folders
+must be on storage every worker sees (a shared or network file system); a LocalCluster shares
+this machine's disk. Outputs are folders of part files (``part-00000.parquet``, ...), which
+pandas, pyarrow, DuckDB and Spark read as one table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from intentseg.config import DaskConfig
+from intentseg.errors import ConfigError
+from intentseg.io import ParquetSink
+from intentseg.scoring.batch import (
+    FinalChunk,
+    FinalTables,
+    ScoreAccumulator,
+    ScoringJob,
+    combine_final,
+    empty_scores,
+    exported_rows,
+    finalise_chunk,
+    rank_deciles,
+    score_population,
+)
+from intentseg.scoring.validation import empty_rejects
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Rows of the population one task scores: whole row groups of the Parquet file."""
+
+    index: int
+    row_groups: tuple[int, ...]
+    rows: int
+
+    @property
+    def part_name(self) -> str:
+        return f"part-{self.index:05d}.parquet"
+
+
+def plan_partitions(population: str, partition_rows: int) -> list[Partition]:
+    """Group the file's row groups, in order, into partitions of about ``partition_rows`` rows."""
+    metadata = pq.ParquetFile(population).metadata
+    partitions: list[Partition] = []
+    groups: list[int] = []
+    rows = 0
+    for group in range(metadata.num_row_groups):
+        groups.append(group)
+        rows += metadata.row_group(group).num_rows
+        if rows >= partition_rows:
+            partitions.append(Partition(len(partitions), tuple(groups), rows))
+            groups, rows = [], 0
+    if groups or not partitions:
+        partitions.append(Partition(len(partitions), tuple(groups), rows))
+    return partitions
+
+
+def score_partition(job: ScoringJob, partition: Partition, scores_dir: str, rejects_dir: str):
+    """Pass 1 on a worker: score one partition into part files; its accumulator and drift counts."""
+    parquet = pq.ParquetFile(job.population)
+    frame = parquet.read_row_groups(list(partition.row_groups)).to_pandas() if partition.row_groups else None
+    drift = copy.deepcopy(job.drift)
+    top_k = job.reasons.top_k
+    with (
+        ParquetSink(
+            Path(scores_dir) / partition.part_name, empty_scores(job.spec.id_column, job.id_dtype, top_k, False)
+        ) as scored,
+        ParquetSink(Path(rejects_dir) / partition.part_name, empty_rejects(list(job.columns))) as rejects,
+    ):
+        accumulator = score_population(
+            [frame] if frame is not None else [],
+            job.models,
+            job.spec,
+            job.duplicate_ids,
+            drift,
+            job.reasons,
+            scored.write,
+            rejects.write,
+            job.words,
+        )
+    return accumulator, drift.current_counts_
+
+
+def finalise_partition(
+    interim: str, final: str, deciles: np.ndarray, exported: np.ndarray, audience_columns: list[str]
+) -> FinalChunk:
+    """Pass 2 on a worker: add deciles to one partition's scores and write them; its aggregates."""
+    chunk = pd.read_parquet(interim)
+    part = finalise_chunk(chunk, deciles, exported, audience_columns)
+    table_sink = ParquetSink(final, part.scores.iloc[:0])
+    with table_sink:
+        table_sink.write(part.scores)
+    return FinalChunk(part.scores.iloc[:0], part.segment_by_decile, part.audience_by_segment, part.exported_members)
+
+
+def merge_accumulators(parts: list[ScoreAccumulator]) -> ScoreAccumulator:
+    """One accumulator for the whole population, partitions in order."""
+    total = ScoreAccumulator()
+    for part in parts:
+        total.rows_in += part.rows_in
+        total.rows_scored += part.rows_scored
+        total.rows_rejected += part.rows_rejected
+        total.audience_size += part.audience_size
+        total.expected_conversions += part.expected_conversions
+        total.rejects_by_rule.update(part.rejects_by_rule)
+        total.probabilities.extend(part.probabilities)
+        total.audience_probabilities.extend(part.audience_probabilities)
+        for step, seconds in part.timings.items():
+            total.clock(step, seconds)
+    return total
+
+
+@contextlib.contextmanager
+def dask_client(config: DaskConfig) -> Iterator[object]:
+    """A client of the configured scheduler: a LocalCluster on this machine, or an existing cluster's address."""
+    from distributed import Client, LocalCluster
+
+    if config.scheduler != "local":
+        try:
+            client = Client(config.scheduler, timeout="10s")
+        except OSError as error:
+            raise ConfigError(f"score.dask.scheduler: cannot reach {config.scheduler}: {error}") from None
+        with client:
+            yield client
+        return
+    threads = str(config.threads_per_worker)
+    with (
+        LocalCluster(
+            n_workers=config.workers,
+            threads_per_worker=config.threads_per_worker,
+            memory_limit=config.memory_limit,
+            processes=True,
+            dashboard_address=None,
+            env={"OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads, "MKL_NUM_THREADS": threads},
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def score_on_dask(
+    client,
+    job: ScoringJob,
+    partitions: list[Partition],
+    folders: dict[str, Path],
+    max_audience: int | None,
+    audience_columns: list[str],
+) -> tuple[ScoreAccumulator, FinalTables]:
+    """Both passes on the cluster; scores and rejects land as part files in ``folders["scores"|"rejects"]``.
+
+    ``folders["interim"]`` holds pass 1's scores until pass 2 has rewritten them with deciles.
+    The drift monitor ``job.drift`` receives the counts of the whole population.
+    """
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    shared_job = client.scatter(job, broadcast=True)
+    first = client.map(
+        score_partition,
+        [shared_job] * len(partitions),
+        partitions,
+        [str(folders["interim"])] * len(partitions),
+        [str(folders["rejects"])] * len(partitions),
+        pure=False,
+    )
+    results = _gathered_in_order(first)
+    accumulator = merge_accumulators([result[0] for result in results])
+    for _, counts in results:
+        job.drift.add_counts(counts)
+
+    deciles = rank_deciles(accumulator.all_probabilities())
+    exported_by_audience_row = exported_rows(accumulator, max_audience)
+    tasks, offset, audience_offset = [], 0, 0
+    for partition, (part, _) in zip(partitions, results):
+        audience_rows = int(sum(len(a) for a in part.audience_probabilities))
+        scored_rows = part.rows_scored
+        tasks.append(
+            client.submit(
+                finalise_partition_by_flags,
+                str(folders["interim"] / partition.part_name),
+                str(folders["scores"] / partition.part_name),
+                deciles[offset : offset + scored_rows],
+                exported_by_audience_row[audience_offset : audience_offset + audience_rows],
+                audience_columns,
+                pure=False,
+            )
+        )
+        offset += scored_rows
+        audience_offset += audience_rows
+    tables = combine_final(_gathered_in_order(tasks), audience_columns)
+    shutil.rmtree(folders["interim"], ignore_errors=True)
+    return accumulator, tables
+
+
+def _gathered_in_order(futures: list) -> list:
+    """Results in submission order, each released on its worker as soon as it arrives.
+
+    ``client.gather`` would keep every partition's result in worker memory until the last one is
+    done, so a worker's memory would grow with the population; this keeps it at a few partitions.
+    """
+    from distributed import as_completed
+
+    position = {future.key: index for index, future in enumerate(futures)}
+    results: list = [None] * len(futures)
+    arriving = as_completed(futures, with_results=True)
+    futures.clear()  # the caller's references would keep the results on the workers
+    for future, result in arriving:
+        results[position[future.key]] = result
+        future.release()
+    return results
+
+
+def worker_peak_memory_mb(client) -> dict[str, float]:
+    """Each worker process's peak resident memory so far (its own ru_maxrss), in MB, by worker address."""
+    return client.run(_peak_memory_mb)
+
+
+def _peak_memory_mb() -> float:
+    """This process's own peak RSS: VmHWM of its address space (ru_maxrss would carry over the peak of
+    the process that spawned it, across fork and exec)."""
+    from pathlib import Path
+
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource  # not Linux: the best available
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def finalise_partition_by_flags(
+    interim: str, final: str, deciles: np.ndarray, exported_audience: np.ndarray, audience_columns: list[str]
+) -> FinalChunk:
+    """Pass 2 of one partition, given the export flags of its audience rows (in row order)."""
+    in_audience = pq.read_table(interim, columns=["in_audience"]).column("in_audience").to_numpy(zero_copy_only=False)
+    exported = np.zeros(len(in_audience), dtype=bool)
+    exported[in_audience] = exported_audience
+    return finalise_partition(interim, final, deciles, exported, audience_columns)

@@ -1,0 +1,103 @@
+"""The two scoring engines behind ``score.engine``: one process streaming chunks, or a Dask cluster.
+
+Both run the same chunk functions of :mod:`intentseg.scoring.batch` and return the same
+accumulator and pass-2 tables; they differ in where rows are scored and in the shape of the
+scores and rejects outputs (one Parquet file locally, a folder of part files on Dask). Outputs
+are registered with the caller's :class:`~intentseg.io.OutputGroup`, so nothing is renamed into
+place before the whole run (export and database sink included) has succeeded.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from intentseg.config import DaskConfig
+from intentseg.io import OutputGroup, ParquetSink, atomic_path, iter_parquet_frames, temporary_beside
+from intentseg.scoring.batch import (
+    FinalTables,
+    ScoreAccumulator,
+    ScoringJob,
+    audience_columns,
+    empty_scores,
+    finalise_scores,
+    score_population,
+)
+from intentseg.scoring.validation import empty_rejects
+
+
+@dataclass(frozen=True)
+class ScoredRun:
+    """What an engine produced: the counts, the pass-2 tables, and where the final scores are until commit."""
+
+    accumulator: ScoreAccumulator
+    tables: FinalTables
+    pending_scores: Path
+    worker_peak_mb: dict[str, float] = field(default_factory=dict)  # Dask only: each worker's peak memory
+
+
+def score_locally(
+    job: ScoringJob, chunk_rows: int, max_audience: int | None, out: dict[str, str], group: OutputGroup
+) -> ScoredRun:
+    """Two passes over ``chunk_rows``-row chunks in this process; scores and rejects as single files."""
+    id_column, top_k = job.spec.id_column, job.reasons.top_k
+    interim = Path(out["scores"]).with_name(f".{Path(out['scores']).name}.pass1")
+    interim_rejects = Path(out["rejects"]).with_name(f".{Path(out['rejects']).name}.pass1")
+    try:
+        with (
+            ParquetSink(interim, empty_scores(id_column, job.id_dtype, top_k, False)) as scored,
+            ParquetSink(interim_rejects, empty_rejects(list(job.columns))) as rejects,
+        ):
+            accumulator = score_population(
+                iter_parquet_frames(job.population, chunk_rows),
+                job.models,
+                job.spec,
+                job.duplicate_ids,
+                job.drift,
+                job.reasons,
+                scored.write,
+                rejects.write,
+                job.words,
+            )
+        with ParquetSink(out["scores"], empty_scores(id_column, job.id_dtype, top_k, True), group) as final:
+            tables = finalise_scores(
+                iter_parquet_frames(interim, chunk_rows),
+                accumulator,
+                max_audience,
+                audience_columns(id_column, top_k),
+                final.write,
+            )
+        with atomic_path(out["rejects"], group) as rejects_file:
+            interim_rejects.replace(rejects_file)
+    finally:
+        interim.unlink(missing_ok=True)
+        interim_rejects.unlink(missing_ok=True)
+    return ScoredRun(accumulator, tables, final.pending_path)
+
+
+def score_with_dask(
+    job: ScoringJob, config: DaskConfig, max_audience: int | None, out: dict[str, str], group: OutputGroup
+) -> ScoredRun:
+    """Both passes on the configured Dask cluster; scores and rejects as folders of part files."""
+    from intentseg.scoring.distributed import dask_client, plan_partitions, score_on_dask, worker_peak_memory_mb
+
+    folders = {name: temporary_beside(Path(out[name])) for name in ("scores", "rejects")}
+    folders["interim"] = temporary_beside(Path(out["scores"]).with_name(f"{Path(out['scores']).name}.pass1"))
+    for folder in folders.values():
+        folder.unlink()
+    try:
+        partitions = plan_partitions(job.population, config.partition_rows)
+        with dask_client(config) as client:
+            accumulator, tables = score_on_dask(
+                client, job, partitions, folders, max_audience, audience_columns(job.spec.id_column, job.reasons.top_k)
+            )
+            peaks = worker_peak_memory_mb(client)
+    except BaseException:
+        for folder in folders.values():
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    shutil.rmtree(folders["interim"], ignore_errors=True)
+    for name in ("scores", "rejects"):
+        group.add(folders[name], Path(out[name]))
+    return ScoredRun(accumulator, tables, folders["scores"], peaks)
