@@ -27,16 +27,9 @@ import yaml
 from benchmarks.bench_score import scoring_params, write_population
 from benchmarks.common import REPO_ROOT, save
 from intentseg.config import load_params
+from intentseg.scoring.distributed import peak_memory_mb
 
 ENGINES = ("local", "dask")
-
-
-def high_water_mb(pid: int) -> float:
-    """A live process's peak RSS so far (VmHWM: its own address space only, unlike ru_maxrss)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def run_stage(workdir: Path) -> dict[str, float]:
@@ -60,7 +53,7 @@ def run_stage(workdir: Path) -> dict[str, float]:
     peak = 0.0
     while process.poll() is None:
         with contextlib.suppress(OSError):
-            peak = max(peak, high_water_mb(process.pid))
+            peak = max(peak, peak_memory_mb(process.pid))
         time.sleep(0.1)
     seconds = time.perf_counter() - start
     if process.returncode != 0:

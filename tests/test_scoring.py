@@ -233,13 +233,12 @@ def test_partitions_scored_apart_and_merged_equal_one_stream(population, models,
     deciles, exported_audience = rank_deciles(accumulator.all_probabilities()), exported_rows(accumulator, 150)
     finals, offset, audience_offset = [], 0, 0
     for chunk in scored:
-        in_audience = chunk["in_audience"].to_numpy()
-        exported = np.zeros(len(chunk), dtype=bool)
-        exported[in_audience] = exported_audience[audience_offset : audience_offset + in_audience.sum()]
+        audience_rows = int(chunk["in_audience"].sum())
+        exported = exported_audience[audience_offset : audience_offset + audience_rows]
         finals.append(
             finalise_chunk(chunk, deciles[offset : offset + len(chunk)], exported, audience_columns(SPEC.id_column, 3))
         )
-        offset, audience_offset = offset + len(chunk), audience_offset + in_audience.sum()
+        offset, audience_offset = offset + len(chunk), audience_offset + audience_rows
     tables = combine_final(finals, audience_columns(SPEC.id_column, 3))
     pd.testing.assert_frame_equal(pd.concat([f.scores for f in finals], ignore_index=True), expected_scores)
     pd.testing.assert_frame_equal(tables.exported_members, expected_members)

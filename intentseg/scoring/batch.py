@@ -288,9 +288,14 @@ class FinalChunk:
 
 
 def finalise_chunk(
-    chunk: pd.DataFrame, deciles: np.ndarray, exported: np.ndarray, audience_columns: list[str]
+    chunk: pd.DataFrame, deciles: np.ndarray, exported_audience: np.ndarray, audience_columns: list[str]
 ) -> FinalChunk:
-    """Add this chunk's propensity deciles; count segment x decile and the audience (``exported``: rows to export)."""
+    """Add this chunk's propensity deciles; count segment x decile and the audience.
+
+    ``exported_audience`` says, for each of the chunk's audience rows in order, whether the export takes it.
+    """
+    exported = np.zeros(len(chunk), dtype=bool)
+    exported[chunk["in_audience"].to_numpy()] = exported_audience
     chunk = chunk.copy()
     chunk.insert(2, "propensity_decile", deciles)
     counts = pd.crosstab(chunk["segment_id"], chunk["propensity_decile"]).reindex(columns=range(1, 11), fill_value=0)
@@ -337,12 +342,10 @@ def finalise_scores(
     offset = audience_offset = 0
     parts: list[FinalChunk] = []
     for chunk in timed_chunks(interim, accumulator, "read"):
-        in_audience = chunk["in_audience"].to_numpy()
-        exported = np.zeros(len(chunk), dtype=bool)
-        exported[in_audience] = exported_by_audience_row[audience_offset : audience_offset + int(in_audience.sum())]
-        audience_offset += int(in_audience.sum())
+        audience_rows = int(chunk["in_audience"].sum())
+        exported = exported_by_audience_row[audience_offset : audience_offset + audience_rows]
         part = finalise_chunk(chunk, deciles_by_row[offset : offset + len(chunk)], exported, audience_columns)
-        offset += len(chunk)
+        offset, audience_offset = offset + len(chunk), audience_offset + audience_rows
         with _Timer(accumulator, "write"):
             scores_sink(part.scores)
         parts.append(dataclasses.replace(part, scores=part.scores.iloc[:0]))

@@ -102,11 +102,13 @@ def score_partition(job: ScoringJob, partition: Partition, scores_dir: str, reje
 
 
 def finalise_partition(
-    interim: str, final: str, deciles: np.ndarray, exported: np.ndarray, audience_columns: list[str]
+    interim: str, final: str, deciles: np.ndarray, exported_audience: np.ndarray, audience_columns: list[str]
 ) -> FinalChunk:
-    """Pass 2 on a worker: add deciles to one partition's scores and write them; its aggregates."""
-    chunk = pd.read_parquet(interim)
-    part = finalise_chunk(chunk, deciles, exported, audience_columns)
+    """Pass 2 on a worker: add deciles to one partition's scores and write them; its aggregates.
+
+    ``exported_audience`` flags, in row order, which of the partition's audience rows the export takes.
+    """
+    part = finalise_chunk(pd.read_parquet(interim), deciles, exported_audience, audience_columns)
     table_sink = ParquetSink(final, part.scores.iloc[:0])
     with table_sink:
         table_sink.write(part.scores)
@@ -195,7 +197,7 @@ def score_on_dask(
         scored_rows = part.rows_scored
         tasks.append(
             client.submit(
-                finalise_partition_by_flags,
+                finalise_partition,
                 str(folders["interim"] / partition.part_name),
                 str(folders["scores"] / partition.part_name),
                 deciles[offset : offset + scored_rows],
@@ -230,28 +232,23 @@ def _gathered_in_order(futures: list) -> list:
 
 
 def worker_peak_memory_mb(client) -> dict[str, float]:
-    """Each worker process's peak resident memory so far (its own ru_maxrss), in MB, by worker address."""
-    return client.run(_peak_memory_mb)
+    """Each worker process's peak resident memory so far (its own VmHWM), in MB, by worker address."""
+    return client.run(peak_memory_mb)
 
 
-def _peak_memory_mb() -> float:
-    """This process's own peak RSS: VmHWM of its address space (ru_maxrss would carry over the peak of
-    the process that spawned it, across fork and exec)."""
-    from pathlib import Path
+def peak_memory_mb(process: int | str = "self") -> float:
+    """A live process's own peak RSS in MB: VmHWM of its address space (Linux).
 
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    import resource  # not Linux: the best available
+    ru_maxrss would carry over the peak of the process that spawned it, across fork and exec.
+    Elsewhere, this process's ru_maxrss is the best available (another process's: 0).
+    """
+    status = Path(f"/proc/{process}/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    if process != "self":
+        return 0.0
+    import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def finalise_partition_by_flags(
-    interim: str, final: str, deciles: np.ndarray, exported_audience: np.ndarray, audience_columns: list[str]
-) -> FinalChunk:
-    """Pass 2 of one partition, given the export flags of its audience rows (in row order)."""
-    in_audience = pq.read_table(interim, columns=["in_audience"]).column("in_audience").to_numpy(zero_copy_only=False)
-    exported = np.zeros(len(in_audience), dtype=bool)
-    exported[in_audience] = exported_audience
-    return finalise_partition(interim, final, deciles, exported, audience_columns)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from intentseg.data.simulator import simulate_customers
 from intentseg.errors import ProjectError
+from intentseg.scoring.export import frames_of
 from intentseg.warehouse.connection import open_engine, shown
 from intentseg.warehouse.sink import write_table
 
@@ -39,11 +39,6 @@ def simulated_tables(customers: int, population: int, seed: int, month: str) -> 
     return {name: frame.assign(customer_id=frame["customer_id"].astype(str)) for name, frame in tables.items()}
 
 
-def _chunks(frame: pd.DataFrame) -> Iterator[pd.DataFrame]:
-    for start in range(0, len(frame), WRITE_ROWS):
-        yield frame.iloc[start : start + WRITE_ROWS]
-
-
 def write_example_warehouse(url: str, password_env: str | None, tables: dict[str, pd.DataFrame]) -> dict[str, int]:
     """Write each table (replacing it) in its own transaction; rows written per table."""
     parsed = make_url(url)
@@ -51,7 +46,9 @@ def write_example_warehouse(url: str, password_env: str | None, tables: dict[str
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = open_engine(url, password_env)
     try:
-        return {name: write_table(engine, _chunks(frame), name, "replace") for name, frame in tables.items()}
+        return {
+            name: write_table(engine, frames_of(frame, WRITE_ROWS), name, "replace") for name, frame in tables.items()
+        }
     finally:
         engine.dispose()
 
