@@ -16,6 +16,7 @@ import dataclasses
 import difflib
 import os
 import re
+import string
 import types
 import typing
 from dataclasses import dataclass, field
@@ -341,8 +342,6 @@ class TrainSegmenterConfig:
             unknown = [name for name in self.log1p if name not in self.features.numeric]
             if unknown:
                 found.append(f"log1p: {unknown} are not numeric segmentation features {list(self.features.numeric)}")
-        if self.features != "auto" and self.log1p == "auto":
-            found.append("log1p: auto goes with features: auto; list the log1p columns of configured features")
         for name, preset in self.presets.items():
             unknown = [column for column in preset.log1p if column not in preset.features.numeric]
             if unknown:
@@ -493,6 +492,16 @@ class FeaturesConfig:
         for column, template in (self.labels or {}).items():
             if "{value" not in template:
                 found.append(f"labels.{column}: {template!r} must contain {{value}} (the customer's value)")
+                continue
+            try:
+                fields = {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
+            except ValueError:
+                fields = set()
+            if fields - {"value"}:
+                found.append(
+                    f"labels.{column}: {template!r} may only use the field {{value}} (with a format such as "
+                    f"{{value:.0f}}), got {sorted(fields - {'value'})}"
+                )
                 continue
             readable = False
             for sample in (1.5, "gold"):

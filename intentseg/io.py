@@ -11,9 +11,11 @@ import contextlib
 import errno
 import glob
 import hashlib
+import io
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -32,6 +34,43 @@ DISK_FULL_AT = "INTENTSEG_DISK_FULL_AT"
 ROW_GROUP_ROWS = 100_000  # Parquet row groups: the units a Dask partition is made of (score.dask.partition_rows)
 _UMASK = os.umask(0)
 os.umask(_UMASK)
+# CSV for people (docs/scoring.md: CSV files and spreadsheets): a text cell a spreadsheet would run as a
+# formula gets a leading apostrophe; numbers, and text that is a plain number, stay as they are.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def spreadsheet_text(values: pd.Series) -> tuple[pd.Series, int]:
+    """Text values with a leading apostrophe where a spreadsheet would read a formula; how many were changed."""
+    text = values.astype("string")
+    risky = text.str[:1].isin(FORMULA_STARTS).fillna(False) & ~text.str.fullmatch(PLAIN_NUMBER.pattern).fillna(False)
+    if not risky.any():
+        return values, 0
+    protected = values.astype("object").copy()
+    protected[risky.to_numpy()] = "'" + text[risky].astype(str)
+    return protected, int(risky.sum())
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """``frame`` with every text cell and column name that would start a formula protected (see above).
+
+    Returns the frame to write and, per column (``<header>`` for the column names), how many cells changed.
+    """
+    changed: dict[str, int] = {}
+    columns = {}
+    for name in frame.columns:
+        values = frame[name]
+        if pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
+            values, count = spreadsheet_text(values)
+            if count:
+                changed[str(name)] = count
+        columns[name] = values
+    safe = pd.DataFrame(columns, index=frame.index)
+    header, count = spreadsheet_text(pd.Series([str(name) for name in frame.columns], dtype="object"))
+    if count:
+        changed["<header>"] = count
+        safe.columns = list(header)
+    return safe, changed
 
 
 def temporary_beside(target: Path) -> Path:
@@ -51,9 +90,15 @@ def temporary_beside(target: Path) -> Path:
     return Path(temporary)
 
 
+RENAMED_INTO_PLACE: list[Path] = []
+"""Outputs this process has renamed into place (hidden interim files excepted): what an interrupt leaves."""
+
+
 def _rename(temporary: Path, target: Path) -> None:
     if os.environ.get(KILL_BEFORE_RENAME) == target.name:  # fault injection for the kill tests
         os.kill(os.getpid(), signal.SIGKILL)
+    if not target.name.startswith("."):
+        RENAMED_INTO_PLACE.append(target)
     if target.is_dir():  # a folder output (or a file replacing one): the old one goes, then the new one moves in
         shutil.rmtree(target)
     elif temporary.is_dir() and target.exists():  # a folder replacing a file (e.g. another scoring engine)
@@ -61,21 +106,29 @@ def _rename(temporary: Path, target: Path) -> None:
     os.replace(temporary, target)
 
 
-def write_csv_folder(frames: dict[str, pd.DataFrame], folder: str | os.PathLike[str], group: OutputGroup) -> None:
-    """Write ``{file name: frame}`` as CSV files of one folder, replacing the folder with the ``group``."""
+def write_csv_folder(
+    frames: dict[str, pd.DataFrame], folder: str | os.PathLike[str], group: OutputGroup
+) -> dict[str, int]:
+    """Write ``{file name: frame}`` as CSV files for people (:func:`spreadsheet_safe`) in one folder, replacing
+    the folder with the ``group``; returns the protected cells per column over all files."""
     target = Path(folder)
     temporary = temporary_beside(target)
     temporary.unlink()
     temporary.mkdir()
+    changed: dict[str, int] = {}
     try:
         for name, frame in frames.items():
-            frame.to_csv(temporary / name, index=False, encoding="utf-8", float_format="%.6f")
+            safe, counts = spreadsheet_safe(frame)
+            for column, count in counts.items():
+                changed[column] = changed.get(column, 0) + count
+            safe.to_csv(temporary / name, index=False, encoding="utf-8", float_format="%.6f", lineterminator="\r\n")
         if not frames:
             (temporary / "README.txt").write_text("No per-segment files: score.export.per_segment is false.\n")
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
     group.add(temporary, target)
+    return changed
 
 
 @contextlib.contextmanager
@@ -118,8 +171,12 @@ class OutputGroup:
 
     def __exit__(self, exc_type, exc, traceback) -> None:
         if exc_type is None:
-            for temporary, target in self._pending:
-                _rename(temporary, target)
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+            try:  # an interrupt waits until every output of the group is in place
+                for temporary, target in self._pending:
+                    _rename(temporary, target)
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         else:
             for temporary, _ in self._pending:
                 if temporary.is_dir():
@@ -136,10 +193,15 @@ def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str], group: Outp
         pq.write_table(table, temporary, compression="zstd", row_group_size=ROW_GROUP_ROWS)
 
 
-def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], group: OutputGroup | None = None) -> None:
-    """Write a frame as UTF-8 CSV with a header (no index, floats to 6 decimals) atomically."""
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], group: OutputGroup | None = None) -> dict[str, int]:
+    """Write a frame as UTF-8 CSV for people (no index, floats to 6 decimals, :func:`spreadsheet_safe`) atomically.
+
+    Returns the protected cells per column (empty when nothing could be read as a formula).
+    """
+    safe, changed = spreadsheet_safe(frame)
     with atomic_path(path, group) as temporary:
-        frame.to_csv(temporary, index=False, encoding="utf-8", float_format="%.6f")
+        safe.to_csv(temporary, index=False, encoding="utf-8", float_format="%.6f", lineterminator="\r\n")
+    return changed
 
 
 def read_parquet(path: str | os.PathLike[str], columns: list[str] | None = None) -> pd.DataFrame:
@@ -160,7 +222,9 @@ def round_floats(value: Any, digits: int = 4) -> Any:
     return value
 
 
-def write_json(data: Any, path: str | os.PathLike[str], digits: int | None = 4) -> None:
+def write_json(
+    data: Any, path: str | os.PathLike[str], digits: int | None = 4, group: OutputGroup | None = None
+) -> None:
     """Write JSON atomically, keys in insertion order, trailing newline.
 
     Floats are rounded to ``digits`` (metrics: so noise does not look like change);
@@ -168,13 +232,13 @@ def write_json(data: Any, path: str | os.PathLike[str], digits: int | None = 4) 
     """
     payload = round_floats(data, digits) if digits is not None else data
     text = json.dumps(payload, indent=2, allow_nan=False) + "\n"
-    with atomic_path(path) as temporary:
+    with atomic_path(path, group) as temporary:
         temporary.write_text(text, encoding="utf-8")
 
 
-def write_text(text: str, path: str | os.PathLike[str]) -> None:
-    """Write a text file atomically."""
-    with atomic_path(path) as temporary:
+def write_text(text: str, path: str | os.PathLike[str], group: OutputGroup | None = None) -> None:
+    """Write a text file atomically (as part of ``group``, if given)."""
+    with atomic_path(path, group) as temporary:
         temporary.write_text(text, encoding="utf-8")
 
 
@@ -183,10 +247,22 @@ def read_text(path: str | os.PathLike[str]) -> str:
     return Path(path).read_text(encoding="utf-8")
 
 
-def write_png(figure: Any, path: str | os.PathLike[str]) -> None:
+def png_bytes(figure: Any) -> bytes:
+    """A matplotlib figure as PNG bytes, without run-dependent metadata."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def write_bytes(content: bytes, path: str | os.PathLike[str], group: OutputGroup | None = None) -> None:
+    """Write a binary file atomically (as part of ``group``, if given)."""
+    with atomic_path(path, group) as temporary:
+        temporary.write_bytes(content)
+
+
+def write_png(figure: Any, path: str | os.PathLike[str], group: OutputGroup | None = None) -> None:
     """Save a matplotlib figure as PNG atomically, without run-dependent metadata."""
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    write_bytes(png_bytes(figure), path, group)
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -265,29 +341,4 @@ class ParquetSink:
         finally:
             if self._writer is not None:
                 self._writer.close()
-        return self._context.__exit__(exc_type, exc, traceback)
-
-
-class CsvSink:
-    """Write DataFrames one after another into one CSV file (header once), atomically."""
-
-    def __init__(self, path: str | os.PathLike[str], columns: list[str], group: OutputGroup | None = None) -> None:
-        self.path = path
-        self.columns = columns
-        self.group = group
-        self.rows = 0
-
-    def __enter__(self) -> CsvSink:
-        self._context = atomic_path(self.path, self.group)
-        self._handle = self._context.__enter__().open("w", encoding="utf-8", newline="")
-        pd.DataFrame(columns=self.columns).to_csv(self._handle, index=False)
-        return self
-
-    def write(self, frame: pd.DataFrame) -> None:
-        """Append rows (columns in ``columns`` order)."""
-        frame[self.columns].to_csv(self._handle, index=False, header=False, float_format="%.6f")
-        self.rows += len(frame)
-
-    def __exit__(self, exc_type, exc, traceback) -> bool | None:
-        self._handle.close()
         return self._context.__exit__(exc_type, exc, traceback)

@@ -27,12 +27,13 @@ from intentseg.data.schema import TableSpec
 from intentseg.evaluation.classifier import evaluate_classifier
 from intentseg.evaluation.metrics import Evaluation
 from intentseg.evaluation.segments import evaluate_segments
-from intentseg.io import read_json, read_parquet, read_text, write_json, write_png
+from intentseg.io import OutputGroup, read_json, read_parquet, read_text, write_json, write_png
 from intentseg.reporting import figures
 from intentseg.reporting.wording import target_words, with_display_names
 from intentseg.runlog import run_stage, stage_logger, timed
 from intentseg.segments.model import SegmentModel
 from intentseg.segments.profiles import outcome_columns_of, profile_columns_of
+from intentseg.sizing import sized_down
 
 
 def write_outputs(
@@ -42,14 +43,15 @@ def write_outputs(
     plot_paths: dict[str, str],
     figure_paths: dict[str, str],
     drawn: dict[str, figures.Figure],
+    group: OutputGroup,
 ) -> None:
-    """Metrics, details, plot records and PNG figures of one evaluation."""
-    write_json(result.metrics, metrics_path)
-    write_json(result.details, details_path)
+    """Metrics, details, plot records and PNG figures of one evaluation (renamed into place with ``group``)."""
+    write_json(result.metrics, metrics_path, group=group)
+    write_json(result.details, details_path, group=group)
     for name, records in result.plots.items():
-        write_json(records, plot_paths[name])
+        write_json(records, plot_paths[name], group=group)
     for name, figure in drawn.items():
-        write_png(figure, figure_paths[name])
+        write_png(figure, figure_paths[name], group)
         figures.close(figure)
 
 
@@ -70,57 +72,68 @@ def main() -> None:
         read_text(paths["models"]["classifier"]), read_json(paths["models"]["classifier_metadata"])
     )
     baseline = LogisticBaseline.from_dict(read_json(paths["models"]["baseline"]))
-    with timed(log, f"evaluating the classifier on {len(test)} test customers"):
-        classifier = evaluate_classifier(model, baseline, valid, test, ground_truth, config, seed)
-    classifier = dataclasses.replace(classifier, plots=with_display_names(classifier.plots, spec.display_names()))
-    write_outputs(
-        classifier,
-        paths["metrics"]["classifier"],
-        paths["details"]["classifier"],
-        {name: paths["plots"]["classifier"][name] for name in classifier.plots},
-        paths["figures"]["classifier"],
-        figures.classifier_figures(classifier.plots),
-    )
-    log.info("classifier test metrics: %s", classifier.metrics["test"])
-
-    segmenter = SegmentModel.from_dict(read_json(paths["models"]["segmenter"]))
-    reference_path = Path(paths["reference"]["segmenter"])
-    reference = SegmentModel.from_dict(read_json(reference_path)) if reference_path.exists() else None
-    with timed(log, "evaluating the segments (silhouette, k sweep, bootstrap stability, profiles)"):
-        segments = evaluate_segments(
-            segmenter,
-            train,
-            test,
-            ground_truth,
-            reference,
-            profile_columns_of(segmenter),
-            segmenter_config.naming,
-            config.segments,
-            config.bootstrap,
-            seed,
-            outcome_columns_of(segmenter),
-            spec.id_column,
+    with OutputGroup() as outputs:  # every output of the stage, or none of them
+        with timed(log, f"evaluating the classifier on {len(test)} test customers"):
+            classifier = evaluate_classifier(model, baseline, valid, test, ground_truth, config, seed)
+        classifier = dataclasses.replace(classifier, plots=with_display_names(classifier.plots, spec.display_names()))
+        write_outputs(
+            classifier,
+            paths["metrics"]["classifier"],
+            paths["details"]["classifier"],
+            {name: paths["plots"]["classifier"][name] for name in classifier.plots},
+            paths["figures"]["classifier"],
+            figures.classifier_figures(classifier.plots),
+            outputs,
         )
-    segments = dataclasses.replace(segments, plots=with_display_names(segments.plots, spec.display_names()))
-    write_outputs(
-        segments,
-        paths["metrics"]["segmenter"],
-        paths["details"]["segmenter"],
-        paths["plots"]["segments"],
-        paths["figures"]["segments"],
-        figures.segment_figures(segments.plots, segments.metrics["k"], words),
-    )
-    log.info(
-        "segment silhouette %.3f %s, stability ARI %.3f",
-        segments.metrics["silhouette"],
-        segments.metrics["silhouette_ci"],
-        segments.metrics["stability_ari"],
-    )
-    write_json(
-        model_predictions(model, baseline, segmenter, test, spec.id_column, config.check_sample),
-        paths["checks"]["predictions"],
-        digits=None,
-    )
+        log.info("classifier test metrics: %s", classifier.metrics["test"])
+
+        segmenter = SegmentModel.from_dict(read_json(paths["models"]["segmenter"]))
+        reference_path = Path(paths["reference"]["segmenter"])
+        reference = SegmentModel.from_dict(read_json(reference_path)) if reference_path.exists() else None
+        with timed(log, "evaluating the segments (silhouette, k sweep, bootstrap stability, profiles)"):
+            segments = evaluate_segments(
+                segmenter,
+                train,
+                test,
+                ground_truth,
+                reference,
+                profile_columns_of(segmenter),
+                segmenter_config.naming,
+                config.segments,
+                config.bootstrap,
+                seed,
+                outcome_columns_of(segmenter),
+                spec.id_column,
+            )
+        segments = dataclasses.replace(segments, plots=with_display_names(segments.plots, spec.display_names()))
+        write_outputs(
+            segments,
+            paths["metrics"]["segmenter"],
+            paths["details"]["segmenter"],
+            paths["plots"]["segments"],
+            paths["figures"]["segments"],
+            figures.segment_figures(segments.plots, segments.metrics["k"], words),
+            outputs,
+        )
+        log.info(
+            "segment silhouette %.3f %s, stability ARI %.3f",
+            segments.metrics["silhouette"],
+            segments.metrics["silhouette_ci"],
+            segments.metrics["stability_ari"],
+        )
+        write_json(
+            model_predictions(
+                model,
+                baseline,
+                segmenter,
+                test,
+                spec.id_column,
+                sized_down("evaluate.check_sample", config.check_sample, len(test), "test customers"),
+            ),
+            paths["checks"]["predictions"],
+            digits=None,
+            group=outputs,
+        )
 
 
 if __name__ == "__main__":

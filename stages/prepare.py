@@ -24,9 +24,10 @@ from intentseg.config import (
 from intentseg.data.reading import in_id_order, read_customer_file
 from intentseg.data.references import table_fit_problems
 from intentseg.data.sources import data_review_metrics, load_customer_data, source_manifest, summarise_data
+from intentseg.data.split import check_class_counts
 from intentseg.data.tracking import refuse_untracked_inputs
 from intentseg.errors import ConfigError
-from intentseg.io import file_sha256, write_json, write_parquet
+from intentseg.io import OutputGroup, file_sha256, write_json, write_parquet
 from intentseg.runlog import run_stage, stage_logger, timed
 from intentseg.warehouse.snapshot import snapshot_source
 
@@ -56,7 +57,9 @@ def main() -> None:
             table, population = (in_id_order(raw, config.id_column) if raw else None for raw in (table, population))
         data = load_customer_data(config, seed_of(params), table, population)
     segmenter: TrainSegmenterConfig = section_config(params, "train_segmenter")
-    train_rows = int(len(data.labelled) * section_config(params, "split").fractions.train)
+    fractions = section_config(params, "split").fractions
+    train_rows = int(len(data.labelled) * fractions.train)
+    check_class_counts(data.labelled[data.spec.target].to_numpy(), fractions.as_dict())  # split's rule, checked now
     problems = table_fit_problems(segmenter, config.source, data.spec, train_rows)
     if problems:
         raise ConfigError("params.yaml does not fit the table:\n" + "\n".join(problems))
@@ -69,16 +72,16 @@ def main() -> None:
         len(data.population),
     )
 
-    with timed(log, "writing prepared tables"):
-        write_parquet(data.labelled, paths["prepared"]["customers"])
-        write_parquet(data.population, paths["prepared"]["population"])
-        write_parquet(data.ground_truth, paths["prepared"]["ground_truth"])
-        write_json(data.spec.to_dict(), paths["prepared"]["spec"], digits=None)
-        write_json(source_manifest(config, seed_of(params), data, read), snapshot["manifest"], digits=None)
-
     summary = summarise_data(data)
-    write_json(summary, paths["details"]["data"])
-    write_json(data_review_metrics(summary), paths["metrics"]["data"])
+    with timed(log, "writing prepared tables"), OutputGroup() as outputs:  # every output, or none of them
+        write_parquet(data.labelled, paths["prepared"]["customers"], outputs)
+        write_parquet(data.population, paths["prepared"]["population"], outputs)
+        write_parquet(data.ground_truth, paths["prepared"]["ground_truth"], outputs)
+        write_json(data.spec.to_dict(), paths["prepared"]["spec"], digits=None, group=outputs)
+        manifest = source_manifest(config, seed_of(params), data, read)
+        write_json(manifest, snapshot["manifest"], digits=None, group=outputs)
+        write_json(summary, paths["details"]["data"], group=outputs)
+        write_json(data_review_metrics(summary), paths["metrics"]["data"], group=outputs)
     log.info("positive rate %.4f; missing rates %s", summary["positive_rate"], summary["missing_rate"])
 
 

@@ -20,7 +20,7 @@ from intentseg.config import (
 from intentseg.data.reading import read_customer_file
 from intentseg.data.tracking import refuse_untracked_inputs
 from intentseg.evaluation.campaign import campaign_readout
-from intentseg.io import read_json, write_png, write_text
+from intentseg.io import OutputGroup, png_bytes, read_json, write_bytes, write_text
 from intentseg.reporting import figures
 from intentseg.reporting.html import render_html
 from intentseg.reporting.report import ReportInputs, build_report, report_figure_links
@@ -46,9 +46,9 @@ def main() -> None:
     if campaign.result:
         refuse_untracked_inputs([campaign.result], "report", params, "campaign result")
         readout = campaign_readout(read_customer_file(campaign.result, data.read).frame, campaign.confidence)
-    heatmap = figures.segment_decile_figure(read_json(paths["plots"]["score"]["segment_by_decile"]))
-    write_png(heatmap, paths["figures"]["score"]["segment_by_decile"])
-    figures.close(heatmap)
+    heatmap_figure = figures.segment_decile_figure(read_json(paths["plots"]["score"]["segment_by_decile"]))
+    heatmap = png_bytes(heatmap_figure)  # this stage's own figure: embedded from memory, written with the report
+    figures.close(heatmap_figure)
     metrics = {name: read_json(path) for name, path in paths["metrics"].items()}
     data_metrics = metrics["data"]
     links = report_figure_links(paths["report"], paths["figures"])
@@ -78,16 +78,17 @@ def main() -> None:
             campaign=readout,
         )
     )
-    write_text(report, paths["report"])
+    heatmap_path = paths["figures"]["score"]["segment_by_decile"]
     images = {
-        links[f"{group}_{name}"]: Path(path).read_bytes()
+        links[f"{group}_{name}"]: heatmap if path == heatmap_path else Path(path).read_bytes()
         for group, items in paths["figures"].items()
         for name, path in items.items()
     }
-    write_text(
-        render_html(report, images, f"Purchase intent and customer segments: {data.snapshot_month}"),
-        paths["report_html"],
-    )
+    page = render_html(report, images, f"Purchase intent and customer segments: {data.snapshot_month}")
+    with OutputGroup() as outputs:  # the figure, the report and its page together, or none of them
+        write_bytes(heatmap, heatmap_path, outputs)
+        write_text(report, paths["report"], outputs)
+        write_text(page, paths["report_html"], outputs)
     log.info("report written: %s and %s", paths["report"], paths["report_html"])
 
 

@@ -10,6 +10,8 @@ Nothing is renamed into place, and nothing is committed to the database, unless 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from intentseg.classifier.explain import FeatureWords
 from intentseg.classifier.model import PurchaseModel
 from intentseg.config import DataConfig, FeaturesConfig, ScoreConfig, load_params, section, section_config
@@ -49,6 +51,7 @@ from intentseg.scoring.export import (
 )
 from intentseg.scoring.validation import check_population_columns, duplicated_ids
 from intentseg.segments.model import SegmentModel
+from intentseg.sizing import sized_down
 from intentseg.warehouse.sink import write_sink
 
 
@@ -70,28 +73,55 @@ def main() -> None:
     check_population_columns(columns, models, spec.id_column)
     ids = read_parquet_column(population, spec.id_column)
     schema = models.classifier.schema
+    reasons = replace(
+        config.reasons, top_k=sized_down("score.reasons.top_k", config.reasons.top_k, len(schema.names), "features")
+    )
+    max_audience = config.max_audience and sized_down("score.max_audience", config.max_audience, len(ids), "customers")
     drift = DriftMonitor(numeric=list(schema.numeric), categorical=list(schema.categorical), bins=config.drift.bins)
     drift.fit(read_parquet(paths["split"]["train"], columns=schema.names))
     words = FeatureWords(dict(labels.labels or {}), spec.display_names())
-    job = ScoringJob(
-        population, models, spec, duplicated_ids(ids), drift, config.reasons, words, ids.dtype, tuple(columns)
-    )
+    job = ScoringJob(population, models, spec, duplicated_ids(ids), drift, reasons, words, ids.dtype, tuple(columns))
     stamp = ExportStamp(config.stamped_date(data.snapshot_month), data.snapshot_month)
 
     with OutputGroup() as outputs:  # scores, export, rejects (and the sink's commit) together, or none of them
         with timed(log, f"scoring {len(ids)} customers (engine {config.engine})"):
             if config.engine == "dask":
-                run = score_with_dask(job, config.dask, config.max_audience, out, outputs)
+                run = score_with_dask(job, config.dask, max_audience, out, outputs)
             else:
-                run = score_locally(job, config.chunk_rows, config.max_audience, out, outputs)
+                run = score_locally(job, config.chunk_rows, max_audience, out, outputs)
         export = audience_export(
-            run.tables.exported_members, spec.id_column, config.reasons.top_k, config.control_share, stamp
+            run.tables.exported_members, spec.id_column, reasons.top_k, config.control_share, stamp
         )
-        write_csv(export, out["audience"], outputs)
+        protected = write_csv(export, out["audience"], outputs)
         write_parquet(export, out["audience_parquet"], outputs)
         write_csv_folder(
             per_segment_files(export) if config.export.per_segment else {}, out["audience_by_segment"], outputs
         )
+        if protected:
+            log.warning(
+                "audience CSV: cells a spreadsheet would run as formulas start with an apostrophe %s; the Parquet "
+                "twin and the database keep the exact values (docs/scoring.md: CSV files and spreadsheets)",
+                protected,
+            )
+        report = drift.report(config.drift.warn_psi, config.drift.flag_psi)
+        for name in report["flagged"] + report["warned"]:
+            state = "FLAGGED" if name in report["flagged"] else "warning"
+            log.warning("drift: %s has PSI %.3f (%s)", name, report["psi"][name], state)
+        accumulator, tables, names = run.accumulator, run.tables, models.segmenter.name_of()
+        summary = score_summary(accumulator, tables, report)
+        write_json(summary, paths["metrics"]["score"], group=outputs)
+        details = {
+            "export": export_summary(export),
+            "control_share": config.control_share,
+            "run_date": stamp.run_date,
+            "spreadsheet_protected_cells": protected,
+        }
+        write_json(
+            {**details, "examples": export_examples(export, spec.id_column)}, paths["details"]["score"], group=outputs
+        )
+        write_json(audience_plot(tables, names), paths["plots"]["score"]["audience"], group=outputs)
+        write_json(segment_decile_plot(tables, names), paths["plots"]["score"]["segment_by_decile"], group=outputs)
+        write_json(drift_plot(report), paths["plots"]["score"]["drift"], group=outputs)
         if config.sink.type == "sql":  # inside the group: a failed write leaves the files and the table as they were
             pending = iter_parquet_frames(run.pending_scores, config.chunk_rows)
             rows = (
@@ -102,18 +132,6 @@ def main() -> None:
             with timed(log, f"writing the {config.sink.rows} to table {config.sink.table} ({config.sink.mode})"):
                 log.info("%d rows committed to %s", write_sink(config.sink, rows), config.sink.table)
 
-    report = drift.report(config.drift.warn_psi, config.drift.flag_psi)
-    for name in report["flagged"] + report["warned"]:
-        state = "FLAGGED" if name in report["flagged"] else "warning"
-        log.warning("drift: %s has PSI %.3f (%s)", name, report["psi"][name], state)
-    accumulator, tables, names = run.accumulator, run.tables, models.segmenter.name_of()
-    summary = score_summary(accumulator, tables, report)
-    write_json(summary, paths["metrics"]["score"])
-    details = {"export": export_summary(export), "control_share": config.control_share, "run_date": stamp.run_date}
-    write_json({**details, "examples": export_examples(export, spec.id_column)}, paths["details"]["score"])
-    write_json(audience_plot(tables, names), paths["plots"]["score"]["audience"])
-    write_json(segment_decile_plot(tables, names), paths["plots"]["score"]["segment_by_decile"])
-    write_json(drift_plot(report), paths["plots"]["score"]["drift"])
     timings = {"rows_in": accumulator.rows_in, "seconds": accumulator.timings, "engine": config.engine}
     write_json({**timings, "worker_peak_mb": run.worker_peak_mb}, paths["logs"]["score_timings"])
     log.info(

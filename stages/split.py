@@ -5,7 +5,7 @@ from __future__ import annotations
 from intentseg.config import SplitConfig, load_params, section, section_config, seed_of
 from intentseg.data.schema import TableSpec
 from intentseg.data.split import stratified_split, summarise_split
-from intentseg.io import read_json, read_parquet, write_json, write_parquet
+from intentseg.io import OutputGroup, read_json, read_parquet, write_json, write_parquet
 from intentseg.runlog import run_stage, stage_logger, timed
 
 
@@ -20,10 +20,11 @@ def main() -> None:
     with timed(log, f"splitting {len(customers)} rows {config.fractions.as_dict()}"):
         parts = stratified_split(customers, spec.target, config.fractions.as_dict(), seed=seed_of(params))
 
-    for name, part in parts.items():
-        write_parquet(part, paths["split"][name])
     summary = summarise_split(parts)
-    write_json(summary, paths["metrics"]["split"])
+    with OutputGroup() as outputs:  # every output of the stage, or none of them
+        for name, part in parts.items():
+            write_parquet(part, paths["split"][name], outputs)
+        write_json(summary, paths["metrics"]["split"], group=outputs)
     log.info("split summary: %s", summary)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from intentseg.classifier.training import fit_purchase_model, training_review_metrics
 from intentseg.config import TrainClassifierConfig, load_params, section, section_config, seed_of
 from intentseg.data.schema import TableSpec
-from intentseg.io import read_json, read_parquet, write_json, write_text
+from intentseg.io import OutputGroup, read_json, read_parquet, write_json, write_text
 from intentseg.runlog import run_stage, stage_logger, timed
 
 
@@ -30,12 +30,13 @@ def main() -> None:
     log.info("chosen: %s", trained.summary)
 
     text, metadata = trained.model.to_artifacts()
-    write_text(text, paths["models"]["classifier"])
-    write_json(metadata, paths["models"]["classifier_metadata"], digits=None)
-    write_json(trained.baseline.to_dict(), paths["models"]["baseline"], digits=None)
-    write_json(trained.summary, paths["details"]["classifier_train"])
-    write_json(training_review_metrics(trained.summary), paths["metrics"]["classifier_train"])
-    write_json(trained.learning_curve, paths["plots"]["classifier"]["learning_curve"])
+    with OutputGroup() as outputs:  # every output of the stage, or none of them
+        write_text(text, paths["models"]["classifier"], outputs)
+        write_json(metadata, paths["models"]["classifier_metadata"], digits=None, group=outputs)
+        write_json(trained.baseline.to_dict(), paths["models"]["baseline"], digits=None, group=outputs)
+        write_json(trained.summary, paths["details"]["classifier_train"], group=outputs)
+        write_json(training_review_metrics(trained.summary), paths["metrics"]["classifier_train"], group=outputs)
+        write_json(trained.learning_curve, paths["plots"]["classifier"]["learning_curve"], group=outputs)
 
 
 if __name__ == "__main__":

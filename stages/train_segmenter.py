@@ -11,7 +11,7 @@ from pathlib import Path
 
 from intentseg.config import DataConfig, TrainSegmenterConfig, load_params, section, section_config, seed_of
 from intentseg.data.schema import TableSpec
-from intentseg.io import read_json, read_parquet, write_json
+from intentseg.io import OutputGroup, read_json, read_parquet, write_json
 from intentseg.runlog import run_stage, stage_logger, timed
 from intentseg.segments.model import SegmentModel
 from intentseg.segments.setup import with_table_names
@@ -47,8 +47,9 @@ def main() -> None:
     )
     log.info("segments: %s", summary["segments"])
 
-    write_json(model.to_dict(), paths["models"]["segmenter"], digits=None)
-    write_json(summary, paths["details"]["segmenter_train"])
+    with OutputGroup() as outputs:  # both outputs, or neither
+        write_json(model.to_dict(), paths["models"]["segmenter"], digits=None, group=outputs)
+        write_json(summary, paths["details"]["segmenter_train"], group=outputs)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import pytest
 from intentseg.data.example_table import EXAMPLE_PARAMS, make_example_table
 from intentseg.io import KILL_BEFORE_RENAME
 from tests.sandbox import Sandbox
+from tests.test_hostile_text import assert_safe_page
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +52,7 @@ def test_pipeline_runs_on_another_schema(own_table):
     assert scores.loc[scores["in_audience"], "reason_1"].notna().all()
     report = own_table.path("report").read_text()
     assert "No reference run is stored yet" in report and "ROC-AUC" in report
+    assert_safe_page(own_table.path("report_html").read_text(encoding="utf-8"))
 
 
 @pytest.mark.e2e

@@ -91,3 +91,10 @@ def test_metrics_files_hold_only_what_a_reviewer_decides_on(repo_root):
         for name, path in params["paths"]["metrics"].items()
     }
     assert sum(leaves.values()) <= 42, leaves
+
+
+@pytest.mark.committed
+def test_the_committed_report_page_runs_no_script(repo_root):
+    from tests.test_hostile_text import assert_safe_page
+
+    assert_safe_page((repo_root / "reports" / "report.html").read_text(encoding="utf-8"))

@@ -112,18 +112,18 @@ def test_the_contact_plan_states_the_rule_in_business_terms():
     from types import SimpleNamespace
 
     from intentseg.config import DecisionConfig
-    from intentseg.reporting.report import _contact_plan
+    from intentseg.reporting.report import contact_plan_text
 
     export = audience_export(members(1000, seed=4), "customer_id", 1, 0.1, ExportStamp("2026-11-01", "2026-11"))
     details = {"export": export_summary(export), "control_share": 0.1}
     rule = DecisionConfig(rule="expected_profit", top_fraction=0.2, contact_cost=1.0, margin_per_conversion=10.0)
     inputs = SimpleNamespace(export=details, decision=rule, target_description="bought within 30 days")
-    text = "\n".join(_contact_plan(inputs))
+    text = contact_plan_text(inputs)
     target = details["export"]["target"]
     assert f"Contact the {target['customers']:,} customers in group `target`" in text
     assert f"Leave out the {details['export']['control']['customers']:,} in group `control`" in text
     assert f"**{10 * target['expected_buyers'] - target['customers']:,.0f}**" in text  # expected profit
     no_control = {"export": export_summary(audience_export(members(100), "customer_id", 1, 0.0, ExportStamp("x", "m")))}
-    assert "cannot be measured" in "\n".join(
-        _contact_plan(SimpleNamespace(export=no_control, decision=None, target_description="x"))
+    assert "cannot be measured" in contact_plan_text(
+        SimpleNamespace(export=no_control, decision=None, target_description="x")
     )

@@ -22,6 +22,7 @@ from intentseg.classifier.registry import TRAINERS
 from intentseg.config import TrainClassifierConfig
 from intentseg.data.schema import GROUND_TRUTH_COLUMNS
 from intentseg.evaluation.metrics import roc_auc
+from intentseg.sizing import sized_down
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,14 @@ def fit_purchase_model(
         trained = TRAINERS[config.model](config, train[features], labels, valid[features], valid_labels, seed)
         raw_choice, choice_labels = trained.engine.raw_score(valid[features]), valid_labels
         validation = {"method": "holdout", "valid_positives": valid_positives}
+    calibration_folds = sized_down(
+        "train_classifier.calibration.cv_folds",
+        config.calibration.cv_folds,
+        smallest_class(choice_labels),
+        "rows in the smallest class of the rows calibrated on",
+    )
     calibrator = ProbabilityCalibrator(
-        method=config.calibration.method, cv_folds=config.calibration.cv_folds, random_state=seed
+        method=config.calibration.method, cv_folds=calibration_folds, random_state=seed
     ).fit(raw_choice, choice_labels)
     decision = choose_decision_rule(calibrator.transform(raw_choice), choice_labels, config.decision)
     info = {
@@ -105,7 +112,13 @@ def cross_validated(
     mean of its folds' best rounds. Returns that model, the out-of-fold scores and labels (for
     calibration and the threshold) and a summary; the learning curve is the folds' mean.
     """
-    folds = StratifiedKFold(n_splits=config.cross_validation.folds, shuffle=True, random_state=seed)
+    n_folds = sized_down(
+        "train_classifier.cross_validation.folds",
+        config.cross_validation.folds,
+        smallest_class(labels),
+        "rows in the smallest class of train + valid",
+    )
+    folds = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     splits = list(folds.split(features, labels))
     results: dict[str, dict[str, Any]] = {}
     chosen: str | None = None
@@ -155,11 +168,17 @@ def cross_validated(
     )
     validation = {
         "method": "cross_validation",
-        "folds": config.cross_validation.folds,
+        "folds": n_folds,
         "rows": len(labels),
         "best_rounds_by_fold": best["rounds"],
     }
     return final, best["out_of_fold"], labels, validation
+
+
+def smallest_class(labels: np.ndarray) -> int:
+    """Rows of the rarer label (the most stratified folds the labels can fill)."""
+    counts = np.bincount(np.asarray(labels, dtype=int), minlength=2)
+    return int(counts.min())
 
 
 def learning_curve(valid_history: list[float], every: int, best_iteration: int) -> list[dict[str, Any]]:

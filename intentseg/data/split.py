@@ -34,7 +34,7 @@ def check_class_counts(labels: np.ndarray, fractions: dict[str, float]) -> None:
     if len(values) < 2 or small:
         found = ", ".join(f"label {int(value)}: {int(count)} rows" for value, count in zip(values, counts))
         raise DataContractError(
-            f"too few rows for a stratified train/valid/test split {fractions}: {found}; each label needs at "
+            f"split.fractions: too few rows for a stratified train/valid/test split {fractions}: {found}; each label needs at "
             f"least {needed} rows (so that every part holds at least 2 of it). Add labelled rows, or enlarge "
             "the smallest split fraction"
         )

@@ -27,6 +27,7 @@ from intentseg.evaluation.metrics import (
     oracle_threshold,
     reliability_table,
 )
+from intentseg.sizing import sized_down
 
 
 def _truth_for(frame: pd.DataFrame, ground_truth: pd.DataFrame, id_column: str) -> np.ndarray | None:
@@ -78,11 +79,17 @@ def evaluate_classifier(
         curves["oracle_test"] = (test_labels, test_truth)
         gains["oracle"] = (test_labels, test_truth)
 
-    sample = test.sample(n=min(config.importance_sample, len(test)), random_state=seed)
+    sample_rows = sized_down("evaluate.importance_sample", config.importance_sample, len(test), "test customers")
+    sample = test.sample(n=sample_rows, random_state=seed)
     engine = model.engine
     exact = contributions(model, sample, engine.exact_method)
     importance = global_importance(exact, model.schema.names)
-    agreement_rows = min(config.reason_agreement_sample, len(sample))
+    agreement_rows = sized_down(
+        "evaluate.reason_agreement_sample",
+        config.reason_agreement_sample,
+        len(sample),
+        "customers in the importance sample",
+    )
     details["reason_codes"] = {
         "compared": f"{engine.fast_method} vs {engine.exact_method} contributions",
         "sample": agreement_rows,

@@ -167,9 +167,18 @@ def bootstrap_interval(
     Resamples whose labels are all one class are redrawn (ranking metrics are undefined there).
     """
     labels, score = np.asarray(labels), np.asarray(score)
+    if len(labels) == 0 or labels.min() == labels.max():
+        raise ValueError(f"a bootstrap interval needs both labels among the rows; got {len(labels)} rows of one label")
     rng = np.random.default_rng(seed)
     values = []
+    draws = 0
     while len(values) < resamples:
+        draws += 1
+        if draws > 100 * resamples:
+            raise ValueError(
+                f"{resamples} bootstrap resamples of {len(labels)} rows: only {len(values)} of {draws} draws held both "
+                "labels; too few rows of the rarer label for an interval"
+            )
         rows = rng.integers(0, len(labels), size=len(labels))
         if labels[rows].min() == labels[rows].max():
             continue

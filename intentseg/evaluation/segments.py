@@ -23,6 +23,7 @@ from intentseg.segments.quality import (
     migration_matrix,
     silhouette_samples_summary,
 )
+from intentseg.sizing import sized_down
 
 
 def _label(segment_id: int, names: dict[int, str]) -> str:
@@ -60,11 +61,17 @@ def evaluate_segments(
     profiles = segment_profiles(test, test_ids, *profile_columns, outcome_columns)
     estimator = CustomerSegmenter.like(model)
     features = tuple(model.features)
+    silhouette_rows = sized_down(
+        "evaluate.segments.silhouette_sample_size",
+        config.silhouette_sample_size,
+        len(test) // config.silhouette_samples,
+        f"test customers per sample ({len(test)} in {config.silhouette_samples} samples)",
+    )
     silhouette = silhouette_samples_summary(
         model,
         test,
         config.silhouette_samples,
-        config.silhouette_sample_size,
+        silhouette_rows,
         seed,
         bootstrap.resamples,
         bootstrap.confidence,
@@ -74,8 +81,8 @@ def evaluate_segments(
         train,
         test,
         list(config.sweep_k),
-        config.sweep_sample_size,
-        config.silhouette_sample_size,
+        sized_down("evaluate.segments.sweep_sample_size", config.sweep_sample_size, len(train), "train customers"),
+        silhouette_rows,
         config.sweep_n_init,
         seed,
     )

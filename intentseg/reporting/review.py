@@ -9,12 +9,15 @@ DVC/CML convention).
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
+from typing import Any
 
 from intentseg.checks.gates import format_gate_table, gate_rows
 from intentseg.checks.revisions import metrics_at, metrics_in_workspace, resolve_revision
 from intentseg.config import load_params
+from intentseg.reporting.markdown import escape_markdown, markdown_table
 
 WATERMARK = "<!-- intentseg: pipeline review -->"
 KEY_FIGURES = (
@@ -25,12 +28,34 @@ KEY_FIGURES = (
 )
 
 
+def _shown(value: Any) -> Any:
+    """A metric value as ``dvc metrics diff`` shows it: numbers to 5 decimals, missing as ``-``."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{round(value, 5):g}"
+    return value
+
+
+def metrics_diff_table(diff: dict[str, dict[str, dict[str, Any]]], base: str) -> str:
+    """``dvc metrics diff --json`` output as a Markdown table whose every cell is escaped (names come from data)."""
+    rows = [
+        (path, metric, _shown(change.get("old")), _shown(change.get("new")), _shown(change.get("diff")))
+        for path, metrics in diff.items()
+        for metric, change in metrics.items()
+    ]
+    if not rows:
+        return "No metric changed."
+    return markdown_table(["Path", "Metric", escape_markdown(base), "workspace", "Change"], rows)
+
+
 def metrics_diff(base: str) -> str:
-    """``dvc metrics diff <base> --md``, or a note when DVC cannot compare."""
-    result = subprocess.run(["dvc", "metrics", "diff", base, "--md"], capture_output=True, text=True)
+    """``dvc metrics diff <base>`` as an escaped Markdown table, or a note when DVC cannot compare."""
+    result = subprocess.run(["dvc", "metrics", "diff", base, "--json"], capture_output=True, text=True)
     if result.returncode != 0:
-        return f"(dvc metrics diff {base} failed: {result.stderr.strip().splitlines()[-1:] or ['no output']})"
-    return result.stdout.strip() or "No metric changed."
+        last = result.stderr.strip().splitlines()[-1:] or ["no output"]
+        return f"(dvc metrics diff {escape_markdown(base)} failed: {escape_markdown(last[0])})"
+    return metrics_diff_table(json.loads(result.stdout or "{}"), base)
 
 
 def review_comment(base: str, repository: str | None, sha: str | None) -> str:
@@ -47,9 +72,9 @@ def review_comment(base: str, repository: str | None, sha: str | None) -> str:
         "## Pipeline review",
         "",
         f"**{'Gates failed: ' + ', '.join(failed) if failed else 'All quality gates pass.'}** "
-        f"Compared with `{revision or base}`; noise is half the 95% bootstrap interval on the test split.",
+        f"Compared with {escape_markdown(revision or base)}; noise is half the 95% bootstrap interval on the test split.",
         "",
-        format_gate_table(rows, revision or base, markdown=True),
+        format_gate_table(rows, escape_markdown(revision or base), markdown=True),
         "",
         "<details><summary>Metrics diff (dvc metrics diff)</summary>",
         "",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import logging
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ from intentseg.scoring.batch import (
 )
 from intentseg.scoring.validation import empty_rejects
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Partition:
@@ -61,6 +64,14 @@ class Partition:
 def plan_partitions(population: str, partition_rows: int) -> list[Partition]:
     """Group the file's row groups, in order, into partitions of about ``partition_rows`` rows."""
     metadata = pq.ParquetFile(population).metadata
+    largest = max((metadata.row_group(group).num_rows for group in range(metadata.num_row_groups)), default=0)
+    if partition_rows < largest:
+        logger.info(
+            "score.dask.partition_rows: %d is less than a Parquet row group of the population (%d rows), the unit "
+            "a partition is made of: each partition is one row group",
+            partition_rows,
+            largest,
+        )
     partitions: list[Partition] = []
     groups: list[int] = []
     rows = 0

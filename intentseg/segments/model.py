@@ -26,6 +26,11 @@ from intentseg.segments.preprocessing import SegmentPreprocessor
 METADATA_FORMAT = "intentseg.segmenter/1"
 
 
+def distinct_customers(frame: pd.DataFrame, features: list[str]) -> int:
+    """How many customers of ``frame`` differ on ``features``: the most segments K-Prototypes can fill."""
+    return len(frame[features].drop_duplicates()) if features else 0
+
+
 def segment_fingerprint(numeric: list[str], categorical: list[str]) -> str:
     """SHA-256 of segmentation feature names and kinds: the column contract of a segment model."""
     payload = json.dumps({"numeric": list(numeric), "categorical": list(categorical)})

@@ -7,6 +7,7 @@ itself is not a metric), computed by scikit-learn on a precomputed distance matr
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,9 @@ from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score, silhouette_samples
 
 from intentseg.evaluation.metrics import percentile_interval
-from intentseg.segments.model import CustomerSegmenter, SegmentModel
+from intentseg.segments.model import CustomerSegmenter, SegmentModel, distinct_customers
+
+logger = logging.getLogger(__name__)
 
 
 def mixed_distances(numeric: np.ndarray, codes: np.ndarray, gamma: float) -> np.ndarray:
@@ -88,8 +91,15 @@ def k_sweep(
     """Refit ``estimator`` (a clone) for each k on a train sample; cost per customer on it and silhouette on a test sample."""
     rng = np.random.default_rng(seed)
     fit_rows = train.iloc[np.sort(rng.choice(len(train), size=min(sample_size, len(train)), replace=False))]
+    distinct = distinct_customers(fit_rows, estimator.preprocessor.numeric + estimator.preprocessor.categorical)
+    if any(k > distinct for k in ks):
+        logger.info(
+            "evaluate.segments.sweep_k: %s skipped, more than the %d distinct customers of the sweep sample",
+            [k for k in ks if k > distinct],
+            distinct,
+        )
     rows = []
-    for k in ks:
+    for k in (k for k in ks if k <= distinct):
         segmenter = clone(estimator).set_params(clusterer__n_clusters=k, clusterer__n_init=n_init).fit(fit_rows)
         silhouette = silhouette_samples_summary(segmenter.model_, test, 1, silhouette_size, seed)
         rows.append(

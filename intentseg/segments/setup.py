@@ -7,7 +7,8 @@ train split. The plan and why it was chosen are recorded in the segment model an
 * Features (``auto_features``): numeric columns with few missing values that are not near-constant,
   most varied first, skipping near-duplicates of a chosen column by rank correlation; then
   low-cardinality categoricals, most evenly spread first. Chosen numeric columns more skewed than
-  ``log_skewness`` get the signed log1p (negative values stay negative).
+  ``log_skewness`` get the signed log1p (negative values stay negative); so do the skewed ones among
+  features named in params when ``log1p`` is ``auto``.
 * k (``auto_k``): fit each candidate k on a sample of train customers; measure the silhouette,
   the smallest segment's share and bootstrap stability on other train customers (never test);
   among the k meeting the share and stability floors, take the smallest whose silhouette is within
@@ -19,6 +20,7 @@ train split. The plan and why it was chosen are recorded in the segment model an
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,8 +32,11 @@ from sklearn.metrics import adjusted_rand_score
 
 from intentseg.config import AutoFeaturesConfig, AutoKConfig, SegmentFeatures, TrainSegmenterConfig
 from intentseg.errors import ConfigError
-from intentseg.segments.model import CustomerSegmenter
+from intentseg.segments.model import CustomerSegmenter, distinct_customers
 from intentseg.segments.quality import silhouette_samples_summary
+from intentseg.sizing import sized_down
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,8 @@ def _is_numeric(column: pd.Series) -> bool:
 
 def choose_features(frame: pd.DataFrame, exclude: set[str], config: AutoFeaturesConfig) -> dict[str, Any]:
     """Numeric and categorical segmentation features and log1p columns for a table (see the module docstring)."""
-    sample = frame.sample(n=min(config.sample_size, len(frame)), random_state=0) if len(frame) else frame
+    rows = sized_down("train_segmenter.auto_features.sample_size", config.sample_size, len(frame), "train customers")
+    sample = frame.sample(n=rows, random_state=0) if len(frame) else frame
     numeric, categorical, skipped = [], [], {}
     candidates = []
     for name in frame.columns:
@@ -96,9 +102,18 @@ def choose_features(frame: pd.DataFrame, exclude: set[str], config: AutoFeatures
             "train_segmenter.features: auto found no usable segmentation feature "
             f"(skipped: {skipped}); list features under train_segmenter.features"
         )
-    skew = {name: float(sample[name].skew()) for name in numeric}
-    log1p = [name for name in numeric if abs(skew[name]) > config.log_skewness]
-    return {"numeric": numeric, "categorical": categorical, "log1p": log1p, "skipped": skipped}
+    return {
+        "numeric": numeric,
+        "categorical": categorical,
+        "log1p": skewed(sample, numeric, config),
+        "skipped": skipped,
+    }
+
+
+def skewed(frame: pd.DataFrame, numeric: list[str] | tuple[str, ...], config: AutoFeaturesConfig) -> list[str]:
+    """The ``numeric`` columns more skewed than ``log_skewness`` (they get the signed log1p), in their order."""
+    sample = frame.sample(n=min(config.sample_size, len(frame)), random_state=0) if len(frame) else frame
+    return [name for name in numeric if abs(float(sample[name].skew())) > config.log_skewness]
 
 
 def with_table_names(config: TrainSegmenterConfig, resolve: Callable[[str], str]) -> TrainSegmenterConfig:
@@ -131,7 +146,7 @@ def plan_segmentation(
     origin: dict[str, str] = {}
     if config.features != "auto":
         numeric, categorical = config.features.numeric, config.features.categorical
-        log1p = config.log1p
+        log1p = tuple(skewed(train, numeric, config.auto_features)) if config.log1p == "auto" else config.log1p
         origin["features"] = "configured"
     elif preset is not None:
         numeric, categorical = preset.features.numeric, preset.features.categorical
@@ -180,10 +195,28 @@ def choose_k(
     """The k rule of the module docstring; returns the chosen k and the measurements behind it."""
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(train))
-    size = min(config.sample_size, len(train) // 2)
+    size = sized_down(
+        "train_segmenter.auto_k.sample_size",
+        config.sample_size,
+        len(train) // 2,
+        "train customers per half (fit, check)",
+    )
     fit_rows, check_rows = train.iloc[np.sort(order[:size])], train.iloc[np.sort(order[size : 2 * size])]
+    distinct = distinct_customers(fit_rows, estimator.preprocessor.numeric + estimator.preprocessor.categorical)
+    candidates = [k for k in config.candidates if k <= distinct]
+    if not candidates:
+        raise ConfigError(
+            f"train_segmenter.auto_k.candidates: every candidate {list(config.candidates)} is more than the {distinct} "
+            "customers of the fit sample that differ on the segmentation features; list smaller k"
+        )
+    if len(candidates) < len(config.candidates):
+        logger.info(
+            "train_segmenter.auto_k.candidates: %s skipped, more than the %d distinct customers of the fit sample",
+            [k for k in config.candidates if k > distinct],
+            distinct,
+        )
     table = []
-    for k in config.candidates:
+    for k in candidates:
         candidate = clone(estimator).set_params(clusterer__n_clusters=k, clusterer__n_init=config.n_init)
         fitted = candidate.fit(fit_rows)
         labels = fitted.predict(check_rows)

@@ -10,11 +10,12 @@ import pandas as pd
 from intentseg.config import TrainSegmenterConfig
 from intentseg.segments.alignment import align_to_reference
 from intentseg.segments.kprototypes import FastKPrototypes
-from intentseg.segments.model import CustomerSegmenter, SegmentModel
+from intentseg.segments.model import CustomerSegmenter, SegmentModel, distinct_customers
 from intentseg.segments.naming import name_segments
 from intentseg.segments.preprocessing import SegmentPreprocessor
 from intentseg.segments.profiles import segment_profiles
 from intentseg.segments.setup import SegmentationPlan, choose_k, plan_segmentation, separating_columns
+from intentseg.sizing import refuse_above
 
 
 def segmenter_for(plan: SegmentationPlan, config: TrainSegmenterConfig, seed: int, k: int) -> CustomerSegmenter:
@@ -55,6 +56,17 @@ def fit_segment_model(
     plan = plan_segmentation(config, source, train, exclude={id_column, target})
     k_selection = None
     k = plan.k
+    if k is not None:
+        setting = (
+            "train_segmenter.k" if plan.origin.get("k") == "configured" else f"train_segmenter.{plan.origin['k']}.k"
+        )
+        refuse_above(
+            setting.replace("preset ", "presets."),
+            k,
+            distinct_customers(train, [*plan.numeric, *plan.categorical]),
+            "the train customers that differ on the segmentation features "
+            f"{[*plan.numeric, *plan.categorical]}: each segment needs one of its own",
+        )
     if k is None:
         k, k_selection = choose_k(segmenter_for(plan, config, seed, 2), train, config.auto_k, seed)
     segmenter = segmenter_for(plan, config, seed, k).fit(train)
