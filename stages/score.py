@@ -15,7 +15,7 @@ from dataclasses import replace
 from intentseg.classifier.explain import FeatureWords
 from intentseg.classifier.model import PurchaseModel
 from intentseg.config import DataConfig, FeaturesConfig, ScoreConfig, load_params, section, section_config
-from intentseg.data.schema import TableSpec
+from intentseg.data.schema import TRUE_FALSE, TableSpec
 from intentseg.io import (
     OutputGroup,
     iter_parquet_frames,
@@ -79,7 +79,8 @@ def main() -> None:
     max_audience = config.max_audience and sized_down("score.max_audience", config.max_audience, len(ids), "customers")
     drift = DriftMonitor(numeric=list(schema.numeric), categorical=list(schema.categorical), bins=config.drift.bins)
     drift.fit(read_parquet(paths["split"]["train"], columns=schema.names))
-    words = FeatureWords(dict(labels.labels or {}), spec.display_names())
+    flags = frozenset(column.name for column in spec.columns if column.description == TRUE_FALSE)
+    words = FeatureWords(dict(labels.labels or {}), spec.display_names(), flags)
     job = ScoringJob(population, models, spec, duplicated_ids(ids), drift, reasons, words, ids.dtype, tuple(columns))
     stamp = ExportStamp(config.stamped_date(data.snapshot_month), data.snapshot_month)
 

@@ -35,7 +35,16 @@ def main() -> None:
         log, f"setting up (k={config.k}) and fitting on {len(train)} customers ({config.n_init} initialisations)"
     ):
         model, summary = fit_segment_model(
-            train, config, seed_of(params), spec.target, spec.id_column, data.source, reference
+            train,
+            config,
+            seed_of(params),
+            spec.target,
+            spec.id_column,
+            data.source,
+            reference,
+            display_names=spec.display_names(),
+            groups={column.name: column.group for column in spec.columns},
+            gate_silhouette=section(params, "gates").get("min_silhouette"),
         )
     log.info(
         "set-up: features %s (%s), log1p %s, k=%d (%s)",
@@ -45,6 +54,10 @@ def main() -> None:
         summary["k"],
         summary["setup"]["origin"]["k"],
     )
+    for column, why in summary["setup"]["feature_choice"].items():
+        log.info("feature choice: %s %s", column, why)
+    for row in summary["setup"]["k_selection"] or []:
+        log.info("k rule: %s", row)
     log.info("segments: %s", summary["segments"])
 
     with OutputGroup() as outputs:  # both outputs, or neither

@@ -41,10 +41,15 @@ def test_pipeline_runs_on_another_schema(own_table):
     assert classifier["test"]["roc_auc"] > 0.65 and "gap_to_oracle" not in classifier
     assert "oracle" not in json.loads(own_table.path("details", "classifier").read_text())
     segments = json.loads(own_table.path("metrics", "segmenter").read_text())
-    assert 2 <= segments["k"] <= 8 and "archetype_ari" not in segments
+    assert 4 <= segments["k"] <= 8 and "archetype_ari" not in segments
     setup = json.loads(own_table.path("details", "segmenter_train").read_text())["setup"]
     assert setup["origin"]["features"] == "automatic" and setup["origin"]["k"] == "automatic"
-    assert [row["k"] for row in setup["k_selection"]] == list(range(2, 9))
+    assert [row["k"] for row in setup["k_selection"]] == list(range(4, 9))
+    assert setup["feature_choice"]["store_id"].startswith("skipped: integer-coded levels")  # a code is no word
+    names = list(segments["names"].values())
+    assert not any("_" in name or "high has" in name.lower() for name in names), names  # plain words
+    reasons = pd.read_parquet(own_table.path("scores", "scores"))["reason_1"].dropna()
+    assert not reasons.str.contains("visits_30d|days_inactive|has_app").any()  # words, not column names
     scores = pd.read_parquet(own_table.path("scores", "scores"))
     summary = json.loads(own_table.path("metrics", "score").read_text())
     assert len(scores) == summary["rows_scored"] == 5000 and summary["rows_rejected"] == 0

@@ -21,6 +21,7 @@ import yaml
 from markdown_it import MarkdownIt
 
 from intentseg.config import with_absolute_paths
+from intentseg.data.column_words import words_of
 from intentseg.io import spreadsheet_safe, write_csv
 from intentseg.reporting.markdown import escape_markdown, markdown_table
 from intentseg.reporting.review import metrics_diff_table
@@ -206,8 +207,10 @@ def test_the_html_report_shows_hostile_text_as_text(hostile_run):
     page = Path(params["paths"]["report_html"]).read_text(encoding="utf-8")
     assert_safe_page(page)
     text = "".join(parsed(page).text)
-    for name in ("tag", "handler", "markdown"):  # a column name, a category level, a dictionary label
+    for name in ("handler", "markdown"):  # a category level, a dictionary label: as written
         assert shown(HOSTILE[name]) in text, name
+    column = words_of(HOSTILE["tag"] + " visits")  # a column name: in words, markup and all
+    assert "<script>" in column and column in text
 
 
 def test_the_markdown_report_renders_as_written_even_with_raw_html_on(hostile_run):

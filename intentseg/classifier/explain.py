@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from intentseg.classifier.model import PurchaseModel
+from intentseg.data.column_words import ColumnWords, column_words
 
 MISSING_TEXT = "missing"
 EFFECT = {1: "raises the chance", -1: "lowers the chance", 0: "no effect"}
@@ -27,16 +28,25 @@ class FeatureWords:
     """The feature dictionary: a template with ``{value}`` per column, and the source file's names.
 
     A template is looked up by the feature's name or its name in the source file; a column
-    without one reads ``<name in words>: <value>``. Category values show with spaces for
-    underscores; a missing value reads ``<name in words>: unknown``.
+    without one reads in the words of :mod:`intentseg.data.column_words` (the same step that
+    names segments): ``3 visits in the last 30 days``, ``with the app``, ``plan: pro``. Category
+    values show with spaces for underscores; a missing value reads ``<name in words>: unknown``.
+    ``flags``: the columns that were true/false in the source.
     """
 
     templates: dict[str, str] = field(default_factory=dict)
     display_names: dict[str, str] = field(default_factory=dict)
+    flags: frozenset[str] = frozenset()
+
+    def column(self, name: str) -> ColumnWords:
+        """The column's words and kind (its source file name)."""
+        shown = self.display_names.get(name, name)
+        words = column_words(shown)
+        return ColumnWords(words.name, words.words, "flag") if name in self.flags else words
 
     def words(self, name: str) -> str:
-        """The column's name in words (its source file name, underscores as spaces)."""
-        return self.display_names.get(name, name).replace("_", " ")
+        """The column's name in words (its source file name, split, abbreviations spelled out)."""
+        return self.column(name).words
 
     def template(self, name: str) -> str | None:
         """The column's template, if the dictionary has one."""
@@ -45,9 +55,19 @@ class FeatureWords:
     def phrases(self, name: str, values: pd.Series) -> np.ndarray:
         """Each value as a phrase about the customer (only the cited values are formatted)."""
         template = self.template(name)
+        numeric = pd.api.types.is_numeric_dtype(values) and not isinstance(values.dtype, pd.CategoricalDtype)
+        if template is None and numeric:
+            column = self.column(name)
+            numbers = values.to_numpy(dtype=float, na_value=np.nan)
+            return np.array(
+                [
+                    column.value_phrase(number) if np.isfinite(number) else f"{column.words}: unknown"
+                    for number in numbers
+                ],
+                dtype=object,
+            )
         if template is None:
             return np.array([f"{self.words(name)}: {text}" for text in format_values(values)], dtype=object)
-        numeric = pd.api.types.is_numeric_dtype(values) and not isinstance(values.dtype, pd.CategoricalDtype)
         out = np.empty(len(values), dtype=object)
         for index, value in enumerate(values.to_numpy(dtype=object)):
             if pd.isna(value):

@@ -59,7 +59,7 @@ def segment_count_problems(config: TrainSegmenterConfig, source: str, train_rows
     elif preset is not None:
         counts = {f"presets.{source}.k": preset.k}
     else:
-        counts = {"auto_k.candidates": max(config.auto_k.candidates)}
+        counts = {"auto_k.candidates": min(config.auto_k.candidates)}  # larger ones are skipped by the k rule
     return [
         f"train_segmenter.{setting}: {k} segments cannot be fitted on a train split of {train_rows} rows"
         for setting, k in counts.items()

@@ -47,7 +47,7 @@ from intentseg.data.columns import (
     true_false_numbers,
 )
 from intentseg.data.reading import RawTable
-from intentseg.data.schema import ColumnSpec, TableSpec, is_output_column
+from intentseg.data.schema import TRUE_FALSE, ColumnSpec, TableSpec, is_output_column
 from intentseg.errors import DataContractError
 from intentseg.evaluation.metrics import roc_auc
 
@@ -360,8 +360,17 @@ def prepare_table(raw: RawTable, config: DataConfig) -> PreparedTable:
         else:
             table[column.name] = values
             low, high = (config.ranges or {}).get(column.source, (config.ranges or {}).get(column.name, (None, None)))
+            description = TRUE_FALSE if column.conversion == "true_false" else ""
             columns.append(
-                ColumnSpec(column.name, "numeric", group, minimum=low, maximum=high, source_name=source_name)
+                ColumnSpec(
+                    column.name,
+                    "numeric",
+                    group,
+                    minimum=low,
+                    maximum=high,
+                    description=description,
+                    source_name=source_name,
+                )
             )
     if mapping is not None:
         table[config.target] = label_numbers(frame[config.target], mapping).to_numpy()

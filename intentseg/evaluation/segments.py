@@ -14,7 +14,14 @@ import pandas as pd
 from intentseg.config import BootstrapConfig, NamingConfig, SegmentEvaluationConfig
 from intentseg.evaluation.metrics import Evaluation
 from intentseg.segments.model import CustomerSegmenter, SegmentModel
-from intentseg.segments.naming import segment_traits, stale_phrases, vocabulary
+from intentseg.segments.naming import (
+    UNSTABLE_JACCARD,
+    Words,
+    column_words_of,
+    segment_traits,
+    stale_phrases,
+    vocabulary,
+)
 from intentseg.segments.profiles import segment_profiles
 from intentseg.segments.quality import (
     archetype_ari,
@@ -30,9 +37,11 @@ def _label(segment_id: int, names: dict[int, str]) -> str:
     return f"{segment_id}: {names[segment_id]}"
 
 
-def _trait_evidence(profile: dict[str, Any], naming: NamingConfig, features: tuple[str, ...]) -> list[str]:
+def _trait_evidence(
+    profile: dict[str, Any], naming: NamingConfig, features: tuple[str, ...], words: Words
+) -> list[str]:
     """The numbers behind a segment's three strongest numeric traits and its strongest category."""
-    numeric, categorical = segment_traits(profile, naming, features)
+    numeric, categorical = segment_traits(profile, naming, features, words)
     return [trait.evidence for trait in numeric[:3] + categorical[:1]]
 
 
@@ -86,7 +95,8 @@ def evaluate_segments(
         config.sweep_n_init,
         seed,
     )
-    stability = bootstrap_stability(estimator, train, test, config.stability_resamples, seed)
+    stability = bootstrap_stability(estimator, train, test, config.stability_resamples, seed, labels=test_ids)
+    words = column_words_of(model)
     test_cost = model.cost(test)
 
     details: dict[str, Any] = {
@@ -110,8 +120,12 @@ def evaluate_segments(
             "top_categories": {
                 name: f"{stats['top']} ({stats['share']:.0%})" for name, stats in profile["categorical"].items()
             },
-            "traits": _trait_evidence(profile, naming, features),
-            "unsupported_words": stale_phrases(names[segment], profile, naming, vocabulary(profile, naming), features),
+            "stability_jaccard": stability["jaccard"][str(segment)],
+            "stable": stability["jaccard"][str(segment)] >= UNSTABLE_JACCARD,
+            "traits": _trait_evidence(profile, naming, features, words),
+            "unsupported_words": stale_phrases(
+                names[segment], profile, naming, vocabulary(profile, naming, words), features, words
+            ),
         }
         for segment, profile in profiles.items()
     }
@@ -156,6 +170,9 @@ def review_metrics(details: dict[str, Any]) -> dict[str, Any]:
     }
     if "archetype_ari" in details:
         metrics["archetype_ari"] = details["archetype_ari"]
+    rows = details.get("setup", {}).get("k_selection") or []
+    if rows and all("reaches_bar" in row for row in rows):  # k chosen by the rule: did any k reach the bar?
+        metrics["k_rule_reaches_silhouette_bar"] = any(row["reaches_bar"] for row in rows)
     if "migration" in details:
         metrics["share_same_segment"] = details["migration"]["share_same_segment"]
     metrics["names"] = {segment: profile["name"] for segment, profile in details["segments"].items()}

@@ -71,6 +71,8 @@ SEGMENT_KEYS = {
     "top_categories",
     "traits",
     "unsupported_words",
+    "stability_jaccard",
+    "stable",
 }
 
 
@@ -115,7 +117,15 @@ def _k_origin(setup: dict[str, Any]) -> dict[str, Any]:
     rows = setup.get("k_selection") or []
     eligible = [row for row in rows if row["eligible"]]
     best = max((row["silhouette"] for row in eligible or rows), default=float("nan"))
-    return {"kind": "automatic", "best_silhouette": best, "any_eligible": bool(eligible)}
+    return {
+        "kind": "automatic",
+        "best_silhouette": best,
+        "best_overall": max((row["silhouette"] for row in rows), default=float("nan")),
+        "any_eligible": bool(eligible),
+        "reaches_bar": any(row.get("reaches_bar", True) for row in rows),
+        "range": (min(row["k"] for row in rows), max(row["k"] for row in rows)) if rows else None,
+        "rows": rows,
+    }
 
 
 def _segment_cards(inputs: ReportInputs) -> list[dict[str, Any]]:
@@ -137,6 +147,8 @@ def _segment_cards(inputs: ReportInputs) -> list[dict[str, Any]]:
                 ],
                 "unsupported_words": segment.get("unsupported_words") or [],
                 "suggested_use": suggested_use(segment["purchase_rate"], base_rate, segment["name"]),
+                "jaccard": segment.get("stability_jaccard"),
+                "stable": segment.get("stable", True),
             }
         )
     return cards

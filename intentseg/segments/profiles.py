@@ -49,6 +49,10 @@ def segment_profiles(
         name: float(np.nanmedian(values)) if np.isfinite(values).any() else float("nan")
         for name, values in population.items()
     }
+    population_means = {
+        name: float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+        for name, values in population.items()
+    }
     p75 = {
         name: float(np.nanquantile(values, 0.75)) if np.isfinite(values).any() else float("nan")
         for name, values in population.items()
@@ -62,7 +66,9 @@ def segment_profiles(
             median = float(np.nanmedian(values)) if np.isfinite(values).any() else float("nan")
             numeric_profile[name] = {
                 "median": median,
+                "mean": float(np.nanmean(values)) if np.isfinite(values).any() else float("nan"),
                 "population_median": population_medians[name],
+                "population_mean": population_means[name],
                 "percentile": midrank_percentile(population[name], median),
                 "share_above_p75": float(np.mean(values[~np.isnan(values)] > p75[name]))
                 if np.isfinite(values).any()

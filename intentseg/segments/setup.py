@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,7 @@ from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score
 
 from intentseg.config import AutoFeaturesConfig, AutoKConfig, SegmentFeatures, TrainSegmenterConfig
+from intentseg.data.column_words import column_words
 from intentseg.errors import ConfigError
 from intentseg.segments.model import CustomerSegmenter, distinct_customers
 from intentseg.segments.quality import silhouette_samples_summary
@@ -51,22 +53,70 @@ class SegmentationPlan:
     profile_categorical: tuple[str, ...] | None
     outcomes: dict[str, str]
     origin: dict[str, str] = field(default_factory=dict)  # setting -> "configured" | "preset <name>" | "automatic"
+    choice: dict[str, str] = field(default_factory=dict)  # column -> why it was kept or skipped (features: auto)
 
 
 def _is_numeric(column: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
 
-def choose_features(frame: pd.DataFrame, exclude: set[str], config: AutoFeaturesConfig) -> dict[str, Any]:
-    """Numeric and categorical segmentation features and log1p columns for a table (see the module docstring)."""
+BEHAVIOUR_GROUP = re.compile(r"behav|transact|engag|activ|purchas|usage|web|session|order|spend|rfm|loyal", re.I)
+BEHAVIOUR_KINDS = {"recency", "money", "count", "rate"}
+IDENTIFIER = re.compile(r"(^|[\s_])(id|key|code|uuid|zip|postcode|phone|number)($|[\s_])", re.I)
+
+
+def _describes_behaviour(name: str, kind: str, group: str | None) -> bool:
+    """What customers do and spend: by ``data.feature_groups`` when the column has a named group, else by kind."""
+    if group and group != "features":
+        return bool(BEHAVIOUR_GROUP.search(group))
+    return kind in BEHAVIOUR_KINDS or (kind == "duration" and "age" not in name.lower().split())
+
+
+def _skip_reason(name: str, values: pd.Series, kind: str, config: AutoFeaturesConfig) -> str | None:
+    """Why a column describes no customer behaviour a segment can be named by (None: usable)."""
+    present = values.dropna()
+    if kind == "flag":
+        minority = float(min(present.mean(), 1 - present.mean())) if len(present) else 0.0
+        if minority < 0.1:
+            return f"a near-constant true/false flag ({minority:.0%} of customers on the rarer side)"
+    if kind == "code":
+        return "integer-coded levels without a dictionary (train_segmenter.naming.categorical): codes are no words"
+    if _is_numeric(values) and len(present):
+        whole = bool((present == present.round()).all())
+        unique_share = present.nunique() / len(present)
+        if whole and (unique_share > 0.95 or IDENTIFIER.search(name)):
+            return "an identifier (a different whole number for almost every customer, or an id-like name)"
+        if whole and present.nunique() <= 20 and kind in ("number",):
+            return "an integer code (few whole-number levels, and no count, money, time or rate word in its name)"
+    return None
+
+
+def choose_features(
+    frame: pd.DataFrame,
+    exclude: set[str],
+    config: AutoFeaturesConfig,
+    display_names: dict[str, str] | None = None,
+    groups: dict[str, str] | None = None,
+    dictionary: set[str] | frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """Numeric and categorical segmentation features and log1p columns for a table (see the module docstring).
+
+    Columns that describe behaviour (recency, frequency, money, rates, activity; or a behavioural
+    ``data.feature_groups`` group) come first; identifiers, integer codes without a dictionary and
+    near-constant flags are skipped. Returns the choice with a reason for every column, kept or skipped.
+    """
     rows = sized_down("train_segmenter.auto_features.sample_size", config.sample_size, len(frame), "train customers")
     sample = frame.sample(n=rows, random_state=0) if len(frame) else frame
     numeric, categorical, skipped = [], [], {}
-    candidates = []
+    candidates, reasons = [], {}
     for name in frame.columns:
         if name in exclude:
             continue
         values = sample[name]
+        shown = (display_names or {}).get(name, name)
+        is_categorical = not _is_numeric(values)
+        words = column_words(shown, values, is_categorical)
+        kind = "category" if name in dictionary and words.kind == "code" else words.kind
         missing = float(values.isna().mean())
         if missing > config.max_missing_share:
             skipped[name] = f"missing for {missing:.0%} of customers"
@@ -76,37 +126,48 @@ def choose_features(frame: pd.DataFrame, exclude: set[str], config: AutoFeatures
         if mode_share > config.max_mode_share:
             skipped[name] = f"near-constant ({mode_share:.0%} share one value)"
             continue
-        if _is_numeric(values):
-            candidates.append((1 - mode_share, name))
+        reason = _skip_reason(shown, values, kind, config)
+        if reason:
+            skipped[name] = reason
+            continue
+        behaviour = _describes_behaviour(shown, kind, (groups or {}).get(name))
+        reasons[name] = f"{kind} ({words.words}){', behaviour' if behaviour else ''}"
+        if not is_categorical:
+            candidates.append((0 if behaviour else 1, -(1 - mode_share), name))
         else:
             levels = present.astype(str).value_counts(normalize=True)
             if len(levels) > config.max_levels:
                 skipped[name] = f"{len(levels)} levels (more than {config.max_levels})"
                 continue
             evenness = float(-(levels * np.log(levels)).sum() / np.log(len(levels))) if len(levels) > 1 else 0.0
-            categorical.append((evenness, name))
-    ranks = sample[[name for _, name in candidates]].rank() if candidates else pd.DataFrame()
-    for _, name in sorted(candidates, key=lambda item: (-item[0], item[1])):
+            categorical.append((0 if behaviour else 1, -evenness, name))
+    ranks = sample[[name for *_, name in candidates]].rank() if candidates else pd.DataFrame()
+    for *_, name in sorted(candidates):
         if len(numeric) >= config.max_numeric:
-            break
+            skipped[name] = f"not among the first {config.max_numeric} numeric columns (behaviour first, most varied)"
+            continue
         correlated = [other for other in numeric if abs(ranks[name].corr(ranks[other])) > config.max_rank_correlation]
         if correlated:
             skipped[name] = f"rank correlation above {config.max_rank_correlation} with {correlated[0]}"
             continue
         numeric.append(name)
-    categorical = [name for _, name in sorted(categorical, key=lambda item: (-item[0], item[1]))][
-        : config.max_categorical
-    ]
+    ordered = [name for *_, name in sorted(categorical)]
+    categorical = ordered[: config.max_categorical]
+    for name in ordered[config.max_categorical :]:
+        skipped[name] = f"not among the first {config.max_categorical} categorical columns"
     if not numeric and not categorical:
         raise ConfigError(
             "train_segmenter.features: auto found no usable segmentation feature "
             f"(skipped: {skipped}); list features under train_segmenter.features"
         )
+    choice = {name: f"kept: {reasons[name]}" for name in [*numeric, *categorical]}
+    choice.update({name: f"skipped: {why}" for name, why in skipped.items()})
     return {
         "numeric": numeric,
         "categorical": categorical,
         "log1p": skewed(sample, numeric, config),
         "skipped": skipped,
+        "choice": choice,
     }
 
 
@@ -139,11 +200,20 @@ def with_table_names(config: TrainSegmenterConfig, resolve: Callable[[str], str]
 
 
 def plan_segmentation(
-    config: TrainSegmenterConfig, source: str, train: pd.DataFrame, exclude: set[str]
+    config: TrainSegmenterConfig,
+    source: str,
+    train: pd.DataFrame,
+    exclude: set[str],
+    display_names: dict[str, str] | None = None,
+    groups: dict[str, str] | None = None,
 ) -> SegmentationPlan:
-    """Resolve every ``auto`` setting (preset of ``source``, else computed on ``train``)."""
+    """Resolve every ``auto`` setting (preset of ``source``, else computed on ``train``).
+
+    ``display_names`` and ``groups`` (column -> source name, feature group) inform the feature choice.
+    """
     preset = config.presets.get(source)
     origin: dict[str, str] = {}
+    choice: dict[str, str] = {}
     if config.features != "auto":
         numeric, categorical = config.features.numeric, config.features.categorical
         log1p = tuple(skewed(train, numeric, config.auto_features)) if config.log1p == "auto" else config.log1p
@@ -153,11 +223,14 @@ def plan_segmentation(
         log1p = preset.log1p if config.log1p == "auto" else config.log1p
         origin["features"] = f"preset {source}"
     else:
-        chosen = choose_features(train, exclude, config.auto_features)
+        chosen = choose_features(
+            train, exclude, config.auto_features, display_names, groups, frozenset(config.naming.categorical)
+        )
         numeric, categorical = tuple(chosen["numeric"]), tuple(chosen["categorical"])
         log1p = tuple(chosen["log1p"]) if config.log1p == "auto" else config.log1p
         origin["features"] = "automatic"
         origin["skipped"] = "; ".join(f"{name}: {why}" for name, why in chosen["skipped"].items())
+        choice = chosen["choice"]
     if config.k != "auto":
         k, origin["k"] = config.k, "configured"
     elif preset is not None:
@@ -186,13 +259,42 @@ def plan_segmentation(
         profile_categorical,
         dict(outcomes),
         origin,
+        choice,
     )
 
 
+def outcome_spread(labels: np.ndarray, outcomes: pd.DataFrame) -> float:
+    """How much the segments differ on what marketing cares about: per outcome column, the share-weighted
+    standard deviation of the segment means over the overall mean; averaged over the columns."""
+    spreads = []
+    for name in outcomes.columns:
+        values = pd.to_numeric(outcomes[name], errors="coerce").to_numpy(dtype=float)
+        overall = float(np.nanmean(values)) if np.isfinite(values).any() else 0.0
+        if not overall:
+            continue
+        frame = pd.DataFrame({"segment": labels, "value": values})
+        means = frame.groupby("segment")["value"].mean()
+        weights = frame.groupby("segment").size() / len(frame)
+        spreads.append(float(np.sqrt((weights * (means - overall) ** 2).sum())) / abs(overall))
+    return float(np.mean(spreads)) if spreads else 0.0
+
+
 def choose_k(
-    estimator: CustomerSegmenter, train: pd.DataFrame, config: AutoKConfig, seed: int
+    estimator: CustomerSegmenter,
+    train: pd.DataFrame,
+    config: AutoKConfig,
+    seed: int,
+    *,
+    target: str | None = None,
+    outcomes: tuple[str, ...] = (),
+    bar: float | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """The k rule of the module docstring; returns the chosen k and the measurements behind it."""
+    """The k rule of the module docstring; returns the chosen k and the measurements behind it.
+
+    ``target`` and ``outcomes`` (value columns) are attached to the check customers after fitting, to
+    measure each k's outcome spread; they never enter a fit. ``bar``: the silhouette each row is
+    compared with (``reaches_bar``), the seed's 0.20 by default in params (gates.min_silhouette).
+    """
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(train))
     size = sized_down(
@@ -228,18 +330,24 @@ def choose_k(
         ]
         stability = float(np.mean([adjusted_rand_score(labels, refit) for refit in refits]))
         smallest = float(shares.min() / len(check_rows))
-        table.append(
-            {
-                "k": k,
-                "silhouette": silhouette,
-                "smallest_share": smallest,
-                "stability": stability,
-                "eligible": smallest >= config.min_segment_share and stability >= config.min_stability,
-            }
-        )
+        measured = [name for name in (target, *outcomes) if name and name in check_rows.columns]
+        row = {
+            "k": k,
+            "silhouette": silhouette,
+            "smallest_share": smallest,
+            "stability": stability,
+            "outcome_spread": outcome_spread(labels, check_rows[measured]) if measured else 0.0,
+            "eligible": smallest >= config.min_segment_share and stability >= config.min_stability,
+        }
+        if bar is not None:
+            row["reaches_bar"] = silhouette >= bar
+        table.append(row)
     eligible = [row for row in table if row["eligible"]] or table
     best = max(row["silhouette"] for row in eligible)
-    chosen = min(row["k"] for row in eligible if row["silhouette"] >= best - config.tolerance)
+    contenders = [row for row in eligible if row["silhouette"] >= best - config.tolerance]
+    chosen = max(contenders, key=lambda row: (round(row["outcome_spread"], 6), -row["k"]))["k"]
+    for row in table:
+        row["chosen"] = row["k"] == chosen
     return chosen, table
 
 

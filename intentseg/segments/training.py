@@ -5,15 +5,19 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
-from intentseg.config import TrainSegmenterConfig
+from intentseg.config import AutoKConfig, TrainSegmenterConfig
+from intentseg.data.column_words import column_words
 from intentseg.segments.alignment import align_to_reference
 from intentseg.segments.kprototypes import FastKPrototypes
 from intentseg.segments.model import CustomerSegmenter, SegmentModel, distinct_customers
-from intentseg.segments.naming import name_segments
+from intentseg.segments.naming import UNSTABLE_JACCARD, column_words_record, name_segments
 from intentseg.segments.preprocessing import SegmentPreprocessor
 from intentseg.segments.profiles import segment_profiles
+from intentseg.segments.quality import bootstrap_stability
 from intentseg.segments.setup import SegmentationPlan, choose_k, plan_segmentation, separating_columns
 from intentseg.sizing import refuse_above
 
@@ -38,6 +42,25 @@ def segmenter_for(plan: SegmentationPlan, config: TrainSegmenterConfig, seed: in
     return CustomerSegmenter(preprocessor, clusterer)
 
 
+def train_stability(
+    estimator: CustomerSegmenter, model: SegmentModel, train: pd.DataFrame, config: AutoKConfig, seed: int
+) -> dict[int, float]:
+    """Each segment's Jaccard agreement with bootstrap refits on a train sample (``auto_k`` sizes), by segment id.
+
+    Refits use ``auto_k.n_init`` on ``auto_k.sample_size`` customers; agreement is measured on as many
+    other train customers. Cheap next to the fit, and it keeps confident names from unstable segments.
+    """
+    rng = np.random.default_rng(seed + 1)
+    order = rng.permutation(len(train))
+    size = max(min(config.sample_size, len(train) // 2), 1)
+    fit_rows, check_rows = train.iloc[np.sort(order[:size])], train.iloc[np.sort(order[size : 2 * size])]
+    refit = clone(estimator).set_params(clusterer__n_init=config.n_init)
+    stability = bootstrap_stability(
+        refit, fit_rows, check_rows, config.stability_resamples, seed, labels=model.assign(check_rows)
+    )
+    return {int(segment): value for segment, value in stability["jaccard"].items()}
+
+
 def fit_segment_model(
     train: pd.DataFrame,
     config: TrainSegmenterConfig,
@@ -46,14 +69,20 @@ def fit_segment_model(
     id_column: str,
     source: str,
     reference: SegmentModel | None,
+    *,
+    display_names: dict[str, str] | None = None,
+    groups: dict[str, str] | None = None,
+    gate_silhouette: float | None = None,
 ) -> tuple[SegmentModel, dict[str, Any]]:
     """Set up (every ``auto`` setting), fit on train features, align ids to ``reference``, and name the segments.
 
     Outcomes (the purchase label and configured extras) are attached to the profiles after
-    fitting; they never influence the segments. The model records its profile columns and
-    outcomes, so evaluation describes it without the params.
+    fitting; they never influence the segments. The model records its profile columns, outcomes
+    and column words, so evaluation describes it without the params. ``display_names``: columns'
+    names in the source file (for their words); ``groups``: their feature groups (data.feature_groups);
+    ``gate_silhouette``: the bar the k rule reports against.
     """
-    plan = plan_segmentation(config, source, train, exclude={id_column, target})
+    plan = plan_segmentation(config, source, train, {id_column, target}, display_names, groups)
     k_selection = None
     k = plan.k
     if k is not None:
@@ -68,7 +97,15 @@ def fit_segment_model(
             f"{[*plan.numeric, *plan.categorical]}: each segment needs one of its own",
         )
     if k is None:
-        k, k_selection = choose_k(segmenter_for(plan, config, seed, 2), train, config.auto_k, seed)
+        k, k_selection = choose_k(
+            segmenter_for(plan, config, seed, 2),
+            train,
+            config.auto_k,
+            seed,
+            target=target,
+            outcomes=tuple(plan.outcomes.values()),
+            bar=gate_silhouette,
+        )
     segmenter = segmenter_for(plan, config, seed, k).fit(train)
     model = segmenter.model_
     if plan.profile_numeric is None or plan.profile_categorical is None:
@@ -89,8 +126,22 @@ def fit_segment_model(
     numeric = list(dict.fromkeys([*plan.numeric, *profile_numeric]))
     categorical = list(dict.fromkeys([*plan.categorical, *profile_categorical]))
     profiles = segment_profiles(train, model.assign(train), numeric, categorical, outcomes)
-    model, generated, renamed = name_segments(model, profiles, config.naming, drifted, tuple(model.features))
-    setup = {"origin": plan.origin, "k_selection": k_selection, "log1p": list(plan.log1p)}
+    words = {
+        column: column_words((display_names or {}).get(column, column), train[column], column in categorical)
+        for column in [*numeric, *categorical]
+    }
+    jaccard = train_stability(segmenter_for(plan, config, seed, k), model, train, config.auto_k, seed)
+    unstable = {segment for segment, value in jaccard.items() if value < UNSTABLE_JACCARD}
+    model, generated, renamed = name_segments(
+        model, profiles, config.naming, drifted, tuple(model.features), words, unstable
+    )
+    setup = {
+        "origin": plan.origin,
+        "k_selection": k_selection,
+        "log1p": list(plan.log1p),
+        "feature_choice": plan.choice,
+        "stability_jaccard": {str(segment): value for segment, value in jaccard.items()},
+    }
     model = replace(
         model,
         info={
@@ -98,6 +149,7 @@ def fit_segment_model(
             "renamed": renamed,
             "setup": setup,
             "profile": {"numeric": numeric, "categorical": categorical, "outcomes": outcomes},
+            "column_words": column_words_record(words),
         },
     )
     summary = {
