@@ -49,7 +49,7 @@ def load_params(path: str | os.PathLike[str] = PARAMS_FILE) -> dict[str, Any]:
 def section(params: dict[str, Any], name: str) -> Any:
     """One raw section of the parameters, with a clear error when it is missing."""
     if name not in params:
-        raise ConfigError(f"params.yaml has no '{name}' section (sections: {', '.join(params)})")
+        raise ConfigError(f"params.yaml has no {name!r} section (sections: {', '.join(params)})")
     return params[name]
 
 
@@ -554,7 +554,7 @@ def section_config(params: dict[str, Any], name: str) -> Any:
     problems: list[str] = []
     config = _build(SECTIONS[name], section(params, name), name, problems)
     if problems:
-        raise ConfigError(f"params.yaml, section '{name}':\n" + "\n".join(f"  - {problem}" for problem in problems))
+        raise ConfigError(f"params.yaml, section {name!r}:\n" + "\n".join(f"  - {problem}" for problem in problems))
     return config
 
 
@@ -568,7 +568,7 @@ def seed_of(params: dict[str, Any]) -> int:
 
 def validate_all(params: dict[str, Any], known_gates: tuple[str, ...]) -> None:
     """Every section at once (the prepare stage calls this before any work)."""
-    problems = [f"unknown section '{name}'{_suggest(name, TOP_LEVEL)}" for name in params if name not in TOP_LEVEL]
+    problems = [f"unknown section {name!r}{_suggest(name, TOP_LEVEL)}" for name in params if name not in TOP_LEVEL]
     for name in SECTIONS:
         try:
             section_config(params, name)
@@ -581,7 +581,7 @@ def validate_all(params: dict[str, Any], known_gates: tuple[str, ...]) -> None:
     gates = params.get("gates") or {}
     for name, value in gates.items():
         if name not in known_gates:
-            problems.append(f"gates: unknown gate '{name}'{_suggest(name, known_gates)}")
+            problems.append(f"gates: unknown gate {name!r}{_suggest(name, known_gates)}")
         elif isinstance(value, bool) or not isinstance(value, (int, float)):
             problems.append(f"gates: {name} must be a number, got {value!r}")
     if problems:
@@ -593,7 +593,7 @@ def validate_all(params: dict[str, Any], known_gates: tuple[str, ...]) -> None:
 
 def _suggest(name: str, known: typing.Iterable[str]) -> str:
     close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _build(cls: type, data: Any, where: str, problems: list[str]) -> Any:

@@ -72,15 +72,19 @@ def messy_customers(rows: int = 3000, seed: int = 0) -> pd.DataFrame:
             "NumWebPurchases": rng.poisson(4, rows).astype(float),
             "AmtWine": np.exp(rng.normal(4, 1, rows)).round(2),
             "ExitRate": rng.beta(2, 20, rows),
+            "Income": rng.normal(50000, 20000, rows).round(),  # all different, but money, not an id
+            "Kidhome": rng.integers(0, 3, rows).astype(float),  # a small count from 0, not a code
+            "day": rng.integers(1, 32, rows).astype(float),  # the day of the month of the last contact
             "plan": rng.choice(["free", "plus", "pro"], rows, p=[0.6, 0.3, 0.1]),
         }
     )
 
 
 def test_features_auto_prefers_behaviour_and_skips_codes_ids_and_flags_with_reasons(config):
-    auto = dataclasses.replace(config.auto_features, max_numeric=4)
+    auto = dataclasses.replace(config.auto_features, max_numeric=5)
     chosen = choose_features(messy_customers(), set(), auto)
-    assert set(chosen["numeric"]) == {"days_since_last_order", "NumWebPurchases", "AmtWine", "ExitRate"}
+    # recency, frequency, money, a rate, then the second money column: one of each kind in turn
+    assert chosen["numeric"] == ["days_since_last_order", "NumWebPurchases", "Income", "ExitRate", "AmtWine"]
     assert chosen["categorical"] == ["plan"]
     choice = chosen["choice"]
     assert choice["CustomerNumber"].startswith("skipped: an identifier")
@@ -88,7 +92,9 @@ def test_features_auto_prefers_behaviour_and_skips_codes_ids_and_flags_with_reas
     assert choice["StoreCode"].startswith("skipped: integer-coded levels without a dictionary")
     assert choice["is_test_account"].startswith("skipped: a near-constant true/false flag")
     assert choice["days_since_last_order"] == "kept: recency (days since last order), behaviour"
-    assert choice["Age"].startswith("skipped: not among the first 4 numeric")  # demographics come after behaviour
+    assert choice["Age"].startswith("skipped: not among the first 5 numeric")  # demographics come after behaviour
+    assert choice["Kidhome"].startswith("skipped: not among the first 5 numeric")
+    assert choice["day"].startswith("skipped: a calendar position")
     assert set(choice) == set(messy_customers().columns)  # a reason for every column, kept or skipped
     with_dictionary = choose_features(messy_customers(), set(), auto, dictionary=frozenset({"StoreCode"}))
     assert "StoreCode" in with_dictionary["categorical"]

@@ -4,6 +4,7 @@ with one message naming the setting, the rule and the values; never a traceback.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import signal
@@ -52,10 +53,9 @@ def _small_params(folder: Path, repo_root: Path, columns: list[str], rows: int =
 
     table = make_example_table(rows, seed=3)
     table[["member_no", *columns, "converted"]].to_csv(folder / "table.csv", index=False)
-    params = with_absolute_paths(default_params(repo_root), folder)
+    params = copy.deepcopy(with_absolute_paths(default_params(repo_root), folder))  # edited below: a copy
     for section, values in TINY.items():
-        params[section] = {**params[section], **values}
-    params["evaluate"] = {**params["evaluate"], "segments": dict(params["evaluate"]["segments"])}
+        params[section] = copy.deepcopy({**params[section], **values})
     params["data"] = {
         **params["data"],
         "source": str(folder / "table.csv"),

@@ -65,7 +65,7 @@ def lightgbm_param_problems(params: dict[str, Any]) -> list[str]:
             problems.append(f"{key}: set by the pipeline; remove it")
         elif key not in known:
             close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
             problems.append(f"{key}: unknown LightGBM parameter{hint}")
         elif value is None or isinstance(value, (dict, list)):
             problems.append(f"{key}: must be a number, text or true/false, got {value!r}")

@@ -52,6 +52,9 @@ ABBREVIATIONS = {
 KEEP_UPPER = {"id", "sms", "vip", "url", "eur", "usd", "gbp", "crm", "os", "pc", "tv", "ltv", "clv", "rfm"}
 UNITS = {"d": "days", "w": "weeks", "m": "months", "y": "years", "h": "hours"}
 
+TENURE = re.compile(
+    r"\bdays since .*\b(customer|join|joined|signup|sign up|registration|registered|created|first|enrol\w*|opened)\b"
+)
 RECENCY = re.compile(r"\b(days since|since|recency|ago|inactive|inactivity|last seen|days to)\b")
 MONEY = re.compile(
     r"\b(spend|spent|spending|amount|revenue|value|price|income|balance|sales|monetary|cost|salary|wage|payment|"
@@ -107,6 +110,8 @@ def column_kind(name: str, values: pd.Series | None = None, categorical: bool = 
     words = words_of(name).lower()
     if values is not None and _is_flag(values) and not COUNT.search(words):
         return "flag"
+    if TENURE.search(words) or re.search(r"\btenure\b", words):
+        return "duration"
     for kind, pattern in (("recency", RECENCY), ("rate", RATE), ("money", MONEY), ("count", COUNT)):
         if pattern.search(words):
             return kind  # type: ignore[return-value]
@@ -151,10 +156,10 @@ class ColumnWords:
         if self.kind == "flag":
             if self.words.startswith("is "):
                 return (noun, f"not {noun}")
-            thing = noun if " " in noun else f"the {noun}"
+            thing = f"the {noun}" if re.match(r"(has|have|uses|owns) \S+$", self.words) else noun
             return (f"with {thing}", f"without {thing}")
         if self.kind == "duration":
-            if "tenure" in noun:
+            if "tenure" in noun or TENURE.search(self.words):
                 return ("long-standing", "new")
             if noun == "age" or noun.startswith("age "):
                 return ("older", "younger")

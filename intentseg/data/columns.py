@@ -202,7 +202,7 @@ def detect_date_format(values: pd.Series, configured: str | None) -> DateFormat:
     best = max(shares.values())
     if best < 0.9:
         raise DataContractError(
-            f"column '{values.name}': looks like dates but no common format reads it (e.g. "
+            f"column {values.name!r}: looks like dates but no common format reads it (e.g. "
             f"{sample.head(3).tolist()}); set data.date_format (e.g. '%d/%m/%Y') or list the column under data.exclude"
         )
     winners = [fmt for fmt, share in shares.items() if share == best]
@@ -270,7 +270,7 @@ def label_mapping(values: pd.Series, positive_label: str | None) -> LabelMapping
     counts.index = ["<missing>" if pd.isna(value) else value for value in counts.index]
     if text.isna().any():
         raise DataContractError(
-            f"column '{name}': rule 'label_present' broken: {int(text.isna().sum())} row(s) have no label; "
+            f"column {name!r}: rule 'label_present' broken: {int(text.isna().sum())} row(s) have no label; "
             f"values: {_counts_text(counts)}. Remove the unlabelled rows (score them as the population instead)"
         )
     present = [str(value) for value in counts.index]
@@ -279,17 +279,17 @@ def label_mapping(values: pd.Series, positive_label: str | None) -> LabelMapping
         others = [value for value in present if value != positive]
         if positive not in present or len(others) != 1:
             raise DataContractError(
-                f"column '{name}': rule 'two_classes' broken: data.positive_label is {positive_label!r}, so the "
+                f"column {name!r}: rule 'two_classes' broken: data.positive_label is {positive_label!r}, so the "
                 f"column must hold it and one other value; values: {_counts_text(counts)}"
             )
         return LabelMapping(positive, others[0], "configured")
     if len(present) == 1:
-        raise DataContractError(f"column '{name}': rule 'two_classes' broken: every label is {present[0]!r}")
+        raise DataContractError(f"column {name!r}: rule 'two_classes' broken: every label is {present[0]!r}")
     for positive, negative in LABEL_PAIRS:
         if set(present) == {positive, negative}:
             return LabelMapping(positive, negative, "recognised")
     raise DataContractError(
-        f"column '{name}': rule 'binary_label' broken: values {_counts_text(counts)} are not a recognised pair "
+        f"column {name!r}: rule 'binary_label' broken: values {_counts_text(counts)} are not a recognised pair "
         f"(1/0, yes/no, y/n, true/false, 1/-1); set data.positive_label to the value that means a purchase"
         + ("" if len(present) == 2 else " (and keep exactly two values)")
     )

@@ -51,7 +51,7 @@ def require_columns(columns: list[str], required: list[str], name: str) -> None:
         raise DataContractError(
             f"{name} broke the data contract:\n"
             + "\n".join(
-                f"column '{column}': rule 'column_in_dataframe' broken: the column is missing" for column in missing
+                f"column {column!r}: rule 'column_in_dataframe' broken: the column is missing" for column in missing
             )
         )
 
@@ -73,7 +73,7 @@ def format_failures(failure_cases: pd.DataFrame) -> str:
     lines = []
     for (column, check), group in cases.groupby(["column", "check"], sort=False):
         if check == "column_in_dataframe":
-            lines.append(f"column '{column}': rule 'column_in_dataframe' broken: the column is missing")
+            lines.append(f"column {column!r}: rule 'column_in_dataframe' broken: the column is missing")
             continue
         with_rows = group[group["index"].notna()]
         examples = ", ".join(
@@ -81,7 +81,7 @@ def format_failures(failure_cases: pd.DataFrame) -> str:
             for row, value in zip(with_rows["index"][:MAX_EXAMPLES], with_rows["failure_case"][:MAX_EXAMPLES])
         )
         lines.append(
-            f"column '{column}': rule '{check}' broken by {len(with_rows) or len(group)} row(s); e.g. {examples}"
+            f"column {column!r}: rule {check!r} broken by {len(with_rows) or len(group)} row(s); e.g. {examples}"
         )
     return "\n".join(lines)
 

@@ -109,7 +109,7 @@ def _examples(values: pd.Series, mask: pd.Series | np.ndarray) -> str:
 def _missing_columns_message(missing: list[tuple[str, str]], raw: RawTable) -> str:
     found = list(raw.frame.columns)
     shown = ", ".join(repr(name) for name in found[:30]) + (" ..." if len(found) > 30 else "")
-    lines = [f"column '{name}' ({setting}) is not in the table" for setting, name in missing]
+    lines = [f"column {name!r} ({setting}) is not in the table" for setting, name in missing]
     hint = " Set data.read.sep if the delimiter is wrong." if raw.delimiter is not None and len(found) <= 2 else ""
     return (
         f"{raw.path} broke the data contract:\n"
@@ -161,7 +161,7 @@ def _feature_name(source: str, conversion: Conversion, taken: set[str]) -> str:
         name = f"{name}_input"
     if name in taken:
         raise DataContractError(
-            f"columns clash after renaming: '{source}' becomes '{name}', which another column already is; "
+            f"columns clash after renaming: {source!r} becomes {name!r}, which another column already is; "
             "rename one of them in the file, or list one under data.exclude"
         )
     return name
@@ -290,7 +290,7 @@ def _number_problems(values: pd.Series, name: str) -> list[str]:
     if not bad.any():
         return []
     return [
-        f"column '{name}': rule 'finite' broken by {int(bad.sum())} row(s) (infinite, or beyond "
+        f"column {name!r}: rule 'finite' broken by {int(bad.sum())} row(s) (infinite, or beyond "
         f"{ABSURD_MAGNITUDE:g} in size); e.g. {_examples(values, bad)}; blank them (missing) or fix them at the source"
     ]
 
@@ -426,14 +426,14 @@ def table_problems(table: pd.DataFrame, spec: TableSpec, min_per_class: int) -> 
     problems = []
     for column in spec.columns:
         if table[column.name].isna().all():
-            problems.append(f"column '{column.name}': rule 'not_all_missing' broken: every value is missing")
+            problems.append(f"column {column.name!r}: rule 'not_all_missing' broken: every value is missing")
     if spec.target is not None and spec.target in table:
         counts = Counter(pd.to_numeric(table[spec.target], errors="coerce").dropna().astype(int).tolist())
         if len(counts) == 1:
-            problems.append(f"column '{spec.target}': rule 'two_classes' broken: every label is {next(iter(counts))}")
+            problems.append(f"column {spec.target!r}: rule 'two_classes' broken: every label is {next(iter(counts))}")
         elif len(counts) == 2 and min(counts.values()) < min_per_class:
             problems.append(
-                f"column '{spec.target}': rule 'enough_rows_per_class' broken: {counts[1]} positive and "
+                f"column {spec.target!r}: rule 'enough_rows_per_class' broken: {counts[1]} positive and "
                 f"{counts[0]} negative labels; at least {min_per_class} of each (data.min_positives) are needed "
                 "to split into train, valid and test"
             )

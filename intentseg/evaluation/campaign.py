@@ -52,7 +52,7 @@ def yes_no(values: pd.Series) -> pd.Series:
     if bad.any():
         examples = ", ".join(f"row {row}: {values.iloc[row]!r}" for row in np.flatnonzero(bad.to_numpy())[:5])
         raise DataContractError(
-            f"campaign result column '{values.name}': rule 'yes_or_no' broken by {int(bad.sum())} row(s); e.g. {examples}"
+            f"campaign result column {values.name!r}: rule 'yes_or_no' broken by {int(bad.sum())} row(s); e.g. {examples}"
         )
     return text.isin(YES).astype("int8")
 

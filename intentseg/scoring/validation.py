@@ -29,7 +29,7 @@ def check_population_columns(columns: list[str], models: ScoringModels, id_colum
     missing_segmenter = [name for name in models.segmenter.features if name not in columns]
     problems = []
     if id_column not in columns:
-        problems.append(f"id column '{id_column}' is missing")
+        problems.append(f"id column {id_column!r} is missing")
     if missing_classifier:
         problems.append(
             f"classifier (fingerprint {models.classifier.fingerprint[:12]}) needs missing columns {missing_classifier}"

@@ -63,6 +63,8 @@ def _is_numeric(column: pd.Series) -> bool:
 BEHAVIOUR_GROUP = re.compile(r"behav|transact|engag|activ|purchas|usage|web|session|order|spend|rfm|loyal", re.I)
 BEHAVIOUR_KINDS = {"recency", "money", "count", "rate"}
 IDENTIFIER = re.compile(r"(^|[\s_])(id|key|code|uuid|zip|postcode|phone|number)($|[\s_])", re.I)
+CODE_WORDS = re.compile(r"\b(type|types|region|system|systems|browser|code|category|class|group|segment|cluster)\b")
+CALENDAR = re.compile(r"^(\w+ )?(day|month|year|week|weekday|hour|quarter)( of \w+)?$")
 
 
 def _describes_behaviour(name: str, kind: str, group: str | None) -> bool:
@@ -81,14 +83,41 @@ def _skip_reason(name: str, values: pd.Series, kind: str, config: AutoFeaturesCo
             return f"a near-constant true/false flag ({minority:.0%} of customers on the rarer side)"
     if kind == "code":
         return "integer-coded levels without a dictionary (train_segmenter.naming.categorical): codes are no words"
+    words = column_words(name).words.lower()
+    if kind in ("number", "category", "rate") and CALENDAR.search(words):
+        return "a calendar position (day, month, year ...), not something customers do"
     if _is_numeric(values) and len(present):
         whole = bool((present == present.round()).all())
-        unique_share = present.nunique() / len(present)
-        if whole and (unique_share > 0.95 or IDENTIFIER.search(name)):
-            return "an identifier (a different whole number for almost every customer, or an id-like name)"
-        if whole and present.nunique() <= 20 and kind in ("number",):
-            return "an integer code (few whole-number levels, and no count, money, time or rate word in its name)"
+        distinct = present.nunique()
+        consecutive = whole and distinct > 0.95 * len(present) and (present.max() - present.min() + 1) < 1.5 * distinct
+        if whole and (consecutive or (IDENTIFIER.search(name) and distinct > 0.5 * len(present))):
+            return "an identifier (a different whole number for almost every customer, numbered in sequence)"
+        if (
+            whole
+            and kind == "number"
+            and ((distinct <= 20 and present.min() >= 1) or (CODE_WORDS.search(words) and distinct <= 50))
+        ):
+            return "an integer code (whole-number levels from 1, or a type/region/system name; no count word)"
     return None
+
+
+KIND_ORDER = ("recency", "count", "money", "rate", "duration", "flag", "number")
+
+
+def _interleaved_by_kind(candidates: list[tuple[int, str, float, str]]) -> list[str]:
+    """Columns in preference order: behaviour first; within it, one of each kind in turn (recency, frequency,
+    money, rates ...: what RFM segmentations use), each kind's most varied column first."""
+    ordered = []
+    for priority in sorted({item[0] for item in candidates}):
+        by_kind = {
+            kind: [name for _, _, _, name in sorted(item for item in candidates if item[:2] == (priority, kind))]
+            for kind in KIND_ORDER
+        }
+        while any(by_kind.values()):
+            for kind in KIND_ORDER:
+                if by_kind[kind]:
+                    ordered.append(by_kind[kind].pop(0))
+    return ordered
 
 
 def choose_features(
@@ -133,7 +162,7 @@ def choose_features(
         behaviour = _describes_behaviour(shown, kind, (groups or {}).get(name))
         reasons[name] = f"{kind} ({words.words}){', behaviour' if behaviour else ''}"
         if not is_categorical:
-            candidates.append((0 if behaviour else 1, -(1 - mode_share), name))
+            candidates.append((0 if behaviour else 1, kind, -(1 - mode_share), name))
         else:
             levels = present.astype(str).value_counts(normalize=True)
             if len(levels) > config.max_levels:
@@ -142,7 +171,7 @@ def choose_features(
             evenness = float(-(levels * np.log(levels)).sum() / np.log(len(levels))) if len(levels) > 1 else 0.0
             categorical.append((0 if behaviour else 1, -evenness, name))
     ranks = sample[[name for *_, name in candidates]].rank() if candidates else pd.DataFrame()
-    for *_, name in sorted(candidates):
+    for name in _interleaved_by_kind(candidates):
         if len(numeric) >= config.max_numeric:
             skipped[name] = f"not among the first {config.max_numeric} numeric columns (behaviour first, most varied)"
             continue
