@@ -13,11 +13,12 @@ import json
 import subprocess
 import sys
 from typing import Any
+from urllib.parse import quote
 
 from intentseg.checks.gates import format_gate_table, gate_rows
 from intentseg.checks.revisions import metrics_at, metrics_in_workspace, resolve_revision
 from intentseg.config import load_params
-from intentseg.reporting.markdown import escape_markdown, markdown_table
+from intentseg.reporting.markdown import escape_markdown, link_target, markdown_table
 
 WATERMARK = "<!-- intentseg: pipeline review -->"
 KEY_FIGURES = (
@@ -66,7 +67,10 @@ def review_comment(base: str, repository: str | None, sha: str | None) -> str:
     metrics = metrics_in_workspace(paths["metrics"])
     rows = gate_rows(metrics, metrics_at(revision, paths["metrics"]), params["gates"])
     failed = [row.gate for row in rows if row.passed is False]
-    link = (lambda path, kind: f"https://github.com/{repository}/{kind}/{sha}/{path}") if repository and sha else None
+
+    def link(path: str, kind: str) -> str:
+        return f"https://github.com/{quote(repository or '')}/{kind}/{quote(sha or '')}/{link_target(path)}"
+
     lines = [
         WATERMARK,
         "## Pipeline review",
@@ -83,14 +87,14 @@ def review_comment(base: str, repository: str | None, sha: str | None) -> str:
         "</details>",
         "",
     ]
-    if link:
+    if repository and sha:
         lines += [
             " ".join(f"![{name}]({link(paths['figures'][group][name], 'raw')})" for group, name in KEY_FIGURES),
             "",
         ]
-        lines.append(f"Full report: [{paths['report']}]({link(paths['report'], 'blob')}). ")
+        lines.append(f"Full report: [{escape_markdown(paths['report'])}]({link(paths['report'], 'blob')}). ")
     else:
-        lines.append(f"Full report: `{paths['report']}`. ")
+        lines.append(f"Full report: {escape_markdown(paths['report'])}. ")
     lines[-1] += "All plots against the base: `make plots-diff` (renders offline)."
     return "\n".join(lines) + "\n"
 
