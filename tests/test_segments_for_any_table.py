@@ -204,3 +204,18 @@ def test_segment_jaccard_against_a_hand_computed_case():
     jaccard = segment_jaccard(labels, refits)
     assert jaccard[1] == pytest.approx((1.0 + 3 / 4) / 2)  # second refit: {0,1,2} of {0,1,2,3}
     assert jaccard[2] == pytest.approx((1.0 + 4 / 5) / 2)  # second refit: {4..7} of {3..7}
+
+
+def test_an_unstable_name_does_not_flip_on_a_measurement_near_the_line():
+    from intentseg.segments.naming import unstable_segments
+
+    jaccard = {1: 0.55, 2: 0.7, 3: 0.55, 4: 0.9, 5: 0.45}
+    kept = {
+        2: "Unstable group of lapsed customers",
+        3: "Lapsed customers",
+        4: "Unstable group of recent customers",
+        5: "Recent customers",
+    }
+    # 1 is new and below 0.6; 2 keeps its honest name until clearly reproduced (0.75); 3 keeps its confident
+    # name until clearly dissolved (0.5), 5 is; 4 is clearly reproduced again
+    assert unstable_segments(jaccard, kept) == {1, 2, 5}

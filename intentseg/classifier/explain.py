@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from intentseg.classifier.model import PurchaseModel
-from intentseg.data.column_words import ColumnWords, column_words
+from intentseg.data.column_words import ColumnWords, column_words, shown_name
 
 MISSING_TEXT = "missing"
 EFFECT = {1: "raises the chance", -1: "lowers the chance", 0: "no effect"}
@@ -40,8 +40,7 @@ class FeatureWords:
 
     def column(self, name: str) -> ColumnWords:
         """The column's words and kind (its source file name)."""
-        shown = self.display_names.get(name, name)
-        words = column_words(shown)
+        words = column_words(shown_name(name, self.display_names))
         return ColumnWords(words.name, words.words, "flag") if name in self.flags else words
 
     def words(self, name: str) -> str:

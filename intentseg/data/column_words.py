@@ -63,7 +63,7 @@ MONEY = re.compile(
 COUNT = re.compile(
     r"\b(count|number|visits|sessions|orders|purchases|transactions|clicks|views|pages|items|logins|calls|"
     r"contacts|tickets|reviews|frequency|opens|downloads|deals|returns|complaints|kids?|children|teens?|"
-    r"products|searches|adds|web|store|catalog)\b"
+    r"products|searches|adds)\b"
 )
 RATE = re.compile(r"\b(rates?|ratios?|shares?|percent|percentage|proportion|probability|pct|fractions?)\b")
 DURATION = re.compile(r"\b(duration|time|seconds|minutes|hours|length|tenure|age|years|months|weeks)\b")
@@ -178,6 +178,15 @@ class ColumnWords:
         if self.kind in ("recency", "duration") and self.words.startswith("days "):
             return f"{number} {self.words}"
         return f"{self.words}: {number}"
+
+
+def shown_name(feature: str, display_names: dict[str, str]) -> str:
+    """The name to put in words: the source file's name, but a date column keeps what prepare made of it
+    (``days_since_Joined`` reads "days since joined", not "joined")."""
+    shown = display_names.get(feature, feature)
+    if feature.startswith("days_since_") and split_words(shown)[:2] != ["days", "since"]:
+        return f"days since {shown}"
+    return shown
 
 
 def column_words(name: str, values: pd.Series | None = None, categorical: bool = False) -> ColumnWords:

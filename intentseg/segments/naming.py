@@ -28,7 +28,27 @@ from intentseg.config import NamingConfig
 from intentseg.data.column_words import WINDOW_WORDS, ColumnWords, column_words
 from intentseg.segments.model import SegmentModel
 
-UNSTABLE_JACCARD = 0.6  # fpc::clusterboot's "dissolved" line: below it a segment is not reproduced
+UNSTABLE_JACCARD = 0.6  # below it a segment is not reproduced (fpc::clusterboot: at most a "pattern")
+STABLE_AGAIN_JACCARD = 0.75  # a segment named unstable keeps that name until refits clearly reproduce it ...
+DISSOLVED_JACCARD = 0.5  # ... and a kept confident name gives way once refits clearly dissolve the segment
+UNSTABLE_PREFIX = "unstable group of "
+
+
+def unstable_segments(jaccard: dict[int, float], kept_names: dict[int, str]) -> set[int]:
+    """Segments to name as unstable. A new name: Jaccard below ``UNSTABLE_JACCARD``. A kept (reference) name
+    changes state only on clear evidence, so it does not flip month to month on a measurement near the
+    line: an unstable one stays so below ``STABLE_AGAIN_JACCARD``, a confident one becomes unstable below
+    ``DISSOLVED_JACCARD`` (the report still marks every segment below 0.6, from the test split)."""
+    unstable = set()
+    for segment, value in jaccard.items():
+        kept = kept_names.get(segment, "").lower()
+        if not kept:
+            line = UNSTABLE_JACCARD
+        else:
+            line = STABLE_AGAIN_JACCARD if kept.startswith(UNSTABLE_PREFIX) else DISSOLVED_JACCARD
+        if value < line:
+            unstable.add(segment)
+    return unstable
 
 
 @dataclass(frozen=True)
@@ -194,7 +214,7 @@ def generate_names(
                 phrase if phrase.startswith(("with ", "without ")) else f"with {phrase}" for phrase in after
             )
         if segment in unstable:
-            text = f"unstable group of {text[0].lower() + text[1:]}"
+            text = f"{UNSTABLE_PREFIX}{text[0].lower() + text[1:]}"
         return text[0].upper() + text[1:]
 
     names = {segment: name_of(segment) for segment in model.segment_ids}
@@ -272,9 +292,9 @@ def name_segments(
         elif old:
             phrases = vocabulary(profiles[segment], naming, words)
             stale = stale_phrases(old, profiles[segment], naming, phrases, features, words)
-            if segment in unstable and not old.lower().startswith("unstable group"):
+            if segment in unstable and not old.lower().startswith(UNSTABLE_PREFIX):
                 reason = "bootstrap refits no longer reproduce it"
-            elif segment not in unstable and old.lower().startswith("unstable group"):
+            elif segment not in unstable and old.lower().startswith(UNSTABLE_PREFIX):
                 reason = "bootstrap refits now reproduce it"
             elif stale:
                 reason = f"no longer {', '.join(repr(phrase) for phrase in stale)} by the numbers"

@@ -10,11 +10,11 @@ import pandas as pd
 from sklearn.base import clone
 
 from intentseg.config import AutoKConfig, TrainSegmenterConfig
-from intentseg.data.column_words import column_words
+from intentseg.data.column_words import column_words, shown_name
 from intentseg.segments.alignment import align_to_reference
 from intentseg.segments.kprototypes import FastKPrototypes
 from intentseg.segments.model import CustomerSegmenter, SegmentModel, distinct_customers
-from intentseg.segments.naming import UNSTABLE_JACCARD, column_words_record, name_segments
+from intentseg.segments.naming import column_words_record, name_segments, unstable_segments
 from intentseg.segments.preprocessing import SegmentPreprocessor
 from intentseg.segments.profiles import segment_profiles
 from intentseg.segments.quality import bootstrap_stability
@@ -47,16 +47,16 @@ def train_stability(
 ) -> dict[int, float]:
     """Each segment's Jaccard agreement with bootstrap refits on a train sample (``auto_k`` sizes), by segment id.
 
-    Refits use ``auto_k.n_init`` on ``auto_k.sample_size`` customers; agreement is measured on as many
-    other train customers. Cheap next to the fit, and it keeps confident names from unstable segments.
+    Refits use the model's own settings (its ``n_init``) on bootstrap resamples of ``auto_k.sample_size``
+    train customers (all of them on a smaller table, so a refit sees as much data as the model did), and
+    agreement is measured on those customers (as ``fpc::clusterboot`` does). Cheap next to the fit, and it
+    keeps confident names from unstable segments.
     """
     rng = np.random.default_rng(seed + 1)
-    order = rng.permutation(len(train))
-    size = max(min(config.sample_size, len(train) // 2), 1)
-    fit_rows, check_rows = train.iloc[np.sort(order[:size])], train.iloc[np.sort(order[size : 2 * size])]
-    refit = clone(estimator).set_params(clusterer__n_init=config.n_init)
+    size = min(config.sample_size, len(train))
+    rows = train.iloc[np.sort(rng.choice(len(train), size=size, replace=False))]
     stability = bootstrap_stability(
-        refit, fit_rows, check_rows, config.stability_resamples, seed, labels=model.assign(check_rows)
+        clone(estimator), rows, rows, config.stability_resamples, seed, labels=model.assign(rows)
     )
     return {int(segment): value for segment, value in stability["jaccard"].items()}
 
@@ -127,11 +127,11 @@ def fit_segment_model(
     categorical = list(dict.fromkeys([*plan.categorical, *profile_categorical]))
     profiles = segment_profiles(train, model.assign(train), numeric, categorical, outcomes)
     words = {
-        column: column_words((display_names or {}).get(column, column), train[column], column in categorical)
+        column: column_words(shown_name(column, display_names or {}), train[column], column in categorical)
         for column in [*numeric, *categorical]
     }
     jaccard = train_stability(segmenter_for(plan, config, seed, k), model, train, config.auto_k, seed)
-    unstable = {segment for segment, value in jaccard.items() if value < UNSTABLE_JACCARD}
+    unstable = unstable_segments(jaccard, dict(zip(model.segment_ids, model.names or ())))
     model, generated, renamed = name_segments(
         model, profiles, config.naming, drifted, tuple(model.features), words, unstable
     )
