@@ -106,6 +106,14 @@ def _rename(temporary: Path, target: Path) -> None:
     os.replace(temporary, target)
 
 
+def _write_csv_for_people(frame: pd.DataFrame, path: Path) -> dict[str, int]:
+    """The one CSV format for people: UTF-8, RFC 4180 line ends (CRLF), floats to 6 decimals, no index,
+    :func:`spreadsheet_safe`. Returns the protected cells per column."""
+    safe, changed = spreadsheet_safe(frame)
+    safe.to_csv(path, index=False, encoding="utf-8", float_format="%.6f", lineterminator="\r\n")
+    return changed
+
+
 def write_csv_folder(
     frames: dict[str, pd.DataFrame], folder: str | os.PathLike[str], group: OutputGroup
 ) -> dict[str, int]:
@@ -118,10 +126,8 @@ def write_csv_folder(
     changed: dict[str, int] = {}
     try:
         for name, frame in frames.items():
-            safe, counts = spreadsheet_safe(frame)
-            for column, count in counts.items():
+            for column, count in _write_csv_for_people(frame, temporary / name).items():
                 changed[column] = changed.get(column, 0) + count
-            safe.to_csv(temporary / name, index=False, encoding="utf-8", float_format="%.6f", lineterminator="\r\n")
         if not frames:
             (temporary / "README.txt").write_text("No per-segment files: score.export.per_segment is false.\n")
     except BaseException:
@@ -198,10 +204,8 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], group: OutputGr
 
     Returns the protected cells per column (empty when nothing could be read as a formula).
     """
-    safe, changed = spreadsheet_safe(frame)
     with atomic_path(path, group) as temporary:
-        safe.to_csv(temporary, index=False, encoding="utf-8", float_format="%.6f", lineterminator="\r\n")
-    return changed
+        return _write_csv_for_people(frame, temporary)
 
 
 def read_parquet(path: str | os.PathLike[str], columns: list[str] | None = None) -> pd.DataFrame:

@@ -11,7 +11,7 @@ reports their agreement on a test sample every run (``reports/details/classifier
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -41,7 +41,7 @@ class FeatureWords:
     def column(self, name: str) -> ColumnWords:
         """The column's words and kind (its source file name)."""
         words = column_words(shown_name(name, self.display_names))
-        return ColumnWords(words.name, words.words, "flag") if name in self.flags else words
+        return replace(words, kind="flag") if name in self.flags else words
 
     def words(self, name: str) -> str:
         """The column's name in words (its source file name, split, abbreviations spelled out)."""

@@ -102,20 +102,12 @@ def joined(values: Iterable[Any], separator: str = ", ") -> Markdown:
     return Markdown(separator.join(escape_markdown(value) for value in values))
 
 
-def bold(value: Any) -> Markdown:
-    """A value in bold (escaped first when it is text)."""
-    return Markdown(f"**{escape_markdown(value) if isinstance(value, str) else value}**")
-
-
 FILTERS: dict[str, Callable[..., Markdown]] = {
     "pct": pct,
     "count": count,
     "number": number,
     "words": words,
     "joined": joined,
-    "bold": bold,
-    "link": link_target,
-    "md": escape_markdown,
 }
 
 

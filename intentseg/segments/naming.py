@@ -141,10 +141,10 @@ def segment_traits(
         percentile, median, typical = stats["percentile"], stats["median"], stats["population_median"]
         if percentile != percentile:  # NaN: the column is missing for the whole segment
             continue
-        high, low = numeric_words(column, naming, words)
         if _words(column, words).kind == "flag" and column not in naming.numeric and "mean" in stats:
             numeric.extend(flag_traits(column, stats, naming, words))
             continue
+        high, low = numeric_words(column, naming, words)
         evidence = numeric_evidence(column, stats, words)
         if percentile >= naming.high_percentile and median > typical:
             numeric.append(Trait(column, high, 2 * (percentile - 0.5), evidence, follows_noun(high)))

@@ -74,8 +74,9 @@ def _describes_behaviour(name: str, kind: str, group: str | None) -> bool:
     return kind in BEHAVIOUR_KINDS or (kind == "duration" and "age" not in name.lower().split())
 
 
-def _skip_reason(name: str, values: pd.Series, kind: str, config: AutoFeaturesConfig) -> str | None:
-    """Why a column describes no customer behaviour a segment can be named by (None: usable)."""
+def _skip_reason(name: str, words: str, values: pd.Series, kind: str) -> str | None:
+    """Why a column (``name``, in ``words``) describes no customer behaviour a segment can be named by
+    (None: usable)."""
     present = values.dropna()
     if kind == "flag":
         minority = float(min(present.mean(), 1 - present.mean())) if len(present) else 0.0
@@ -83,7 +84,7 @@ def _skip_reason(name: str, values: pd.Series, kind: str, config: AutoFeaturesCo
             return f"a near-constant true/false flag ({minority:.0%} of customers on the rarer side)"
     if kind == "code":
         return "integer-coded levels without a dictionary (train_segmenter.naming.categorical): codes are no words"
-    words = column_words(name).words.lower()
+    words = words.lower()
     if kind in ("number", "category", "rate") and CALENDAR.search(words):
         return "a calendar position (day, month, year ...), not something customers do"
     if _is_numeric(values) and len(present):
@@ -155,7 +156,7 @@ def choose_features(
         if mode_share > config.max_mode_share:
             skipped[name] = f"near-constant ({mode_share:.0%} share one value)"
             continue
-        reason = _skip_reason(shown, values, kind, config)
+        reason = _skip_reason(shown, words.words, values, kind)
         if reason:
             skipped[name] = reason
             continue
@@ -194,16 +195,22 @@ def choose_features(
     return {
         "numeric": numeric,
         "categorical": categorical,
-        "log1p": skewed(sample, numeric, config),
+        "log1p": _skewed_in(sample, numeric, config.log_skewness),
         "skipped": skipped,
         "choice": choice,
     }
 
 
 def skewed(frame: pd.DataFrame, numeric: list[str] | tuple[str, ...], config: AutoFeaturesConfig) -> list[str]:
-    """The ``numeric`` columns more skewed than ``log_skewness`` (they get the signed log1p), in their order."""
+    """The ``numeric`` columns more skewed than ``log_skewness`` (they get the signed log1p), in their order,
+    measured on ``sample_size`` customers of ``frame``."""
     sample = frame.sample(n=min(config.sample_size, len(frame)), random_state=0) if len(frame) else frame
-    return [name for name in numeric if abs(float(sample[name].skew())) > config.log_skewness]
+    return _skewed_in(sample, numeric, config.log_skewness)
+
+
+def _skewed_in(sample: pd.DataFrame, numeric: list[str] | tuple[str, ...], threshold: float) -> list[str]:
+    """The ``numeric`` columns whose skewness on ``sample`` exceeds ``threshold`` in size."""
+    return [name for name in numeric if abs(float(sample[name].skew())) > threshold]
 
 
 def with_table_names(config: TrainSegmenterConfig, resolve: Callable[[str], str]) -> TrainSegmenterConfig:

@@ -86,11 +86,9 @@ def fit_segment_model(
     k_selection = None
     k = plan.k
     if k is not None:
-        setting = (
-            "train_segmenter.k" if plan.origin.get("k") == "configured" else f"train_segmenter.{plan.origin['k']}.k"
-        )
+        setting = "train_segmenter.k" if plan.origin["k"] == "configured" else f"train_segmenter.presets.{source}.k"
         refuse_above(
-            setting.replace("preset ", "presets."),
+            setting,
             k,
             distinct_customers(train, [*plan.numeric, *plan.categorical]),
             "the train customers that differ on the segmentation features "
@@ -130,7 +128,7 @@ def fit_segment_model(
         column: column_words(shown_name(column, display_names or {}), train[column], column in categorical)
         for column in [*numeric, *categorical]
     }
-    jaccard = train_stability(segmenter_for(plan, config, seed, k), model, train, config.auto_k, seed)
+    jaccard = train_stability(segmenter, model, train, config.auto_k, seed)  # refits clone its settings
     unstable = unstable_segments(jaccard, dict(zip(model.segment_ids, model.names or ())))
     model, generated, renamed = name_segments(
         model, profiles, config.naming, drifted, tuple(model.features), words, unstable
