@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from benchmarks.common import REPO_ROOT, run_child, save
-from intentseg.config import load_params, with_absolute_paths
+from intentseg.config.base import load_params, with_absolute_paths
 from intentseg.data.contract import validate_table
 from intentseg.data.simulator import shopsphere_spec, simulate_customers
 from intentseg.io import ROW_GROUP_ROWS

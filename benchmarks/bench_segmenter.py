@@ -24,7 +24,8 @@ SAMPLE_ROWS = 20_000
 def _setup() -> dict[str, Any]:
     """The default train split, the configured segmenter, and a 20K-row sample in model form."""
     from benchmarks.workloads import default_params, default_splits
-    from intentseg.config import section_config, seed_of
+    from intentseg.config.base import seed_of
+    from intentseg.config.check import section_config
     from intentseg.segments.setup import plan_segmentation
     from intentseg.segments.training import segmenter_for
 

@@ -12,7 +12,6 @@ Run: `.venv/bin/python -m benchmarks.bench_small_table [--seeds N] [--rows N]`.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import time
 
@@ -23,10 +22,10 @@ import pandas as pd
 from benchmarks.common import save
 from benchmarks.workloads import default_params
 from intentseg.classifier.training import fit_purchase_model
-from intentseg.config import section_config
+from intentseg.config.check import section_config
 from intentseg.data.simulator import simulate_customers
 from intentseg.data.split import stratified_split
-from intentseg.evaluation.metrics import best_f1, roc_auc
+from intentseg.metrics import best_f1, roc_auc
 
 ID, TARGET = "customer_id", "purchased_next_30d"
 
@@ -37,8 +36,8 @@ def compare(rows: int, seed: int) -> dict[str, float]:
     table = simulate_customers(rows, 1000 + seed, "2026-11", labelled=True).features
     parts = stratified_split(table, TARGET, {"train": 0.7, "valid": 0.15, "test": 0.15}, seed)
     test = parts["test"]
-    holdout = dataclasses.replace(
-        config, cross_validation=dataclasses.replace(config.cross_validation, below_valid_positives=0)
+    holdout = config.model_copy(
+        update={"cross_validation": config.cross_validation.model_copy(update={"below_valid_positives": 0})}
     )
     result: dict[str, float] = {}
     for name, settings in (("holdout", holdout), ("cross_validation", config)):

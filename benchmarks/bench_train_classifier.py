@@ -18,7 +18,8 @@ def train_classifier() -> Callable[[], object]:
     """Workload: everything the train_classifier stage fits, at the default size."""
     from benchmarks.workloads import default_params, default_splits
     from intentseg.classifier.training import fit_purchase_model
-    from intentseg.config import section_config, seed_of
+    from intentseg.config.base import seed_of
+    from intentseg.config.check import section_config
 
     params = default_params()
     parts, data = default_splits(params), section_config(params, "data")

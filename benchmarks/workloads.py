@@ -7,7 +7,8 @@ from typing import Any
 import pandas as pd
 
 from benchmarks.common import REPO_ROOT
-from intentseg.config import load_params, section_config, seed_of
+from intentseg.config.base import load_params, seed_of
+from intentseg.config.check import section_config
 from intentseg.data.contract import validate_table
 from intentseg.data.simulator import shopsphere_spec, simulate_customers
 from intentseg.data.split import stratified_split

@@ -346,3 +346,9 @@ class ParquetSink:
             if self._writer is not None:
                 self._writer.close()
         return self._context.__exit__(exc_type, exc, traceback)
+
+
+def frames_of(frame: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
+    """A frame in slices of at most ``rows`` rows (at least one slice, so an empty export still makes a table)."""
+    for start in range(0, max(len(frame), 1), rows):
+        yield frame.iloc[start : start + rows]

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from intentseg.config import load_params
+from intentseg.config.base import load_params
 
 
 def promote(paths: dict[str, Any]) -> list[Path]:

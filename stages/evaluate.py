@@ -10,22 +10,18 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from intentseg.checks.reproduce import model_predictions
 from intentseg.classifier.baseline import LogisticBaseline
 from intentseg.classifier.model import PurchaseModel
-from intentseg.config import (
-    SIMULATOR_SOURCE,
-    DataConfig,
-    EvaluateConfig,
-    TrainSegmenterConfig,
-    load_params,
-    section,
-    section_config,
-    seed_of,
-)
+from intentseg.config.base import seed_of
+from intentseg.config.check import checked_params
+from intentseg.config.data import SIMULATOR_SOURCE, DataConfig
+from intentseg.config.evaluate import EvaluateConfig
+from intentseg.config.paths import PathsConfig
+from intentseg.config.segmenter import TrainSegmenterConfig
 from intentseg.data.schema import TableSpec
 from intentseg.evaluation.classifier import evaluate_classifier
-from intentseg.evaluation.metrics import Evaluation
+from intentseg.evaluation.predictions import model_predictions
+from intentseg.evaluation.result import Evaluation
 from intentseg.evaluation.segments import evaluate_segments
 from intentseg.io import OutputGroup, read_json, read_parquet, read_text, write_json, write_png
 from intentseg.reporting import figures
@@ -56,39 +52,39 @@ def write_outputs(
 
 
 def main() -> None:
-    params = load_params()
-    config: EvaluateConfig = section_config(params, "evaluate")
-    segmenter_config: TrainSegmenterConfig = section_config(params, "train_segmenter")
-    paths, seed = section(params, "paths"), seed_of(params)
-    spec = TableSpec.from_dict(read_json(paths["prepared"]["spec"]))
-    data: DataConfig = section_config(params, "data")
-    positive_label = read_json(paths["metrics"]["data"]).get("positive_label")
+    params = checked_params()
+    config: EvaluateConfig = EvaluateConfig.from_params(params)
+    segmenter_config: TrainSegmenterConfig = TrainSegmenterConfig.from_params(params)
+    paths, seed = PathsConfig.from_params(params), seed_of(params)
+    spec = TableSpec.from_dict(read_json(paths.prepared.spec))
+    data: DataConfig = DataConfig.from_params(params)
+    positive_label = read_json(paths.metrics["data"]).get("positive_label")
     words = target_words(data.target_description, data.source == SIMULATOR_SOURCE, spec.target, positive_label)
     log = stage_logger("evaluate")
 
-    train, valid, test = (read_parquet(paths["split"][part]) for part in ("train", "valid", "test"))
-    ground_truth = read_parquet(paths["prepared"]["ground_truth"])
+    train, valid, test = (read_parquet(part) for part in (paths.split.train, paths.split.valid, paths.split.test))
+    ground_truth = read_parquet(paths.prepared.ground_truth)
     model = PurchaseModel.from_artifacts(
-        read_text(paths["models"]["classifier"]), read_json(paths["models"]["classifier_metadata"])
+        read_text(paths.models.classifier), read_json(paths.models.classifier_metadata)
     )
-    baseline = LogisticBaseline.from_dict(read_json(paths["models"]["baseline"]))
+    baseline = LogisticBaseline.from_dict(read_json(paths.models.baseline))
     with OutputGroup() as outputs:  # every output of the stage, or none of them
         with timed(log, f"evaluating the classifier on {len(test)} test customers"):
             classifier = evaluate_classifier(model, baseline, valid, test, ground_truth, config, seed)
         classifier = dataclasses.replace(classifier, plots=with_display_names(classifier.plots, spec.display_names()))
         write_outputs(
             classifier,
-            paths["metrics"]["classifier"],
-            paths["details"]["classifier"],
-            {name: paths["plots"]["classifier"][name] for name in classifier.plots},
-            paths["figures"]["classifier"],
+            paths.metrics["classifier"],
+            paths.details["classifier"],
+            {name: paths.plots["classifier"][name] for name in classifier.plots},
+            paths.figures["classifier"],
             figures.classifier_figures(classifier.plots),
             outputs,
         )
         log.info("classifier test metrics: %s", classifier.metrics["test"])
 
-        segmenter = SegmentModel.from_dict(read_json(paths["models"]["segmenter"]))
-        reference_path = Path(paths["reference"]["segmenter"])
+        segmenter = SegmentModel.from_dict(read_json(paths.models.segmenter))
+        reference_path = Path(paths.reference.segmenter)
         reference = SegmentModel.from_dict(read_json(reference_path)) if reference_path.exists() else None
         with timed(log, "evaluating the segments (silhouette, k sweep, bootstrap stability, profiles)"):
             segments = evaluate_segments(
@@ -108,10 +104,10 @@ def main() -> None:
         segments = dataclasses.replace(segments, plots=with_display_names(segments.plots, spec.display_names()))
         write_outputs(
             segments,
-            paths["metrics"]["segmenter"],
-            paths["details"]["segmenter"],
-            paths["plots"]["segments"],
-            paths["figures"]["segments"],
+            paths.metrics["segmenter"],
+            paths.details["segmenter"],
+            paths.plots["segments"],
+            paths.figures["segments"],
             figures.segment_figures(segments.plots, segments.metrics["k"], words),
             outputs,
         )
@@ -130,7 +126,7 @@ def main() -> None:
                 spec.id_column,
                 sized_down("evaluate.check_sample", config.check_sample, len(test), "test customers"),
             ),
-            paths["checks"]["predictions"],
+            paths.checks.predictions,
             digits=None,
             group=outputs,
         )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from intentseg.config import SplitConfig, load_params, section, section_config, seed_of
+from intentseg.config.base import seed_of
+from intentseg.config.check import checked_params
+from intentseg.config.paths import PathsConfig
+from intentseg.config.split import SplitConfig
 from intentseg.data.schema import TableSpec
 from intentseg.data.split import stratified_split, summarise_split
 from intentseg.io import OutputGroup, read_json, read_parquet, write_json, write_parquet
@@ -10,21 +13,20 @@ from intentseg.runlog import run_stage, stage_logger, timed
 
 
 def main() -> None:
-    params = load_params()
-    config: SplitConfig = section_config(params, "split")
-    paths = section(params, "paths")
-    spec = TableSpec.from_dict(read_json(paths["prepared"]["spec"]))
+    params = checked_params()
+    config, paths = SplitConfig.from_params(params), PathsConfig.from_params(params)
+    spec = TableSpec.from_dict(read_json(paths.prepared.spec))
     log = stage_logger("split")
 
-    customers = read_parquet(paths["prepared"]["customers"])
+    customers = read_parquet(paths.prepared.customers)
     with timed(log, f"splitting {len(customers)} rows {config.fractions.as_dict()}"):
         parts = stratified_split(customers, spec.target, config.fractions.as_dict(), seed=seed_of(params))
 
     summary = summarise_split(parts)
     with OutputGroup() as outputs:  # every output of the stage, or none of them
         for name, part in parts.items():
-            write_parquet(part, paths["split"][name], outputs)
-        write_json(summary, paths["metrics"]["split"], group=outputs)
+            write_parquet(part, getattr(paths.split, name), outputs)
+        write_json(summary, paths.metrics["split"], group=outputs)
     log.info("split summary: %s", summary)
 
 

@@ -7,21 +7,25 @@ metrics/classifier_train.json (best round, valid ROC-AUC, threshold, choices), t
 
 from __future__ import annotations
 
+from intentseg.classifier.lightgbm_params import check_lightgbm_params
 from intentseg.classifier.training import fit_purchase_model, training_review_metrics
-from intentseg.config import TrainClassifierConfig, load_params, section, section_config, seed_of
+from intentseg.config.base import seed_of
+from intentseg.config.check import checked_params
+from intentseg.config.classifier import TrainClassifierConfig
+from intentseg.config.paths import PathsConfig
 from intentseg.data.schema import TableSpec
 from intentseg.io import OutputGroup, read_json, read_parquet, write_json, write_text
 from intentseg.runlog import run_stage, stage_logger, timed
 
 
 def main() -> None:
-    params = load_params()
-    config: TrainClassifierConfig = section_config(params, "train_classifier")
-    paths = section(params, "paths")
-    spec = TableSpec.from_dict(read_json(paths["prepared"]["spec"]))
+    params = checked_params()
+    config, paths = TrainClassifierConfig.from_params(params), PathsConfig.from_params(params)
+    check_lightgbm_params(config)
+    spec = TableSpec.from_dict(read_json(paths.prepared.spec))
     log = stage_logger("train_classifier")
 
-    train, valid = read_parquet(paths["split"]["train"]), read_parquet(paths["split"]["valid"])
+    train, valid = read_parquet(paths.split.train), read_parquet(paths.split.valid)
     with timed(
         log,
         f"fitting a {config.model} model on {len(train)} rows (imbalance options {list(config.imbalance_candidates)})",
@@ -31,12 +35,12 @@ def main() -> None:
 
     text, metadata = trained.model.to_artifacts()
     with OutputGroup() as outputs:  # every output of the stage, or none of them
-        write_text(text, paths["models"]["classifier"], outputs)
-        write_json(metadata, paths["models"]["classifier_metadata"], digits=None, group=outputs)
-        write_json(trained.baseline.to_dict(), paths["models"]["baseline"], digits=None, group=outputs)
-        write_json(trained.summary, paths["details"]["classifier_train"], group=outputs)
-        write_json(training_review_metrics(trained.summary), paths["metrics"]["classifier_train"], group=outputs)
-        write_json(trained.learning_curve, paths["plots"]["classifier"]["learning_curve"], group=outputs)
+        write_text(text, paths.models.classifier, outputs)
+        write_json(metadata, paths.models.classifier_metadata, digits=None, group=outputs)
+        write_json(trained.baseline.to_dict(), paths.models.baseline, digits=None, group=outputs)
+        write_json(trained.summary, paths.details["classifier_train"], group=outputs)
+        write_json(training_review_metrics(trained.summary), paths.metrics["classifier_train"], group=outputs)
+        write_json(trained.learning_curve, paths.plots["classifier"]["learning_curve"], group=outputs)
 
 
 if __name__ == "__main__":

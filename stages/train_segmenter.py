@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from intentseg.config import DataConfig, TrainSegmenterConfig, load_params, section, section_config, seed_of
+from intentseg.config.base import section, seed_of
+from intentseg.config.check import checked_params
+from intentseg.config.data import DataConfig
+from intentseg.config.paths import PathsConfig
+from intentseg.config.segmenter import TrainSegmenterConfig
 from intentseg.data.schema import TableSpec
 from intentseg.io import OutputGroup, read_json, read_parquet, write_json
 from intentseg.runlog import run_stage, stage_logger, timed
@@ -19,18 +23,17 @@ from intentseg.segments.training import fit_segment_model
 
 
 def main() -> None:
-    params = load_params()
-    data: DataConfig = section_config(params, "data")
-    paths = section(params, "paths")
-    spec = TableSpec.from_dict(read_json(paths["prepared"]["spec"]))
-    config: TrainSegmenterConfig = with_table_names(section_config(params, "train_segmenter"), spec.resolve)
+    params = checked_params()
+    data, paths = DataConfig.from_params(params), PathsConfig.from_params(params)
+    spec = TableSpec.from_dict(read_json(paths.prepared.spec))
+    config: TrainSegmenterConfig = with_table_names(TrainSegmenterConfig.from_params(params), spec.resolve)
     log = stage_logger("train_segmenter")
 
-    reference_path = Path(paths["reference"]["segmenter"])
+    reference_path = Path(paths.reference.segmenter)
     reference = SegmentModel.from_dict(read_json(reference_path)) if reference_path.exists() else None
     log.info("reference segmentation: %s", reference_path if reference else "none (ids by segment size)")
 
-    train = read_parquet(paths["split"]["train"])
+    train = read_parquet(paths.split.train)
     with timed(
         log, f"setting up (k={config.k}) and fitting on {len(train)} customers ({config.n_init} initialisations)"
     ):
@@ -61,8 +64,8 @@ def main() -> None:
     log.info("segments: %s", summary["segments"])
 
     with OutputGroup() as outputs:  # both outputs, or neither
-        write_json(model.to_dict(), paths["models"]["segmenter"], digits=None, group=outputs)
-        write_json(summary, paths["details"]["segmenter_train"], group=outputs)
+        write_json(model.to_dict(), paths.models.segmenter, digits=None, group=outputs)
+        write_json(summary, paths.details["segmenter_train"], group=outputs)
 
 
 if __name__ == "__main__":

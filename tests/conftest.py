@@ -45,14 +45,14 @@ FAST_CLASSIFIER_PARAMS = {
 
 def config_of(section: str, values: dict):
     """The typed config of a params section built from ``values`` (the same checks as the stages)."""
-    from intentseg.config import section_config
+    from intentseg.config.check import section_config
 
     return section_config({section: values}, section)
 
 
 def default_params(repo_root: Path = REPO_ROOT) -> dict:
     """The project's params.yaml, read as the stages read it."""
-    from intentseg.config import load_params
+    from intentseg.config.base import load_params
 
     return load_params(repo_root / "params.yaml")
 
@@ -92,11 +92,10 @@ def trained_classifier(small_splits):
 @pytest.fixture(scope="session")
 def segment_settings(repo_root):
     """The default train_segmenter config with fewer initialisations, for speed (frozen: tests cannot mutate it)."""
-    import dataclasses
 
-    from intentseg.config import section_config
+    from intentseg.config.check import section_config
 
-    return dataclasses.replace(section_config(default_params(repo_root), "train_segmenter"), n_init=3)
+    return section_config(default_params(repo_root), "train_segmenter").model_copy(update={"n_init": 3})
 
 
 @pytest.fixture(scope="session")

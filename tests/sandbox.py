@@ -80,7 +80,7 @@ class Sandbox:
     def stage_workdir(self, directory: Path, path_overrides: dict[str, str] | None = None) -> Path:
         """A working directory whose params.yaml points at this sandbox's files (absolute paths),
         except the dotted ``paths`` keys in ``path_overrides`` (relative to ``directory``)."""
-        from intentseg.config import with_absolute_paths
+        from intentseg.config.base import with_absolute_paths
 
         params = with_absolute_paths(self.params(), self.root)
         for dotted, value in (path_overrides or {}).items():

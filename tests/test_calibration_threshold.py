@@ -9,7 +9,8 @@ import pytest
 
 from intentseg.classifier.calibration import ProbabilityCalibrator
 from intentseg.classifier.decision import DecisionRule, choose_decision_rule
-from intentseg.config import DecisionConfig, section_config
+from intentseg.config.check import section_config
+from intentseg.config.classifier import DecisionConfig
 from intentseg.errors import ConfigError
 
 

@@ -7,10 +7,10 @@ import json
 import pytest
 import yaml
 
-from intentseg.checks.gates import format_gate_table, gate_failures, gate_rows, lookup
 from intentseg.checks.lock import lock_problems
 from intentseg.checks.reproduce import json_outputs
-from intentseg.config import section_config
+from intentseg.config.check import section_config
+from intentseg.evaluation.gates import format_gate_table, gate_failures, gate_rows, lookup
 from intentseg.reporting.report import ReportInputs, build_report, suggested_use
 from tests.conftest import default_params
 

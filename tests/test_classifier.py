@@ -26,7 +26,7 @@ TARGET, ID = "purchased_next_30d", "customer_id"
 
 
 def test_beats_chance_and_baseline_is_reasonable(trained_classifier, small_splits):
-    from intentseg.evaluation.metrics import roc_auc
+    from intentseg.metrics import roc_auc
 
     test = small_splits["test"]
     auc = roc_auc(test[TARGET], trained_classifier.model.purchase_probability(test))
@@ -235,13 +235,12 @@ def test_estimator_contract():
 
 
 def test_small_valid_split_switches_to_cross_validation(small_splits):
-    import dataclasses
 
     from intentseg.classifier.training import fit_purchase_model, training_review_metrics
     from tests.conftest import FAST_CLASSIFIER_SETTINGS
 
     train, valid = small_splits["train"].iloc[:1500], small_splits["valid"].iloc[:300]
-    config = dataclasses.replace(FAST_CLASSIFIER_SETTINGS, imbalance_candidates=("none", "scale_pos_weight"))
+    config = FAST_CLASSIFIER_SETTINGS.model_copy(update={"imbalance_candidates": ("none", "scale_pos_weight")})
     trained = fit_purchase_model(train, valid, config, 5, "customer_id", "purchased_next_30d")
     validation = trained.summary["validation"]
     assert validation["method"] == "cross_validation" and validation["folds"] == 5
@@ -257,8 +256,8 @@ def test_small_valid_split_switches_to_cross_validation(small_splits):
     holdout = fit_purchase_model(
         train,
         valid,
-        dataclasses.replace(
-            config, cross_validation=dataclasses.replace(config.cross_validation, below_valid_positives=0)
+        config.model_copy(
+            update={"cross_validation": config.cross_validation.model_copy(update={"below_valid_positives": 0})}
         ),
         5,
         "customer_id",

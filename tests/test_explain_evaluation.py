@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from intentseg.classifier.explain import drivers_from_contributions, format_values, global_importance, reason_codes
-from intentseg.evaluation.metrics import (
+from intentseg.metrics import (
     CURVE_GRID,
     bootstrap_interval,
     classification_metrics,
@@ -52,11 +52,11 @@ def test_reason_direction_follows_contribution_sign():
 
 def test_reasons_read_in_the_words_of_the_feature_dictionary(repo_root):
     from intentseg.classifier.explain import FeatureWords
-    from intentseg.config import section_config
+    from intentseg.config.check import section_config
     from intentseg.data.simulator import shopsphere_spec
     from tests.conftest import default_params
 
-    labels = section_config(default_params(repo_root), "features").labels
+    labels = section_config(default_params(repo_root), "reason_words").labels
     assert set(shopsphere_spec().feature_names) <= set(labels)  # every simulator feature has words
     frame = pd.DataFrame(
         {

@@ -111,7 +111,7 @@ def test_campaign_readout_refuses_bad_files():
 def test_the_contact_plan_states_the_rule_in_business_terms():
     from types import SimpleNamespace
 
-    from intentseg.config import DecisionConfig
+    from intentseg.config.classifier import DecisionConfig
     from intentseg.reporting.report import contact_plan_text
 
     export = audience_export(members(1000, seed=4), "customer_id", 1, 0.1, ExportStamp("2026-11-01", "2026-11"))

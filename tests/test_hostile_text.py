@@ -20,7 +20,7 @@ import pytest
 import yaml
 from markdown_it import MarkdownIt
 
-from intentseg.config import with_absolute_paths
+from intentseg.config.base import with_absolute_paths
 from intentseg.data.column_words import words_of
 from intentseg.io import spreadsheet_safe, write_csv
 from intentseg.reporting.markdown import escape_markdown, markdown_table
@@ -190,7 +190,7 @@ def hostile_run(tmp_path_factory, repo_root):
         "categorical": ["store_id"],
         "exclude": ["signup_date"],
     }
-    params["features"] = {"labels": {days: "{value:.0f} " + HOSTILE["markdown"], "plan": "plan " + "{value}"}}
+    params["reason_words"] = {"labels": {days: "{value:.0f} " + HOSTILE["markdown"], "plan": "plan " + "{value}"}}
     params["score"] = {**params["score"], "export": {"per_segment": True}}
     (folder / "reference").mkdir()
     params["paths"]["reference"] = {

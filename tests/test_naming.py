@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from intentseg.config import NamingConfig
+from intentseg.config.segmenter import NamingConfig
 from intentseg.segments.naming import generate_names, name_segments, segment_traits, stale_phrases, vocabulary
 from intentseg.segments.preprocessing import signed_log1p
 from intentseg.segments.profiles import midrank_percentile, segment_profiles

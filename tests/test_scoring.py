@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from intentseg.classifier.explain import contributions, method_agreement
-from intentseg.config import ReasonsConfig
+from intentseg.config.score import ReasonsConfig
 from intentseg.data.simulator import shopsphere_spec, simulate_customers
 from intentseg.errors import FeatureMismatchError
-from intentseg.scoring.batch import (
-    AudienceCap,
-    audience_columns,
-    finalise_scores,
-    load_models,
-    rank_deciles,
-    score_population,
-)
 from intentseg.scoring.drift import DriftMonitor
+from intentseg.scoring.first_pass import score_population
+from intentseg.scoring.second_pass import AudienceCap, finalise_scores, rank_deciles
+from intentseg.scoring.types import audience_columns, load_models
 from intentseg.scoring.validation import REJECT_COLUMN, check_population_columns, duplicated_ids, row_problems
 
 SPEC = shopsphere_spec().without_target()
@@ -129,7 +122,7 @@ def test_scores_match_the_models(population, models, drift_reference):
 
 
 def test_audience_cap_and_reason_scope(population, models, drift_reference):
-    scope = dataclasses.replace(REASONS, scope="audience")
+    scope = REASONS.model_copy(update={"scope": "audience"})
     scores, _, audience, accumulator, tables = run(
         population, models, drift_reference(), reasons=scope, max_audience=50
     )
@@ -210,8 +203,8 @@ def test_path_reasons_agree_with_treeshap(trained_classifier, small_splits):
 
 def test_partitions_scored_apart_and_merged_equal_one_stream(population, models, drift_reference):
     """The Dask engine's pieces in one process: per-partition pass 1, merged counts, sliced pass 2."""
-    from intentseg.scoring.batch import combine_final, exported_rows, finalise_chunk, rank_deciles
     from intentseg.scoring.distributed import merge_accumulators
+    from intentseg.scoring.second_pass import combine_final, exported_rows, finalise_chunk, rank_deciles
 
     bad = inject_bad_rows(population)
     expected_drift = drift_reference()

@@ -9,16 +9,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from intentseg.checks.gates import GATES
 from intentseg.classifier.calibration import ProbabilityCalibrator
 from intentseg.classifier.decision import DecisionRule
 from intentseg.classifier.explain import reason_codes
 from intentseg.classifier.features import FeatureSchema
+from intentseg.classifier.lightgbm_params import check_lightgbm_params
 from intentseg.classifier.model import PurchaseModel
-from intentseg.config import ReasonsConfig, load_params, section_config, validate_all
+from intentseg.config.base import load_params
+from intentseg.config.check import check_params, section_config
+from intentseg.config.classifier import TrainClassifierConfig
+from intentseg.config.score import ReasonsConfig, ScoreConfig
 from intentseg.errors import ConfigError
 from intentseg.evaluation.classifier import evaluate_classifier
-from intentseg.scoring.batch import ScoreAccumulator, load_models, score_chunk
+from intentseg.scoring.first_pass import score_chunk
+from intentseg.scoring.types import ScoreAccumulator, load_models
 from tests.conftest import default_params
 
 
@@ -77,7 +81,7 @@ def test_a_second_model_type_scores_explains_and_evaluates_unchanged(
         test.head(200),
         models,
         "customer_id",
-        ReasonsConfig(method="linear", scope="everyone", top_k=2),
+        ReasonsConfig.model_construct(method="linear", scope="everyone", top_k=2),
         ScoreAccumulator(),
     )
     assert scored["purchase_probability"].between(0, 1).all() and scored["reason_2"].notna().all()
@@ -100,20 +104,18 @@ def _baseline(splits):
 
 def _problems(params: dict) -> str:
     with pytest.raises(ConfigError) as caught:
-        validate_all(params, tuple(GATES))
+        check_params(params)
     return str(caught.value)
 
 
 def test_the_default_params_are_valid(repo_root):
-    validate_all(default_params(repo_root), tuple(GATES))
+    check_params(default_params(repo_root))
 
 
 def test_misspelt_wrong_and_impossible_settings_are_refused_all_at_once(repo_root):
     params = default_params(repo_root)
     params["data"]["catgorical"] = params["data"].pop("categorical")
     params["train_classifier"]["num_boost_rounds"] = params["train_classifier"].pop("num_boost_round")
-    params["train_classifier"]["lightgbm"]["learning_rate"] = "abc"  # checked by LightGBM itself, key by key
-    params["train_classifier"]["lightgbm"]["n_estimator"] = 100
     params["train_classifier"]["calibration"]["cv_folds"] = "five"
     params["score"]["chunk_rows"] = 0
     params["score"]["max_audience"] = -3
@@ -133,10 +135,56 @@ def test_misspelt_wrong_and_impossible_settings_are_refused_all_at_once(repo_roo
         "split.fractions: train + valid + test must be 1, got 1.15",
         "gates: unknown gate 'min_rocauc' (did you mean 'min_roc_auc'?)",
         "unknown section 'evaluat' (did you mean 'evaluate'?)",
-        "lightgbm.learning_rate: 'abc' is refused by LightGBM",
-        "lightgbm.n_estimator: unknown LightGBM parameter (did you mean 'n_estimators'?)",
     ]:
         assert expected in message, (expected, message)
+    assert message.startswith("params.yaml has problems:\n- unknown section 'evaluat'")
+
+
+def test_the_message_format_is_one_block_per_section(repo_root):
+    params = default_params(repo_root)
+    params["score"]["drift"]["bins"] = "ten"
+    params["score"]["drift"]["bin"] = 10
+    params["features"] = params.pop("reason_words")
+    message = _problems(params)
+    assert message.splitlines() == [
+        "params.yaml has problems:",
+        "- section 'features' is now called 'reason_words': rename it",
+        "- section 'score':",
+        "  - score.drift.bins: must be a whole number, got 'ten'",
+        "  - score.drift.bin: unknown setting (did you mean 'bins'?) (known: bins, warn_psi, flag_psi)",
+        "- params.yaml has no 'reason_words' section",
+    ]
+    with pytest.raises(ConfigError) as caught:
+        ScoreConfig.from_params(params)
+    assert str(caught.value).startswith("params.yaml, section 'score':\n  - score.drift.bins: must be a whole number")
+
+
+def test_lightgbm_checks_its_own_parameters_key_by_key(repo_root):
+    params = default_params(repo_root)
+    params["train_classifier"]["lightgbm"]["learning_rate"] = "abc"
+    params["train_classifier"]["lightgbm"]["n_estimator"] = 100
+    check_params(params)  # the config leaf knows nothing of LightGBM: the train_classifier stage asks it
+    with pytest.raises(ConfigError) as caught:
+        check_lightgbm_params(TrainClassifierConfig.from_params(params))
+    message = str(caught.value)
+    assert message.startswith("params.yaml, section 'train_classifier':")
+    assert "train_classifier.lightgbm.learning_rate: 'abc' is refused by LightGBM" in message
+    assert "train_classifier.lightgbm.n_estimator: unknown LightGBM parameter (did you mean 'n_estimators'?)" in message
+
+
+def test_whole_numbers_stay_whole_and_text_is_not_a_number(repo_root):
+    params = default_params(repo_root)
+    decision = TrainClassifierConfig.from_params(params).decision
+    assert isinstance(TrainClassifierConfig.from_params(params).num_boost_round, int)
+    params["train_classifier"]["decision"]["contact_cost"] = 2
+    assert type(TrainClassifierConfig.from_params(params).decision.contact_cost) is int  # reads as written
+    params["train_classifier"]["decision"]["contact_cost"] = "2"
+    with pytest.raises(ConfigError, match="decision.contact_cost: must be a number, got '2'"):
+        TrainClassifierConfig.from_params(params)
+    params["train_classifier"]["decision"]["contact_cost"] = True
+    with pytest.raises(ConfigError, match="must be a number, got True"):
+        TrainClassifierConfig.from_params(params)
+    assert decision.contact_cost == 1.0
 
 
 def test_cross_field_rules(repo_root):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from intentseg.config import section_config
+from intentseg.config.check import section_config
 from intentseg.errors import ConfigError
 from intentseg.segments.preprocessing import SegmentPreprocessor
 from intentseg.segments.setup import choose_features, choose_k, plan_segmentation
@@ -80,7 +78,7 @@ def blobs(rows_per_blob: int = 1500, seed: int = 1) -> pd.DataFrame:
 
 def test_k_auto_finds_the_known_number_of_groups(config):
     frame = blobs()
-    settings = dataclasses.replace(config, n_init=2, auto_k=dataclasses.replace(config.auto_k, sample_size=2000))
+    settings = config.model_copy(update={"n_init": 2, "auto_k": config.auto_k.model_copy(update={"sample_size": 2000})})
     plan = plan_segmentation(settings, "my_table.csv", frame, {"member", "label"})
     assert plan.k is None and set(plan.numeric) == {"a", "b", "c"} and plan.origin["features"] == "automatic"
     chosen, table = choose_k(segmenter_for(plan, settings, seed=3, k=2), frame, settings.auto_k, seed=3)
@@ -90,8 +88,8 @@ def test_k_auto_finds_the_known_number_of_groups(config):
 
 def test_a_new_table_needs_no_segmentation_settings(config):
     frame = messy_table()
-    settings = dataclasses.replace(
-        config, n_init=2, auto_k=dataclasses.replace(config.auto_k, sample_size=1500, candidates=(2, 3, 4))
+    settings = config.model_copy(
+        update={"n_init": 2, "auto_k": config.auto_k.model_copy(update={"sample_size": 1500, "candidates": (2, 3, 4)})}
     )
     model, summary = fit_segment_model(frame, settings, 7, "label", "member", "data/raw/table.csv", None)
     assert summary["setup"]["origin"] == {**summary["setup"]["origin"], "features": "automatic", "k": "automatic"}
@@ -109,7 +107,7 @@ def test_a_preset_is_used_for_its_source_only(config, small_splits):
     assert plan.origin == {"features": "preset simulator", "k": "preset simulator"} and plan.k == 5
     with pytest.raises(ConfigError, match="not in the table"):
         plan_segmentation(
-            dataclasses.replace(config, features=config.presets["simulator"].features, log1p=()),
+            config.model_copy(update={"features": config.presets["simulator"].features, "log1p": ()}),
             "other.csv",
             messy_table(),
             {"member", "label"},

@@ -257,7 +257,7 @@ def test_segmenter_estimator_contract(small_splits, segment_settings):
     from sklearn.exceptions import NotFittedError
 
     plan = plan_segmentation(segment_settings, "simulator", small_splits["train"], {"customer_id", TARGET})
-    segmenter = segmenter_for(plan, replace(segment_settings, n_init=2), seed=1, k=3)
+    segmenter = segmenter_for(plan, segment_settings.model_copy(update={"n_init": 2}), seed=1, k=3)
     assert segmenter.clusterer.n_clusters == 3 and segmenter.clusterer.n_init == 2
     assert clone(segmenter).get_params()["clusterer__n_clusters"] == 3
     assert not [name for name in vars(segmenter) if name.endswith("_")]

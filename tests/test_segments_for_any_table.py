@@ -3,13 +3,11 @@ in plain words, stability per segment."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from intentseg.config import section_config
+from intentseg.config.check import section_config
 from intentseg.data.column_words import column_kind, column_words, words_of
 from intentseg.segments.naming import category_words, flag_traits, generate_names, numeric_words
 from intentseg.segments.quality import segment_jaccard
@@ -24,9 +22,9 @@ def config(repo_root):
 
 
 def _k_rule(config, frame: pd.DataFrame, numeric: list[str]):
-    features = dataclasses.replace(config.presets["simulator"].features, numeric=tuple(numeric), categorical=())
-    auto_k = dataclasses.replace(config.auto_k, sample_size=1500, n_init=2, stability_resamples=2)
-    setup = dataclasses.replace(config, features=features, log1p=(), k="auto", auto_k=auto_k)
+    features = config.presets["simulator"].features.model_copy(update={"numeric": tuple(numeric), "categorical": ()})
+    auto_k = config.auto_k.model_copy(update={"sample_size": 1500, "n_init": 2, "stability_resamples": 2})
+    setup = config.model_copy(update={"features": features, "log1p": (), "k": "auto", "auto_k": auto_k})
     plan = plan_segmentation(setup, "file", frame, {"bought"})
     return choose_k(segmenter_for(plan, setup, 0, 2), frame, auto_k, 0, target="bought", bar=0.20)
 
@@ -81,7 +79,7 @@ def messy_customers(rows: int = 3000, seed: int = 0) -> pd.DataFrame:
 
 
 def test_features_auto_prefers_behaviour_and_skips_codes_ids_and_flags_with_reasons(config):
-    auto = dataclasses.replace(config.auto_features, max_numeric=5)
+    auto = config.auto_features.model_copy(update={"max_numeric": 5})
     chosen = choose_features(messy_customers(), set(), auto)
     # recency, frequency, money, a rate, then the second money column: one of each kind in turn
     assert chosen["numeric"] == ["days_since_last_order", "NumWebPurchases", "Income", "ExitRate", "AmtWine"]
@@ -101,7 +99,7 @@ def test_features_auto_prefers_behaviour_and_skips_codes_ids_and_flags_with_reas
 
 
 def test_feature_groups_say_what_is_behaviour(config):
-    auto = dataclasses.replace(config.auto_features, max_numeric=1)
+    auto = config.auto_features.model_copy(update={"max_numeric": 1})
     frame = messy_customers()[["Age", "AmtWine"]]
     assert choose_features(frame, set(), auto)["numeric"] == ["AmtWine"]
     groups = {"Age": "activity", "AmtWine": "demographics"}
@@ -140,7 +138,7 @@ def test_coded_categoricals_name_a_segment_only_through_a_dictionary(config):
     assert column_kind("plan", pd.Series(["free", "pro"]), categorical=True) == "category"
     words = {"os": column_words("OperatingSystems", codes, categorical=True)}
     assert category_words("os", "2", config.naming, words) is None  # a code is no word
-    naming = dataclasses.replace(config.naming, categorical={"os": {"2": "Windows users"}})
+    naming = config.naming.model_copy(update={"categorical": {"os": {"2": "Windows users"}}})
     assert category_words("os", "2", naming, words) == "Windows users"
 
 

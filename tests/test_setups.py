@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from intentseg.config import with_absolute_paths
+from intentseg.config.base import with_absolute_paths
 from intentseg.errors import ConfigError, DataContractError
 from intentseg.io import OutputGroup, write_text
 from intentseg.runlog import run_stage
@@ -174,24 +174,28 @@ def test_more_segments_than_distinct_customers_is_refused(tmp_path, repo_root):
 
 
 def test_k_candidates_larger_than_the_customers_are_skipped_or_refused(tmp_path, repo_root):
-    import dataclasses
 
-    from intentseg.config import section_config
+    from intentseg.config.check import section_config
     from intentseg.segments.setup import choose_k, plan_segmentation
     from intentseg.segments.training import segmenter_for
 
     frame = pd.DataFrame({"level": list("abc") * 20, "spend": np.tile([1.0, 5.0, 9.0], 20)})
     config = section_config(default_params(repo_root), "train_segmenter")
-    config = dataclasses.replace(
-        config,
-        features=dataclasses.replace(config.presets["simulator"].features, numeric=("spend",), categorical=("level",)),
-        log1p=(),
-        auto_k=dataclasses.replace(config.auto_k, candidates=(2, 3, 40), stability_resamples=2, n_init=1),
+    config = config.model_copy(
+        update={
+            "features": config.presets["simulator"].features.model_copy(
+                update={"numeric": ("spend",), "categorical": ("level",)}
+            ),
+            "log1p": (),
+            "auto_k": config.auto_k.model_copy(
+                update={"candidates": (2, 3, 40), "stability_resamples": 2, "n_init": 1}
+            ),
+        }
     )
     plan = plan_segmentation(config, "file", frame, set())
     k, table = choose_k(segmenter_for(plan, config, 0, 2), frame, config.auto_k, 0)
     assert [row["k"] for row in table] == [2, 3] and k in (2, 3)
-    config = dataclasses.replace(config, auto_k=dataclasses.replace(config.auto_k, candidates=(40, 50)))
+    config = config.model_copy(update={"auto_k": config.auto_k.model_copy(update={"candidates": (40, 50)})})
     with pytest.raises(ConfigError, match=r"auto_k\.candidates: every candidate \[40, 50\] is more than the 3"):
         choose_k(segmenter_for(plan, config, 0, 2), frame, config.auto_k, 0)
 
@@ -210,7 +214,7 @@ def test_split_fractions_the_labels_cannot_fill_are_refused_at_prepare(tmp_path,
 
 
 def test_a_bootstrap_of_one_label_is_refused_not_looped():
-    from intentseg.evaluation.metrics import bootstrap_interval, roc_auc
+    from intentseg.metrics import bootstrap_interval, roc_auc
 
     with pytest.raises(ValueError, match="needs both labels"):
         bootstrap_interval(roc_auc, np.zeros(30), np.linspace(0, 1, 30), 10, 0.95, 0)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from intentseg.config import with_absolute_paths
+from intentseg.config.base import with_absolute_paths
 from stages import evaluate, prepare, report, score, split, train_classifier, train_segmenter
 from tests.conftest import FAST_CLASSIFIER_PARAMS, default_params
 

@@ -18,9 +18,10 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
-from intentseg.config import SinkConfig, section_config
+from intentseg.config.check import section_config
+from intentseg.config.score import DatabaseExportConfig
 from intentseg.errors import ConfigError, DataContractError, WarehouseError
-from intentseg.warehouse.connection import open_engine, shown, url_problems
+from intentseg.warehouse.connection import check_database_url, open_engine, shown, url_problems
 from intentseg.warehouse.sink import write_table
 from intentseg.warehouse.snapshot import snapshot_query, unified_schema
 from tests.conftest import default_params
@@ -42,8 +43,11 @@ def _with(section: str, updates: dict) -> dict:
 
 
 def _problems(section: str, updates: dict) -> str:
+    """The refusal a stage gives: the section's own check, then the database URL's (SQLAlchemy's reading)."""
     with pytest.raises(ConfigError) as error:
-        section_config(_with(section, updates), section)
+        config = section_config(_with(section, updates), section)
+        database = config.sql if section == "data" else config.sink
+        check_database_url(section, f"{section}.{'sql' if section == 'data' else 'sink'}", database.url)
     return str(error.value)
 
 
@@ -109,7 +113,7 @@ def test_an_unknown_driver_is_one_clear_error():
 
 def test_urls_are_shown_without_passwords():
     assert shown("postgresql+psycopg://me:pw@h/db") == "postgresql+psycopg://me:***@h/db"
-    assert url_problems("duckdb:///data/w.duckdb", None) == []
+    assert url_problems("duckdb:///data/w.duckdb") == []
 
 
 def test_chunk_schemas_unify_nulls_and_integers():
@@ -122,8 +126,8 @@ def test_chunk_schemas_unify_nulls_and_integers():
 
 
 def test_the_example_warehouse_command(tmp_path, capsys):
-    """README: `python -m intentseg.warehouse.example URL` fills two tables; a bad URL is one message."""
-    from intentseg.warehouse.example import main
+    """README: `python -m intentseg.data.example_warehouse URL` fills two tables; a bad URL is one message."""
+    from intentseg.data.example_warehouse import main
 
     main([f"duckdb:///{tmp_path}/w/shop.duckdb", "--customers", "300", "--population", "500"])
     assert "wrote 300 rows to labelled_customers" in capsys.readouterr().out
@@ -137,7 +141,7 @@ def test_the_example_warehouse_command(tmp_path, capsys):
 
 
 def test_sink_config_reads_the_defaults():
-    sink: SinkConfig = section_config(default_params(), "score").sink
+    sink: DatabaseExportConfig = section_config(default_params(), "score").sink
     assert sink.type == "none" and sink.mode == "replace" and sink.rows == "audience"
 
 

@@ -7,7 +7,7 @@
   and model predictions must agree with the committed ones within the tolerances of
   ``params.yaml`` ``reproducibility:`` (:mod:`intentseg.checks.reproduce`).
 * ``gates [--base main] [--md]``: the quality gates of ``params.yaml`` ``gates:`` as one table
-  (:mod:`intentseg.checks.gates`).
+  (:mod:`intentseg.evaluation.gates`).
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from intentseg.checks.gates import failure_messages, format_gate_table, gate_rows
 from intentseg.checks.lock import dvc_lock_problems
 from intentseg.checks.reproduce import Tolerance, json_outputs, reproduction_problems
 from intentseg.checks.revisions import metrics_at, metrics_in_workspace, resolve_revision
-from intentseg.config import ReproducibilityConfig, load_params, section, section_config
+from intentseg.config.base import load_params, section
+from intentseg.config.check import section_config
+from intentseg.config.reproducibility import ReproducibilityConfig
 from intentseg.errors import ProjectError
+from intentseg.evaluation.gates import failure_messages, format_gate_table, gate_rows
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,7 @@ Another CPU or BLAS kernel may change the last bits of a float (docs/reproducibi
 * metrics, details and plot data (JSON): same keys and list lengths; strings, booleans and
   integers (row counts, segment ids, names) exactly; floats within a relative tolerance or one
   unit of the last decimal they are written with;
-* models, by their predictions on fixed test customers (:func:`model_predictions`, written by
+* models, by their predictions on fixed test customers (:func:`intentseg.evaluation.predictions.model_predictions`, written by
   evaluate at full precision): probabilities within a tight tolerance, segment ids exactly.
 """
 
@@ -16,17 +16,10 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from intentseg.checks.revisions import git_file
 from intentseg.io import read_json
-
-if TYPE_CHECKING:  # only called through: the checks CLI does not load the model libraries
-    import pandas as pd
-
-    from intentseg.classifier.baseline import LogisticBaseline
-    from intentseg.classifier.model import PurchaseModel
-    from intentseg.segments.model import SegmentModel
 
 MAX_REPORTED = 12
 
@@ -74,25 +67,6 @@ def _is_float_pair(a: Any, b: Any) -> bool:
     """Both numbers, at least one a float (an integer is compared exactly with an integer)."""
     numbers = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (a, b))
     return numbers and (isinstance(a, float) or isinstance(b, float))
-
-
-def model_predictions(
-    classifier: PurchaseModel,
-    baseline: LogisticBaseline,
-    segmenter: SegmentModel,
-    frame: pd.DataFrame,
-    id_column: str,
-    rows: int,
-) -> dict[str, Any]:
-    """The models' outputs for the first ``rows`` customers of ``frame``: a fingerprint of their behaviour."""
-    sample = frame.head(rows)
-    return {
-        "ids": [str(value) for value in sample[id_column]],
-        "raw_score": classifier.raw_score(sample).tolist(),
-        "purchase_probability": classifier.purchase_probability(sample).tolist(),
-        "baseline_probability": baseline.predict_proba1(sample).tolist(),
-        "segment_id": [int(value) for value in segmenter.assign(sample)],
-    }
 
 
 def summarise(messages: list[str], file: str) -> list[str]:

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from intentseg.config import DecisionConfig
-from intentseg.evaluation.metrics import best_f1
+from intentseg.config.classifier import DecisionConfig
+from intentseg.metrics import best_f1
 
 RULES = ("max_f1", "top_fraction", "expected_profit")
 

@@ -24,7 +24,7 @@ import pandas as pd
 from intentseg.classifier.features import FeatureSchema
 
 if TYPE_CHECKING:
-    from intentseg.config import TrainClassifierConfig
+    from intentseg.config.classifier import TrainClassifierConfig
 
 
 class ScoringEngine(Protocol):

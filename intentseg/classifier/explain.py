@@ -1,7 +1,7 @@
 """Reason codes: each customer's top drivers of purchase probability, in plain words.
 
 A driver reads like ``last visited 2 days ago: raises the chance``: the feature and the
-customer's value in the words of the feature dictionary (``features.labels`` in params.yaml;
+customer's value in the words of the feature dictionary (``reason_words.labels`` in params.yaml;
 ``days since last visit: 2`` for a column without a label), and whether it pushes the
 probability up or down; drivers are ranked by absolute
 contribution (log-odds). Contributions come from the model's engine: for LightGBM exact TreeSHAP

@@ -30,9 +30,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from intentseg.classifier.engine import TrainedEngine
 from intentseg.classifier.features import FeatureSchema
-from intentseg.config import TrainClassifierConfig
+from intentseg.config.classifier import TrainClassifierConfig
 from intentseg.errors import ModelFileError
-from intentseg.evaluation.metrics import roc_auc
+from intentseg.metrics import roc_auc
 
 IMBALANCE_OPTIONS = ("none", "scale_pos_weight", "is_unbalance")
 CONTRIBUTION_METHODS = ("path", "treeshap")

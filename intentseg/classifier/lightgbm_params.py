@@ -14,6 +14,9 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from intentseg.config.base import section_error
+from intentseg.config.classifier import TrainClassifierConfig
+
 # Parameters the pipeline sets itself (see PurchaseIntentClassifier.train_params).
 MANAGED = ("objective", "metric", "seed", "deterministic", "force_col_wise")
 
@@ -72,3 +75,10 @@ def lightgbm_param_problems(params: dict[str, Any]) -> list[str]:
         elif (refused := _refusal(key, value)) is not None:
             problems.append(f"{key}: {value!r} is refused by LightGBM ({refused})")
     return problems
+
+
+def check_lightgbm_params(config: TrainClassifierConfig) -> None:
+    """Refuse ``train_classifier.lightgbm`` in the section's message format when LightGBM would refuse it."""
+    problems = lightgbm_param_problems(config.lightgbm)
+    if problems:
+        raise section_error("train_classifier", [f"train_classifier.lightgbm.{problem}" for problem in problems])

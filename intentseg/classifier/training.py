@@ -4,7 +4,6 @@ cross-validation on train+valid for small tables)."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +18,9 @@ from intentseg.classifier.engine import TrainedEngine
 from intentseg.classifier.features import frame_hash
 from intentseg.classifier.model import PurchaseModel
 from intentseg.classifier.registry import TRAINERS
-from intentseg.config import TrainClassifierConfig
+from intentseg.config.classifier import TrainClassifierConfig
 from intentseg.data.schema import GROUND_TRUTH_COLUMNS
-from intentseg.evaluation.metrics import roc_auc
+from intentseg.metrics import roc_auc
 from intentseg.sizing import sized_down
 
 
@@ -123,7 +122,7 @@ def cross_validated(
     results: dict[str, dict[str, Any]] = {}
     chosen: str | None = None
     for option in config.imbalance_candidates:
-        single = dataclasses.replace(config, imbalance_candidates=(option,))
+        single = config.model_copy(update={"imbalance_candidates": (option,)})
         out_of_fold = np.zeros(len(labels))
         rounds, histories = [], []
         for fit_rows, held_rows in splits:
@@ -149,7 +148,7 @@ def cross_validated(
     assert chosen is not None, "at least one imbalance candidate is required (checked by the config)"
     best = results[chosen]
     final_rounds = max(1, int(round(float(np.mean(best["rounds"])))))
-    refit = dataclasses.replace(config, imbalance_candidates=(chosen,), num_boost_round=final_rounds)
+    refit = config.model_copy(update={"imbalance_candidates": (chosen,), "num_boost_round": final_rounds})
     final = TRAINERS[config.model](refit, features, labels, None, None, seed)
     shortest = min(len(history) for history in best["histories"])
     final.valid_history = [float(np.mean([h[i] for h in best["histories"]])) for i in range(shortest)]

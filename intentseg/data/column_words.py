@@ -5,7 +5,7 @@
 flag, a coded category, a plain number) comes from the name's words first and the values' shape
 second, and decides the trait words ("many / few visits", "high / low spend", "recent / lapsed",
 "with / without the app") and how a customer's value reads in a reason ("3 visits in the last 30
-days"). A dictionary entry (``features.labels``) always comes first where there is one.
+days"). A dictionary entry (``reason_words.labels``) always comes first where there is one.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from :mod:`intentseg.segments` so that prepare does not depend on the segmentati
 
 from __future__ import annotations
 
-from intentseg.config import TrainSegmenterConfig
+from intentseg.config.segmenter import TrainSegmenterConfig
 from intentseg.data.schema import TableSpec
 
 

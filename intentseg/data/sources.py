@@ -16,14 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from intentseg.config import SIMULATOR_SOURCE, SQL_SOURCE, DataConfig
+from intentseg.config.data import SIMULATOR_SOURCE, SQL_SOURCE, DataConfig
 from intentseg.data.contract import validate_table
 from intentseg.data.reading import RawTable
 from intentseg.data.schema import TableSpec
 from intentseg.data.simulator import shopsphere_spec, simulate_customers
 from intentseg.data.tables import leakage_suspects, population_table, prepare_table, table_problems
 from intentseg.errors import DataContractError
-from intentseg.evaluation.metrics import best_f1, roc_auc
+from intentseg.metrics import best_f1, roc_auc
 
 log = logging.getLogger(__name__)
 

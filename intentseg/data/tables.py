@@ -26,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from intentseg.config import DataConfig
+from intentseg.config.data import DataConfig
 from intentseg.data.columns import (
     ABSURD_MAGNITUDE,
     MAX_MISSING_TOKENS,
@@ -49,7 +49,7 @@ from intentseg.data.columns import (
 from intentseg.data.reading import RawTable
 from intentseg.data.schema import TRUE_FALSE, ColumnSpec, TableSpec, is_output_column
 from intentseg.errors import DataContractError
-from intentseg.evaluation.metrics import roc_auc
+from intentseg.metrics import roc_auc
 
 OTHER_LEVEL = "other"
 GENERATED_ID = "row_id"

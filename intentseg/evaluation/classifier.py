@@ -15,9 +15,9 @@ import pandas as pd
 from intentseg.classifier.baseline import LogisticBaseline
 from intentseg.classifier.explain import contributions, global_importance, method_agreement
 from intentseg.classifier.model import PurchaseModel
-from intentseg.config import EvaluateConfig
-from intentseg.evaluation.metrics import (
-    Evaluation,
+from intentseg.config.evaluate import EvaluateConfig
+from intentseg.evaluation.result import Evaluation
+from intentseg.metrics import (
     best_f1,
     classification_metrics,
     confusion_counts,

@@ -11,8 +11,9 @@ from typing import Any
 
 import pandas as pd
 
-from intentseg.config import BootstrapConfig, NamingConfig, SegmentEvaluationConfig
-from intentseg.evaluation.metrics import Evaluation
+from intentseg.config.evaluate import BootstrapConfig, SegmentEvaluationConfig
+from intentseg.config.segmenter import NamingConfig
+from intentseg.evaluation.result import Evaluation
 from intentseg.segments.model import CustomerSegmenter, SegmentModel
 from intentseg.segments.naming import (
     UNSTABLE_JACCARD,

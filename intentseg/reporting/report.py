@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from intentseg.checks.gates import GATES, gate_rows, lookup
-from intentseg.config import DecisionConfig
+from intentseg.config.classifier import DecisionConfig
+from intentseg.config.gates import GATES
+from intentseg.evaluation.gates import gate_rows, lookup
 from intentseg.reporting.markdown import Markdown, link_target, markdown_environment
 
 

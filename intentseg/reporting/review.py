@@ -15,9 +15,9 @@ import sys
 from typing import Any
 from urllib.parse import quote
 
-from intentseg.checks.gates import format_gate_table, gate_rows
 from intentseg.checks.revisions import metrics_at, metrics_in_workspace, resolve_revision
-from intentseg.config import load_params
+from intentseg.config.base import load_params
+from intentseg.evaluation.gates import format_gate_table, gate_rows
 from intentseg.reporting.markdown import escape_markdown, link_target, markdown_table
 
 WATERMARK = "<!-- intentseg: pipeline review -->"

@@ -1,7 +1,7 @@
 """Scoring on a Dask cluster: the local engine's chunk functions, run on partitions by Dask workers.
 
 The population Parquet file is cut into partitions of whole row groups. Pass 1 scores each
-partition on a worker (:func:`~intentseg.scoring.batch.score_population` on one frame) and writes
+partition on a worker (:func:`~intentseg.scoring.first_pass.score_population` on one frame) and writes
 its scores and rejects as one part file each; the driver gathers only the counts, the
 probabilities and the drift counts. Deciles, the audience cap and the duplicate-id list need the
 whole population, so the driver computes them exactly as the local engine does (same ranks, same
@@ -28,21 +28,12 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from intentseg.config import DaskConfig
+from intentseg.config.score import DaskConfig
 from intentseg.errors import ConfigError
 from intentseg.io import ParquetSink
-from intentseg.scoring.batch import (
-    FinalChunk,
-    FinalTables,
-    ScoreAccumulator,
-    ScoringJob,
-    combine_final,
-    empty_scores,
-    exported_rows,
-    finalise_chunk,
-    rank_deciles,
-    score_population,
-)
+from intentseg.scoring.first_pass import score_population
+from intentseg.scoring.second_pass import combine_final, exported_rows, finalise_chunk, rank_deciles
+from intentseg.scoring.types import FinalChunk, FinalTables, ScoreAccumulator, ScoringJob, empty_scores
 from intentseg.scoring.validation import empty_rejects
 
 logger = logging.getLogger(__name__)

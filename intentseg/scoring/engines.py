@@ -1,6 +1,6 @@
 """The two scoring engines behind ``score.engine``: one process streaming chunks, or a Dask cluster.
 
-Both run the same chunk functions of :mod:`intentseg.scoring.batch` and return the same
+Both run the same chunk functions of :mod:`intentseg.scoring.first_pass` and :mod:`intentseg.scoring.second_pass` and return the same
 accumulator and pass-2 tables; they differ in where rows are scored and in the shape of the
 scores and rejects outputs (one Parquet file locally, a folder of part files on Dask). Outputs
 are registered with the caller's :class:`~intentseg.io.OutputGroup`, so nothing is renamed into
@@ -13,17 +13,12 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from intentseg.config import DaskConfig
+from intentseg.config.paths import ScoresPaths
+from intentseg.config.score import DaskConfig
 from intentseg.io import OutputGroup, ParquetSink, atomic_path, iter_parquet_frames, temporary_beside
-from intentseg.scoring.batch import (
-    FinalTables,
-    ScoreAccumulator,
-    ScoringJob,
-    audience_columns,
-    empty_scores,
-    finalise_scores,
-    score_population,
-)
+from intentseg.scoring.first_pass import score_population
+from intentseg.scoring.second_pass import finalise_scores
+from intentseg.scoring.types import FinalTables, ScoreAccumulator, ScoringJob, audience_columns, empty_scores
 from intentseg.scoring.validation import empty_rejects
 
 
@@ -38,12 +33,12 @@ class ScoredRun:
 
 
 def score_locally(
-    job: ScoringJob, chunk_rows: int, max_audience: int | None, out: dict[str, str], group: OutputGroup
+    job: ScoringJob, chunk_rows: int, max_audience: int | None, out: ScoresPaths, group: OutputGroup
 ) -> ScoredRun:
     """Two passes over ``chunk_rows``-row chunks in this process; scores and rejects as single files."""
     id_column, top_k = job.spec.id_column, job.reasons.top_k
-    interim = Path(out["scores"]).with_name(f".{Path(out['scores']).name}.pass1")
-    interim_rejects = Path(out["rejects"]).with_name(f".{Path(out['rejects']).name}.pass1")
+    interim = Path(out.scores).with_name(f".{Path(out.scores).name}.pass1")
+    interim_rejects = Path(out.rejects).with_name(f".{Path(out.rejects).name}.pass1")
     try:
         with (
             ParquetSink(interim, empty_scores(id_column, job.id_dtype, top_k, False)) as scored,
@@ -60,7 +55,7 @@ def score_locally(
                 rejects.write,
                 job.words,
             )
-        with ParquetSink(out["scores"], empty_scores(id_column, job.id_dtype, top_k, True), group) as final:
+        with ParquetSink(out.scores, empty_scores(id_column, job.id_dtype, top_k, True), group) as final:
             tables = finalise_scores(
                 iter_parquet_frames(interim, chunk_rows),
                 accumulator,
@@ -68,7 +63,7 @@ def score_locally(
                 audience_columns(id_column, top_k),
                 final.write,
             )
-        with atomic_path(out["rejects"], group) as rejects_file:
+        with atomic_path(out.rejects, group) as rejects_file:
             interim_rejects.replace(rejects_file)
     finally:
         interim.unlink(missing_ok=True)
@@ -77,13 +72,13 @@ def score_locally(
 
 
 def score_with_dask(
-    job: ScoringJob, config: DaskConfig, max_audience: int | None, out: dict[str, str], group: OutputGroup
+    job: ScoringJob, config: DaskConfig, max_audience: int | None, out: ScoresPaths, group: OutputGroup
 ) -> ScoredRun:
     """Both passes on the configured Dask cluster; scores and rejects as folders of part files."""
     from intentseg.scoring.distributed import dask_client, plan_partitions, score_on_dask, worker_peak_memory_mb
 
-    folders = {name: temporary_beside(Path(out[name])) for name in ("scores", "rejects")}
-    folders["interim"] = temporary_beside(Path(out["scores"]).with_name(f"{Path(out['scores']).name}.pass1"))
+    folders = {name: temporary_beside(Path(getattr(out, name))) for name in ("scores", "rejects")}
+    folders["interim"] = temporary_beside(Path(out.scores).with_name(f"{Path(out.scores).name}.pass1"))
     for folder in folders.values():
         folder.unlink()
     try:
@@ -99,5 +94,5 @@ def score_with_dask(
         raise
     shutil.rmtree(folders["interim"], ignore_errors=True)
     for name in ("scores", "rejects"):
-        group.add(folders[name], Path(out[name]))
+        group.add(folders[name], Path(getattr(out, name)))
     return ScoredRun(accumulator, tables, folders["scores"], peaks)

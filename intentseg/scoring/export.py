@@ -124,9 +124,3 @@ def stamped_scores(scores: Iterable[pd.DataFrame], stamp: ExportStamp) -> Iterat
     """Scores chunks with the export's run date and snapshot month (for a database sink of every score)."""
     for chunk in scores:
         yield chunk.assign(run_date=stamp.run_date, snapshot_month=stamp.snapshot_month)
-
-
-def frames_of(frame: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
-    """A frame in slices of at most ``rows`` rows (at least one slice, so an empty export still makes a table)."""
-    for start in range(0, max(len(frame), 1), rows):
-        yield frame.iloc[start : start + rows]

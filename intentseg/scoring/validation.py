@@ -18,7 +18,7 @@ from intentseg.data.schema import TableSpec
 from intentseg.errors import FeatureMismatchError
 
 if TYPE_CHECKING:
-    from intentseg.scoring.batch import ScoringModels
+    from intentseg.scoring.types import ScoringModels
 
 REJECT_COLUMN = "reject_rules"
 

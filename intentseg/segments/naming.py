@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from intentseg.config import NamingConfig
+from intentseg.config.segmenter import NamingConfig
 from intentseg.data.column_words import WINDOW_WORDS, ColumnWords, column_words
 from intentseg.segments.model import SegmentModel
 

@@ -19,7 +19,6 @@ train split. The plan and why it was chosen are recorded in the segment model an
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
 from collections.abc import Callable
@@ -31,7 +30,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score
 
-from intentseg.config import AutoFeaturesConfig, AutoKConfig, SegmentFeatures, TrainSegmenterConfig
+from intentseg.config.segmenter import AutoFeaturesConfig, AutoKConfig, SegmentFeatures, TrainSegmenterConfig
 from intentseg.data.column_words import column_words
 from intentseg.errors import ConfigError
 from intentseg.segments.model import CustomerSegmenter, distinct_customers
@@ -221,18 +220,19 @@ def with_table_names(config: TrainSegmenterConfig, resolve: Callable[[str], str]
 
     features = config.features
     if features != "auto":
-        features = SegmentFeatures(names(features.numeric), names(features.categorical))
+        features = SegmentFeatures(numeric=names(features.numeric), categorical=names(features.categorical))
     profile = config.profile
-    profile = dataclasses.replace(
-        profile,
-        numeric=profile.numeric if profile.numeric == "auto" else names(profile.numeric),
-        categorical=profile.categorical if profile.categorical == "auto" else names(profile.categorical),
-        outcomes=profile.outcomes
-        if profile.outcomes == "auto"
-        else {label: resolve(name) for label, name in profile.outcomes.items()},
+    profile = profile.model_copy(
+        update={
+            "numeric": profile.numeric if profile.numeric == "auto" else names(profile.numeric),
+            "categorical": profile.categorical if profile.categorical == "auto" else names(profile.categorical),
+            "outcomes": profile.outcomes
+            if profile.outcomes == "auto"
+            else {label: resolve(name) for label, name in profile.outcomes.items()},
+        }
     )
     log1p = config.log1p if config.log1p == "auto" else names(config.log1p)
-    return dataclasses.replace(config, features=features, profile=profile, log1p=log1p)
+    return config.model_copy(update={"features": features, "profile": profile, "log1p": log1p})
 
 
 def plan_segmentation(

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from intentseg.config import AutoKConfig, TrainSegmenterConfig
+from intentseg.config.segmenter import AutoKConfig, TrainSegmenterConfig
 from intentseg.data.column_words import column_words, shown_name
 from intentseg.segments.alignment import align_to_reference
 from intentseg.segments.kprototypes import FastKPrototypes

@@ -8,12 +8,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from intentseg.config.base import section_error
 from intentseg.errors import ConfigError, WarehouseError
 
 SUPPORTED_URLS = "duckdb:///path/to/file.duckdb, postgresql+psycopg://user@host:5432/database"
 
 
-def url_problems(url: str, password_env: str | None) -> list[str]:
+def url_problems(url: str) -> list[str]:
     """What is wrong with a configured database URL (a password in it, or a form SQLAlchemy cannot read)."""
     try:
         parsed = make_url(url)
@@ -25,11 +26,14 @@ def url_problems(url: str, password_env: str | None) -> list[str]:
             f"url: {parsed.render_as_string(hide_password=True)!r} contains a password; params.yaml is in git, so "
             "remove it and name the environment variable that holds it in password_env"
         )
-    if password_env is not None and not password_env.isidentifier():
-        found.append(
-            f"password_env: must be an environment variable name such as WAREHOUSE_PASSWORD, got {password_env!r}"
-        )
     return found
+
+
+def check_database_url(section: str, where: str, url: str | None) -> None:
+    """Refuse a configured URL that :func:`url_problems` finds wrong, in the section's message format."""
+    problems = url_problems(url) if url else []
+    if problems:
+        raise section_error(section, [f"{where}.{problem}" for problem in problems])
 
 
 def shown(url: str | URL) -> str:

@@ -15,7 +15,7 @@ from typing import Literal
 import pandas as pd
 import sqlalchemy as sa
 
-from intentseg.config import SinkConfig
+from intentseg.config.score import DatabaseExportConfig
 from intentseg.errors import WarehouseError
 from intentseg.warehouse.connection import database_errors, database_reason, open_engine, shown
 
@@ -68,7 +68,7 @@ def write_table(
     return rows
 
 
-def write_sink(config: SinkConfig, frames: Iterable[pd.DataFrame]) -> int:
+def write_sink(config: DatabaseExportConfig, frames: Iterable[pd.DataFrame]) -> int:
     """Write ``frames`` to the table ``score.sink`` names, in one transaction; the rows written."""
     engine = open_engine(config.url or "", config.password_env)
     try:

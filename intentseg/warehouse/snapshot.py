@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from intentseg.config import SqlSourceConfig
+from intentseg.config.data import SqlSourceConfig
 from intentseg.errors import DataContractError, WarehouseError
 from intentseg.io import atomic_path, file_sha256
 from intentseg.warehouse.connection import database_errors, database_reason, open_engine

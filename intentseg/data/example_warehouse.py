@@ -3,7 +3,7 @@
 Writes ``labelled_customers`` (id, 36 features, ``purchased_next_30d``) and ``customers`` (the
 population to score, no label) to the database at a URL, replacing them. DuckDB needs no server:
 
-    python -m intentseg.warehouse.example duckdb:///warehouse/shopsphere.duckdb
+    python -m intentseg.data.example_warehouse duckdb:///warehouse/shopsphere.duckdb
 
 PostgreSQL takes the same command with its URL (the password from the variable named by
 ``--password-env``). README: "From a warehouse" shows the params that read these tables and write
@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from intentseg.data.simulator import simulate_customers
 from intentseg.errors import ProjectError
-from intentseg.scoring.export import frames_of
+from intentseg.io import frames_of
 from intentseg.warehouse.connection import open_engine, shown
 from intentseg.warehouse.sink import write_table
 

@@ -1,5 +1,7 @@
 """Quality gates: the bars of ``params.yaml`` ``gates:`` on this run's metrics, beside a base run's values.
 
+The gates themselves (which metric each reads) are defined in :mod:`intentseg.config.gates`.
+
 The gate table shows, for each gate, the bar, the base branch's value, this run's value, the
 change, whether it is larger than the noise (half the 95% bootstrap interval) and pass or fail.
 """
@@ -9,30 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-
-@dataclass(frozen=True)
-class Gate:
-    """A quality bar on one metric: where to read it, which way it points, and its interval (if any)."""
-
-    source: str  # metrics file key in params paths.metrics
-    path: str  # dotted path in that file; "a/b" divides two values; a list counts its entries
-    kind: str  # "min" or "max"
-    description: str
-    interval: str | None = None  # dotted path of the metric's 95% bootstrap interval
-
-
-GATES: dict[str, Gate] = {
-    "min_roc_auc": Gate("classifier", "test.roc_auc", "min", "test ROC-AUC", "test.roc_auc_ci"),
-    "min_f1": Gate("classifier", "test.f1", "min", "test F1 at the chosen threshold", "test.f1_ci"),
-    "max_gap_to_oracle_roc_auc": Gate(
-        "classifier", "gap_to_oracle.roc_auc", "max", "ROC-AUC gap to the true-probability ceiling"
-    ),
-    "max_expected_calibration_error": Gate("classifier", "test.ece", "max", "expected calibration error on test"),
-    "min_silhouette": Gate("segmenter", "silhouette", "min", "mean segment silhouette", "silhouette_ci"),
-    "min_stability_ari": Gate("segmenter", "stability_ari", "min", "segment stability (bootstrap ARI)"),
-    "max_flagged_drift_features": Gate("score", "drift.flagged", "max", "number of drift-flagged features"),
-    "max_rejected_share": Gate("score", "rows_rejected/rows_in", "max", "share of scoring rows rejected"),
-}
+from intentseg.config.gates import GATES
 
 
 def lookup(data: dict[str, Any], dotted: str) -> Any:

@@ -1,4 +1,4 @@
-"""Held-out evaluation of purchase probabilities: metrics, gains, and small plot tables.
+"""Pure metric helpers (a leaf any layer may use): ROC-AUC, F1, calibration, gains, intervals, plot tables.
 
 Every table here is aggregated (curves on fixed grids, deciles, bins, counts): plot files
 never hold one record per customer.
@@ -7,7 +7,6 @@ never hold one record per customer.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -38,19 +37,6 @@ def best_f1(y_true: np.ndarray, score: np.ndarray) -> tuple[float, float]:
 def roc_auc(y_true: np.ndarray, score: np.ndarray) -> float:
     """ROC-AUC as a plain float."""
     return float(roc_auc_score(y_true, score))
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """What one part of the evaluate stage reports.
-
-    ``metrics``: the few numbers a reviewer decides on (``dvc metrics diff``); ``details``: every
-    measurement, for the report and deep dives (not a DVC metric); ``plots``: small tables by name.
-    """
-
-    metrics: dict[str, Any]
-    details: dict[str, Any]
-    plots: dict[str, list[dict[str, Any]]]
 
 
 def expected_calibration_error(labels: np.ndarray, probability: np.ndarray, n_bins: int = 10) -> float:

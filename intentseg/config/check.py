@@ -1,0 +1,82 @@
+"""The whole of params.yaml checked at once: every stage calls :func:`check_params` before any work.
+
+A misspelt or impossible setting anywhere in the file stops the first stage that runs, with one
+message listing every problem, section by section. This check changes no output, so a stage's
+DVC deps name only the config modules of the sections it reads (docs/architecture.md).
+
+Two kinds of check need another package and are called by the stages that use it: LightGBM's
+own parameter names and values (:mod:`intentseg.classifier.lightgbm_params`) and database URLs
+(:mod:`intentseg.warehouse.connection`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from intentseg.config.base import PARAMS_FILE, ConfigError, Section, load_params, seed_of, suggest
+from intentseg.config.campaign import CampaignConfig
+from intentseg.config.classifier import TrainClassifierConfig
+from intentseg.config.data import DataConfig
+from intentseg.config.evaluate import EvaluateConfig
+from intentseg.config.gates import gate_problems
+from intentseg.config.paths import PathsConfig
+from intentseg.config.reason_words import ReasonWordsConfig
+from intentseg.config.reproducibility import ReproducibilityConfig
+from intentseg.config.score import ScoreConfig
+from intentseg.config.segmenter import TrainSegmenterConfig
+from intentseg.config.split import SplitConfig
+
+SECTIONS: dict[str, type[Section]] = {
+    model.name: model
+    for model in (
+        PathsConfig,
+        DataConfig,
+        SplitConfig,
+        TrainClassifierConfig,
+        TrainSegmenterConfig,
+        EvaluateConfig,
+        ScoreConfig,
+        ReasonWordsConfig,
+        CampaignConfig,
+        ReproducibilityConfig,
+    )
+}
+TOP_LEVEL = (*SECTIONS, "seed", "gates")
+RENAMED = {"features": "reason_words"}  # old section name -> new one
+
+
+def section_config(params: dict[str, Any], name: str) -> Any:
+    """The typed config of the section ``name`` (for tools and tests; stages use ``XConfig.from_params``)."""
+    return SECTIONS[name].from_params(params)
+
+
+def check_params(params: dict[str, Any]) -> None:
+    """Every section at once; raises :class:`ConfigError` listing every problem, section by section."""
+    problems = [_unknown_section(name) for name in params if name not in TOP_LEVEL]
+    for name, model in SECTIONS.items():
+        if name not in params:
+            problems.append(f"params.yaml has no {name!r} section")
+            continue
+        found = model.checked(params[name])[1]
+        if found:
+            problems.append(f"section {name!r}:\n" + "\n".join(f"  - {problem}" for problem in found))
+    try:
+        seed_of(params)
+    except ConfigError as error:
+        problems.append(str(error).removeprefix("params.yaml: "))
+    problems.extend(gate_problems(params.get("gates")))
+    if problems:
+        raise ConfigError("params.yaml has problems:\n" + "\n".join(f"- {problem}" for problem in problems))
+
+
+def _unknown_section(name: str) -> str:
+    if name in RENAMED:
+        return f"section {name!r} is now called {RENAMED[name]!r}: rename it"
+    return f"unknown section {name!r}{suggest(name, TOP_LEVEL)}"
+
+
+def checked_params(path: str = PARAMS_FILE) -> dict[str, Any]:
+    """params.yaml read once and checked whole: what every stage starts with."""
+    params = load_params(path)
+    check_params(params)
+    return params

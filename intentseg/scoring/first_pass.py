@@ -1,0 +1,149 @@
+"""Pass 1 of batch scoring: validate, score, segment and explain each chunk; count for the audience and drift.
+
+Nothing is lost: every input row is either scored or rejected with the rules it broke
+(``rows_in == rows_scored + rows_rejected``). Chunks come from an iterable and leave through sink
+callables, so memory stays flat as the population grows; the caller owns the files.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from intentseg.classifier.explain import FeatureWords, contributions, drivers_from_contributions
+from intentseg.config.score import ReasonsConfig
+from intentseg.data.schema import TableSpec
+from intentseg.scoring.drift import DriftMonitor
+from intentseg.scoring.types import ScoreAccumulator, ScoringModels
+from intentseg.scoring.validation import REJECT_COLUMN, numeric_view, row_problems
+
+log = logging.getLogger(__name__)
+Sink = Callable[[pd.DataFrame], None]
+
+
+class StepTimer:
+    def __init__(self, accumulator: ScoreAccumulator, step: str) -> None:
+        self.accumulator, self.step = accumulator, step
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.accumulator.clock(self.step, time.perf_counter() - self.start)
+
+
+def timed_chunks(chunks: Iterable[pd.DataFrame], accumulator: ScoreAccumulator, step: str) -> Iterator[pd.DataFrame]:
+    """Pass chunks through, adding the time spent producing them (reading) to ``step``."""
+    iterator = iter(chunks)
+    while True:
+        with StepTimer(accumulator, step):
+            chunk = next(iterator, None)
+        if chunk is None:
+            return
+        yield chunk
+
+
+def score_chunk(
+    frame: pd.DataFrame,
+    models: ScoringModels,
+    id_column: str,
+    reasons: ReasonsConfig,
+    accumulator: ScoreAccumulator,
+    words: FeatureWords | None = None,
+) -> pd.DataFrame:
+    """Probabilities, audience flag, segment and reasons (in the words of ``words``) for valid rows."""
+    with StepTimer(accumulator, "predict"):
+        probability = models.classifier.purchase_probability(frame)
+        in_audience = models.classifier.decision.select(probability)
+    with StepTimer(accumulator, "segment"):
+        segment_ids = models.segmenter.assign(frame)
+        position = np.full(max(models.segmenter.segment_ids) + 1, -1)
+        position[list(models.segmenter.segment_ids)] = np.arange(len(models.segmenter.segment_ids))
+        name_codes = position[segment_ids]
+    scored = pd.DataFrame(
+        {
+            id_column: frame[id_column].to_numpy(),
+            "purchase_probability": probability,
+            "in_audience": in_audience,
+            "segment_id": segment_ids.astype(np.int16),
+            "segment_name": pd.Categorical.from_codes(name_codes, categories=list(models.segmenter.names)),
+        }
+    )
+    with StepTimer(accumulator, "reasons"):
+        explained = np.flatnonzero(np.ones(len(frame), dtype=bool) if reasons.scope == "everyone" else in_audience)
+        subset = frame.iloc[explained]
+        drivers = (
+            drivers_from_contributions(
+                contributions(models.classifier, subset, reasons.method),
+                subset,
+                models.classifier.schema.names,
+                reasons.top_k,
+                words,
+            )
+            if len(subset)
+            else pd.DataFrame(columns=[f"reason_{i + 1}" for i in range(reasons.top_k)])
+        )
+    for column in drivers.columns:
+        text = np.full(len(frame), None, dtype=object)
+        text[explained] = drivers[column].to_numpy()
+        scored[column] = pd.array(text, dtype="string")
+    scored["classifier_version"] = models.classifier_version
+    scored["segmenter_version"] = models.segmenter_version
+    return scored
+
+
+def score_population(
+    chunks: Iterable[pd.DataFrame],
+    models: ScoringModels,
+    spec: TableSpec,
+    duplicate_ids: np.ndarray,
+    drift: DriftMonitor,
+    reasons: ReasonsConfig,
+    scored_sink: Sink,
+    rejects_sink: Sink,
+    words: FeatureWords | None = None,
+) -> ScoreAccumulator:
+    """Pass 1: validate and score every chunk; rejected rows go to ``rejects_sink`` with their rules.
+
+    Reasons read in the words of ``words`` (the feature dictionary and the source file's names).
+    """
+    accumulator = ScoreAccumulator()
+    for chunk in timed_chunks(chunks, accumulator, "read"):
+        chunk = chunk.reset_index(drop=True)
+        accumulator.rows_in += len(chunk)
+        with StepTimer(accumulator, "validate"):
+            problems = row_problems(chunk, spec, duplicate_ids)
+            bad = problems != ""
+        if bad.any():
+            rejected = chunk[bad].astype("object").where(chunk[bad].notna(), None).astype("string")
+            rejected[REJECT_COLUMN] = pd.array(problems[bad], dtype="string")
+            accumulator.rows_rejected += int(bad.sum())
+            for rules in problems[bad]:
+                accumulator.rejects_by_rule.update(rule.split(" (")[0].split(" [")[0] for rule in rules.split("; "))
+            with StepTimer(accumulator, "write"):
+                rejects_sink(rejected)
+        valid = numeric_view(chunk[~bad], spec)
+        if len(valid) == 0:
+            continue
+        drift.update(valid)
+        scored = score_chunk(valid, models, spec.id_column, reasons, accumulator, words)
+        accumulator.rows_scored += len(scored)
+        probability = scored["purchase_probability"].to_numpy()
+        accumulator.probabilities.append(probability)
+        audience = scored["in_audience"].to_numpy()
+        accumulator.audience_size += int(audience.sum())
+        accumulator.expected_conversions += float(probability[audience].sum())
+        accumulator.audience_probabilities.append(probability[audience])
+        with StepTimer(accumulator, "write"):
+            scored_sink(scored)
+        log.info(
+            "scored %d of %d rows read so far (%d rejected)",
+            accumulator.rows_scored,
+            accumulator.rows_in,
+            accumulator.rows_rejected,
+        )
+    return accumulator

@@ -1,0 +1,113 @@
+"""What batch scoring passes around: the models, the job, the running counts and the final tables."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from intentseg.classifier.explain import FeatureWords
+from intentseg.classifier.model import PurchaseModel
+from intentseg.config.score import ReasonsConfig
+from intentseg.data.schema import TableSpec
+from intentseg.scoring.drift import DriftMonitor
+from intentseg.scoring.export import member_columns
+from intentseg.segments.model import SegmentModel
+
+
+@dataclass(frozen=True)
+class ScoringModels:
+    """The two models a scoring run applies, and their version tags."""
+
+    classifier: PurchaseModel
+    segmenter: SegmentModel
+    classifier_version: str
+    segmenter_version: str
+
+
+@dataclass(frozen=True)
+class ScoringJob:
+    """What scoring a population needs: its file, the models, the rules (sent once to each Dask worker)."""
+
+    population: str
+    models: ScoringModels
+    spec: TableSpec
+    duplicate_ids: np.ndarray
+    drift: DriftMonitor
+    reasons: ReasonsConfig
+    words: FeatureWords | None
+    id_dtype: object
+    columns: tuple[str, ...]
+
+
+def audience_columns(id_column: str, top_k: int) -> list[str]:
+    """Scored columns the audience export takes (see :mod:`intentseg.scoring.export` for the rest)."""
+    return [*member_columns(id_column, top_k), "classifier_version", "segmenter_version"]
+
+
+def load_models(classifier: PurchaseModel, segmenter: SegmentModel) -> ScoringModels:
+    """Bundle the models with their version tags."""
+    return ScoringModels(classifier, segmenter, classifier.version, segmenter.version)
+
+
+def empty_scores(id_column: str, id_dtype: Any, top_k: int, with_decile: bool) -> pd.DataFrame:
+    """A zero-row scores frame with the columns and types of pass 1 (or 2), for a day with no valid rows."""
+    deciles = {"propensity_decile": pd.Series(dtype="int8")} if with_decile else {}
+    return pd.DataFrame(
+        {
+            id_column: pd.Series(dtype=id_dtype),
+            "purchase_probability": pd.Series(dtype="float64"),
+            **deciles,
+            "in_audience": pd.Series(dtype="bool"),
+            "segment_id": pd.Series(dtype="int16"),
+            "segment_name": pd.Series(dtype="string"),
+            **{f"reason_{i + 1}": pd.Series(dtype="string") for i in range(top_k)},
+            "classifier_version": pd.Series(dtype="string"),
+            "segmenter_version": pd.Series(dtype="string"),
+        }
+    )
+
+
+@dataclass
+class ScoreAccumulator:
+    """What pass 1 learns across chunks: counts, audience, probabilities, timings."""
+
+    rows_in: int = 0
+    rows_scored: int = 0
+    rows_rejected: int = 0
+    audience_size: int = 0
+    expected_conversions: float = 0.0
+    rejects_by_rule: Counter = field(default_factory=Counter)
+    probabilities: list[np.ndarray] = field(default_factory=list)
+    audience_probabilities: list[np.ndarray] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def clock(self, step: str, seconds: float) -> None:
+        """Add time spent in a step."""
+        self.timings[step] = self.timings.get(step, 0.0) + seconds
+
+    def all_probabilities(self) -> np.ndarray:
+        return np.concatenate(self.probabilities) if self.probabilities else np.zeros(0)
+
+
+@dataclass(frozen=True)
+class FinalTables:
+    """Pass-2 aggregates: segment x decile counts, the audience per segment, and the exported members."""
+
+    segment_by_decile: pd.DataFrame
+    audience_by_segment: pd.DataFrame
+    audience_exported: int
+    exported_members: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class FinalChunk:
+    """Pass 2 of one chunk: its final scores and its share of the aggregates of :class:`FinalTables`."""
+
+    scores: pd.DataFrame
+    segment_by_decile: pd.DataFrame
+    audience_by_segment: pd.DataFrame
+    exported_members: pd.DataFrame
