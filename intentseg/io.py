@@ -13,6 +13,7 @@ import glob
 import hashlib
 import io
 import json
+import logging
 import math
 import os
 import re
@@ -26,6 +27,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+log = logging.getLogger(__name__)
 
 # Tests set these to an output's file name to kill the process just before that file is renamed,
 # or to fail its write as if the disk were full.
@@ -202,10 +205,18 @@ def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str], group: Outp
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], group: OutputGroup | None = None) -> dict[str, int]:
     """Write a frame as UTF-8 CSV for people (no index, floats to 6 decimals, :func:`spreadsheet_safe`) atomically.
 
-    Returns the protected cells per column (empty when nothing could be read as a formula).
+    Returns the protected cells per column (empty when nothing could be read as a formula), and logs them.
     """
     with atomic_path(path, group) as temporary:
-        return _write_csv_for_people(frame, temporary)
+        protected = _write_csv_for_people(frame, temporary)
+    if protected:
+        log.warning(
+            "%s: cells a spreadsheet would run as formulas start with an apostrophe %s; Parquet and the database "
+            "keep the exact values (docs/scoring.md: CSV files and spreadsheets)",
+            path,
+            protected,
+        )
+    return protected
 
 
 def read_parquet(path: str | os.PathLike[str], columns: list[str] | None = None) -> pd.DataFrame:

@@ -26,12 +26,11 @@ def main() -> None:
     params = checked_params()
     data, paths = DataConfig.from_params(params), PathsConfig.from_params(params)
     spec = TableSpec.from_dict(read_json(paths.prepared.spec))
-    config: TrainSegmenterConfig = with_table_names(TrainSegmenterConfig.from_params(params), spec.resolve)
+    config = with_table_names(TrainSegmenterConfig.from_params(params), spec.resolve)
     log = stage_logger("train_segmenter")
-
     reference_path = Path(paths.reference.segmenter)
     reference = SegmentModel.from_dict(read_json(reference_path)) if reference_path.exists() else None
-    log.info("reference segmentation: %s", reference_path if reference else "none (ids by segment size)")
+    log.info("reference segmentation: %s", paths.reference.segmenter if reference else "none (ids by segment size)")
 
     train = read_parquet(paths.split.train)
     with timed(
@@ -49,20 +48,6 @@ def main() -> None:
             groups={column.name: column.group for column in spec.columns},
             gate_silhouette=section(params, "gates").get("min_silhouette"),
         )
-    log.info(
-        "set-up: features %s (%s), log1p %s, k=%d (%s)",
-        summary["features"],
-        summary["setup"]["origin"]["features"],
-        summary["setup"]["log1p"],
-        summary["k"],
-        summary["setup"]["origin"]["k"],
-    )
-    for column, why in summary["setup"]["feature_choice"].items():
-        log.info("feature choice: %s %s", column, why)
-    for row in summary["setup"]["k_selection"] or []:
-        log.info("k rule: %s", row)
-    log.info("segments: %s", summary["segments"])
-
     with OutputGroup() as outputs:  # both outputs, or neither
         write_json(model.to_dict(), paths.models.segmenter, digits=None, group=outputs)
         write_json(summary, paths.details["segmenter_train"], group=outputs)

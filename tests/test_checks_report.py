@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -11,7 +12,7 @@ from intentseg.checks.lock import lock_problems
 from intentseg.checks.reproduce import json_outputs
 from intentseg.config.check import section_config
 from intentseg.evaluation.gates import format_gate_table, gate_failures, gate_rows, lookup
-from intentseg.reporting.report import ReportInputs, build_report, suggested_use
+from intentseg.reporting.report import REPORT_DETAILS, REPORT_PLOTS, ReportInputs, RunFiles, build_report, suggested_use
 from tests.conftest import default_params
 
 METRICS = {
@@ -135,22 +136,18 @@ def _inputs(repo_root) -> ReportInputs:
         for name, path in paths["metrics"].items()
         if (repo_root / paths["reference"]["metrics"] / path.split("/")[-1]).exists()
     }
+    files = RunFiles(
+        metrics={name: read(path) for name, path in paths["metrics"].items()},
+        details={name: read(paths["details"][name]) for name in REPORT_DETAILS},
+        plots={name: read(paths["plots"][group][plot]) for name, (group, plot) in REPORT_PLOTS.items()},
+    )
     return ReportInputs(
         snapshot_month=str(params["data"]["snapshot_month"]),
-        data=read(paths["metrics"]["data"]),
-        classifier=read(paths["details"]["classifier"]),
-        gains=read(paths["plots"]["classifier"]["gains"]),
-        calibration=read(paths["plots"]["classifier"]["calibration_test"]),
-        segments=read(paths["details"]["segmenter"]),
-        migration=read(paths["plots"]["segments"]["migration"]),
-        score=read(paths["metrics"]["score"]),
-        audience=read(paths["plots"]["score"]["audience"]),
+        files=files,
         reference=reference,
         figures=report_figure_links(paths["report"], paths["figures"]),
         gates=params["gates"],
         drift_warn_psi=params["score"]["drift"]["warn_psi"],
-        export=read(paths["details"]["score"]),
-        metrics={name: read(path) for name, path in paths["metrics"].items()},
         decision=section_config(default_params(repo_root), "train_classifier").decision,
     )
 
@@ -171,7 +168,8 @@ def test_committed_report_matches_the_metrics(repo_root):
 def test_report_flags_drift_and_handles_no_reference(repo_root):
     inputs = _inputs(repo_root)
     drifted = {**inputs.score, "drift": {**inputs.score["drift"], "flagged": ["total_spend_12m"]}}
-    text = build_report(ReportInputs(**{**inputs.__dict__, "score": drifted, "reference": {}}))
+    files = dataclasses.replace(inputs.files, metrics={**inputs.metrics, "score": drifted})
+    text = build_report(dataclasses.replace(inputs, files=files, reference={}))
     assert "**Warning:**" in text and "total_spend_12m" in text
     assert "No reference run is stored yet" in text
 

@@ -45,7 +45,7 @@ def _imported_modules(path: Path, root: Path) -> set[str]:
             elif isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             for name in names:
-                if name.split(".")[0] != PACKAGE:
+                if name.split(".")[0] not in (PACKAGE, "stages"):  # the package, and stages' shared readers
                     continue
                 for module in _module_files(name, root):
                     relative = module.relative_to(root).as_posix()
@@ -61,7 +61,7 @@ def code_deps(script: str, root: Path) -> set[str]:
     deps = {script}
     for module in _imported_modules(root / script, root):
         parts = module.split("/")
-        if len(parts) == 2 or parts[1] == "config":
+        if parts[0] == "stages" or len(parts) == 2 or parts[1] == "config":
             deps.add(module)
         else:
             deps.add("/".join(parts[:2]))

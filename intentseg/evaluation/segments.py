@@ -52,6 +52,7 @@ def evaluate_segments(
     test: pd.DataFrame,
     ground_truth: pd.DataFrame,
     reference: SegmentModel | None,
+    *,
     profile_columns: tuple[list[str], list[str]],
     naming: NamingConfig,
     config: SegmentEvaluationConfig,

@@ -12,6 +12,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from intentseg.io import png_bytes  # noqa: E402
+
 plt.rcParams.update({"figure.dpi": 110, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
 
 
@@ -202,6 +204,15 @@ def segment_figures(
             "share",
         ),
     }
+
+
+def segment_decile_png(records: list[dict[str, Any]]) -> bytes:
+    """:func:`segment_decile_figure` as PNG bytes (the figure released)."""
+    figure = segment_decile_figure(records)
+    try:
+        return png_bytes(figure)
+    finally:
+        close(figure)
 
 
 def segment_decile_figure(records: list[dict[str, Any]]) -> Figure:

@@ -14,34 +14,103 @@ from pathlib import Path
 from typing import Any
 
 from intentseg.config.classifier import DecisionConfig
+from intentseg.config.data import SIMULATOR_SOURCE, DataConfig
 from intentseg.config.gates import GATES
+from intentseg.config.score import ScoreConfig
 from intentseg.evaluation.gates import gate_rows, lookup
 from intentseg.reporting.markdown import Markdown, link_target, markdown_environment
+from intentseg.reporting.wording import target_words
+
+REPORT_DETAILS = ("classifier", "segmenter", "score")  # reports/details/ files the report reads
+REPORT_PLOTS = {  # the plot data it reads: name -> (paths.plots group, plot)
+    "gains": ("classifier", "gains"),
+    "calibration": ("classifier", "calibration_test"),
+    "migration": ("segments", "migration"),
+    "audience": ("score", "audience"),
+}
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """What one run wrote that the report reads: every metrics file, and the details and plots above."""
+
+    metrics: dict[str, dict[str, Any]]
+    details: dict[str, dict[str, Any]]
+    plots: dict[str, list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
 class ReportInputs:
-    """Metrics and plot tables of one run, plus the reference run's metrics (if any)."""
+    """One run's files, the settings the report quotes, and the reference run's metrics (if any)."""
 
     snapshot_month: str
-    data: dict[str, Any]
-    classifier: dict[str, Any]
-    gains: list[dict[str, Any]]
-    calibration: list[dict[str, Any]]
-    segments: dict[str, Any]
-    migration: list[dict[str, Any]]
-    score: dict[str, Any]
-    audience: list[dict[str, Any]]
+    files: RunFiles
     figures: dict[str, str]
     gates: dict[str, float]
     drift_warn_psi: float
     reference: dict[str, dict[str, Any]] = field(default_factory=dict)
     target_description: str = "bought within 30 days"  # data.target_description: the label in words
     labelled_scored: bool = False  # no separate scoring population: the labelled customers were scored
-    export: dict[str, Any] = field(default_factory=dict)  # reports/details/score.json: groups of the export
-    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)  # every metrics file, for the quality bars
     campaign: dict[str, Any] | None = None  # the last campaign's readout (intentseg.evaluation.campaign)
     decision: DecisionConfig | None = None  # train_classifier.decision: for the rule in business terms
+
+    @classmethod
+    def of_run(
+        cls,
+        files: RunFiles,
+        figures: dict[str, str],
+        reference: dict[str, dict[str, Any]],
+        campaign: dict[str, Any] | None,
+        *,
+        data: DataConfig,
+        score: ScoreConfig,
+        decision: DecisionConfig,
+        gates: dict[str, float],
+    ) -> ReportInputs:
+        """The inputs of one run: its files, and the settings of ``data:``, ``score:`` and the decision rule."""
+        simulated = data.source == SIMULATOR_SOURCE
+        label = files.metrics["data"].get("positive_label")
+        return cls(
+            snapshot_month=data.snapshot_month,
+            files=files,
+            figures=figures,
+            gates=dict(gates),
+            drift_warn_psi=score.drift.warn_psi,
+            reference=reference,
+            target_description=target_words(data.target_description, simulated, data.target, label),
+            labelled_scored=not simulated and data.population is None,
+            campaign=campaign,
+            decision=decision,
+        )
+
+    @property
+    def metrics(self) -> dict[str, dict[str, Any]]:
+        return self.files.metrics
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.files.metrics["data"]
+
+    @property
+    def score(self) -> dict[str, Any]:
+        return self.files.metrics["score"]
+
+    @property
+    def classifier(self) -> dict[str, Any]:
+        return self.files.details["classifier"]
+
+    @property
+    def segments(self) -> dict[str, Any]:
+        return self.files.details["segmenter"]
+
+    @property
+    def export(self) -> dict[str, Any]:
+        """reports/details/score.json: the groups of the export."""
+        return self.files.details["score"]
+
+    def plot(self, name: str) -> list[dict[str, Any]]:
+        """One of :data:`REPORT_PLOTS`' records."""
+        return self.files.plots[name]
 
     @property
     def period(self) -> str:
@@ -250,12 +319,12 @@ def _changes(inputs: ReportInputs) -> list[dict[str, Any]]:
 
 def _migration(inputs: ReportInputs) -> dict[str, Any] | None:
     """Customers by reference segment (rows) and current segment (columns)."""
-    if not inputs.migration:
+    if not inputs.plot("migration"):
         return None
-    targets = sorted({r["to_segment"] for r in inputs.migration})
+    targets = sorted({r["to_segment"] for r in inputs.plot("migration")})
     rows = []
-    for source in sorted({r["from_segment"] for r in inputs.migration}):
-        counts = {r["to_segment"]: r["count"] for r in inputs.migration if r["from_segment"] == source}
+    for source in sorted({r["from_segment"] for r in inputs.plot("migration")}):
+        counts = {r["to_segment"]: r["count"] for r in inputs.plot("migration") if r["from_segment"] == source}
         rows.append((source, [counts.get(target, 0) for target in targets]))
     return {"targets": targets, "rows": rows}
 
@@ -278,9 +347,9 @@ def report_view(inputs: ReportInputs) -> dict[str, Any]:
         "oracle": oracle,
         "oracle_gap": inputs.classifier["gap_to_oracle"]["roc_auc"] if oracle else None,
         "figures": inputs.figures,
-        "gains": inputs.gains[:5],
-        "calibration_top": inputs.calibration[-1],
-        "calibration_middle": inputs.calibration[len(inputs.calibration) // 2],
+        "gains": inputs.plot("gains")[:5],
+        "calibration_top": inputs.plot("calibration")[-1],
+        "calibration_middle": inputs.plot("calibration")[len(inputs.plot("calibration")) // 2],
         "k": inputs.segments["k"],
         "k_origin": _k_origin(inputs.segments.get("setup", {})),
         "segment_cards": _segment_cards(inputs),
@@ -288,7 +357,7 @@ def report_view(inputs: ReportInputs) -> dict[str, Any]:
         "silhouette": inputs.segments["silhouette"]["mean"],
         "stability": inputs.segments["stability_ari"],
         "min_silhouette": inputs.gates.get("min_silhouette", 0),
-        "audience": inputs.audience,
+        "audience": inputs.plot("audience"),
         "plan": _contact_plan(inputs),
         "drift": inputs.score["drift"],
         "drift_warn_psi": inputs.drift_warn_psi,

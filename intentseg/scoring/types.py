@@ -41,6 +41,7 @@ class ScoringJob:
     words: FeatureWords | None
     id_dtype: object
     columns: tuple[str, ...]
+    rows: int  # customers in the population file
 
 
 def audience_columns(id_column: str, top_k: int) -> list[str]:

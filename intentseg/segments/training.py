@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -20,6 +21,8 @@ from intentseg.segments.profiles import segment_profiles
 from intentseg.segments.quality import bootstrap_stability
 from intentseg.segments.setup import SegmentationPlan, choose_k, plan_segmentation, separating_columns
 from intentseg.sizing import refuse_above
+
+log = logging.getLogger(__name__)
 
 
 def segmenter_for(plan: SegmentationPlan, config: TrainSegmenterConfig, seed: int, k: int) -> CustomerSegmenter:
@@ -167,4 +170,23 @@ def fit_segment_model(
             for segment, named in generated.items()
         },
     }
+    log_setup(summary)
     return model, summary
+
+
+def log_setup(summary: dict[str, Any]) -> None:
+    """The set-up, each feature's reason and the k rule's rows, as log lines a reviewer can follow."""
+    origin = summary["setup"]["origin"]
+    log.info(
+        "set-up: features %s (%s), log1p %s, k=%d (%s)",
+        summary["features"],
+        origin["features"],
+        summary["setup"]["log1p"],
+        summary["k"],
+        origin["k"],
+    )
+    for column, why in summary["setup"]["feature_choice"].items():
+        log.info("feature choice: %s %s", column, why)
+    for row in summary["setup"]["k_selection"] or []:
+        log.info("k rule: %s", row)
+    log.info("segments: %s", summary["segments"])

@@ -9,6 +9,7 @@ the rows as an Arrow scan instead of INSERT statements (about 100x faster there)
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Literal
 
@@ -18,6 +19,8 @@ import sqlalchemy as sa
 from intentseg.config.score import DatabaseExportConfig
 from intentseg.errors import WarehouseError
 from intentseg.warehouse.connection import database_errors, database_reason, open_engine, shown
+
+log = logging.getLogger(__name__)
 
 INSERT_BATCH_ROWS = 50_000
 
@@ -72,6 +75,8 @@ def write_sink(config: DatabaseExportConfig, frames: Iterable[pd.DataFrame]) -> 
     """Write ``frames`` to the table ``score.sink`` names, in one transaction; the rows written."""
     engine = open_engine(config.url or "", config.password_env)
     try:
-        return write_table(engine, frames, config.table or "", config.mode)
+        rows = write_table(engine, frames, config.table or "", config.mode)
     finally:
         engine.dispose()
+    log.info("%d rows committed to %s (%s)", rows, config.table, config.mode)
+    return rows

@@ -1,0 +1,74 @@
+"""The prepare stage's work once the source is read: the tables, the settings checked against them, summaries."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from intentseg.config.data import SIMULATOR_SOURCE, SQL_SOURCE, DataConfig
+from intentseg.config.segmenter import TrainSegmenterConfig
+from intentseg.config.split import SplitFractions
+from intentseg.data.reading import RawTable, in_id_order
+from intentseg.data.references import table_fit_problems
+from intentseg.data.sources import (
+    CustomerData,
+    data_review_metrics,
+    load_customer_data,
+    source_manifest,
+    summarise_data,
+)
+from intentseg.data.split import check_class_counts
+from intentseg.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def source_files(config: DataConfig) -> list[str]:
+    """The files a file source names (the labelled table and, when set, the population); none otherwise."""
+    return [name for name in (config.source, config.population) if name and name not in (SIMULATOR_SOURCE, SQL_SOURCE)]
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """The prepared tables, the snapshot manifest, the data details and the reviewer's metrics."""
+
+    data: CustomerData
+    manifest: dict[str, Any]
+    summary: dict[str, Any]
+    review_metrics: dict[str, Any]
+
+
+def prepare_customers(
+    config: DataConfig,
+    seed: int,
+    tables: tuple[RawTable | None, RawTable | None],
+    read: dict[str, dict[str, Any]],
+    *,
+    segmenter: TrainSegmenterConfig,
+    fractions: SplitFractions,
+) -> PreparedData:
+    """The labelled table and population from the read ``tables``, refused when later settings cannot fit them.
+
+    The split's class counts and the segmentation's columns and k are checked here, so a table
+    too small for them stops before any model is fitted. ``read``: what was read (paths, hashes).
+    """
+    table, population = tables
+    if config.source == SQL_SOURCE:  # a query's row order is not defined: sort by id
+        table, population = (in_id_order(raw, config.id_column) if raw else None for raw in (table, population))
+    data = load_customer_data(config, seed, table, population)
+    check_class_counts(data.labelled[data.spec.target].to_numpy(), fractions.as_dict())  # split's rule, checked now
+    problems = table_fit_problems(segmenter, config.source, data.spec, int(len(data.labelled) * fractions.train))
+    if problems:
+        raise ConfigError("params.yaml does not fit the table:\n" + "\n".join(problems))
+    log.info(
+        "labelled table: %d rows x %d features (%d numeric, %d categorical); population: %d rows",
+        len(data.labelled),
+        len(data.spec.columns),
+        len(data.spec.numeric_features),
+        len(data.spec.categorical_features),
+        len(data.population),
+    )
+    summary = summarise_data(data)
+    log.info("positive rate %.4f; missing rates %s", summary["positive_rate"], summary["missing_rate"])
+    return PreparedData(data, source_manifest(config, seed, data, read), summary, data_review_metrics(summary))

@@ -1,0 +1,82 @@
+"""The evaluate stage's work: both models measured on the held-out test split, and the check sample."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from intentseg.classifier.baseline import LogisticBaseline
+from intentseg.classifier.model import PurchaseModel
+from intentseg.config.evaluate import EvaluateConfig
+from intentseg.config.segmenter import NamingConfig
+from intentseg.data.schema import TableSpec
+from intentseg.evaluation.classifier import evaluate_classifier
+from intentseg.evaluation.predictions import model_predictions
+from intentseg.evaluation.result import Evaluation
+from intentseg.evaluation.segments import evaluate_segments
+from intentseg.segments.model import SegmentModel
+from intentseg.segments.profiles import outcome_columns_of, profile_columns_of
+from intentseg.sizing import sized_down
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EvaluationInputs:
+    """The fitted models, the splits and the simulator's ground truth (empty for real data)."""
+
+    classifier: PurchaseModel
+    baseline: LogisticBaseline
+    segmenter: SegmentModel
+    reference: SegmentModel | None
+    train: pd.DataFrame
+    valid: pd.DataFrame
+    test: pd.DataFrame
+    ground_truth: pd.DataFrame
+    spec: TableSpec
+
+
+@dataclass(frozen=True)
+class ModelEvaluation:
+    """Both evaluations (plot records in the source file's column names) and the models' check sample."""
+
+    classifier: Evaluation
+    segments: Evaluation
+    predictions: dict[str, Any]
+
+
+def evaluate_models(
+    inputs: EvaluationInputs, config: EvaluateConfig, naming: NamingConfig, seed: int
+) -> ModelEvaluation:
+    """The classifier against the baseline and oracle, the segments (silhouette, sweep, stability, profiles)."""
+    names = inputs.spec.display_names()
+    classifier = evaluate_classifier(
+        inputs.classifier, inputs.baseline, inputs.valid, inputs.test, inputs.ground_truth, config, seed
+    )
+    segments = evaluate_segments(
+        inputs.segmenter,
+        inputs.train,
+        inputs.test,
+        inputs.ground_truth,
+        inputs.reference,
+        profile_columns=profile_columns_of(inputs.segmenter),
+        naming=naming,
+        config=config.segments,
+        bootstrap=config.bootstrap,
+        seed=seed,
+        outcome_columns=outcome_columns_of(inputs.segmenter),
+        id_column=inputs.spec.id_column,
+    )
+    log.info("classifier test metrics: %s", classifier.metrics["test"])
+    log.info(
+        "segment silhouette %.3f %s, stability ARI %.3f",
+        *(segments.metrics[key] for key in ("silhouette", "silhouette_ci", "stability_ari")),
+    )
+    rows = sized_down("evaluate.check_sample", config.check_sample, len(inputs.test), "test customers")
+    predictions = model_predictions(
+        inputs.classifier, inputs.baseline, inputs.segmenter, inputs.test, inputs.spec.id_column, rows
+    )
+    return ModelEvaluation(classifier.with_display_names(names), segments.with_display_names(names), predictions)

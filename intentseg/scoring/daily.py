@@ -1,0 +1,153 @@
+"""The score stage's work: a day's scoring job from the models and settings, run by the configured engine.
+
+The engines stream the population file and register their outputs with the caller's output group,
+so nothing is in place before the whole run has succeeded. The export, the summary, the details
+and the plot tables come back as values; the stage writes them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from intentseg.classifier.explain import FeatureWords
+from intentseg.config.paths import ScoresPaths
+from intentseg.config.reason_words import ReasonWordsConfig
+from intentseg.config.score import ScoreConfig
+from intentseg.data.schema import TRUE_FALSE, TableSpec
+from intentseg.io import OutputGroup, frames_of, iter_parquet_frames
+from intentseg.scoring.drift import DriftMonitor
+from intentseg.scoring.engines import ScoredRun, score_locally, score_with_dask
+from intentseg.scoring.export import (
+    ExportStamp,
+    audience_export,
+    export_examples,
+    export_summary,
+    per_segment_files,
+    stamped_scores,
+)
+from intentseg.scoring.summaries import audience_plot, drift_plot, score_summary, segment_decile_plot
+from intentseg.scoring.types import ScoringJob, ScoringModels
+from intentseg.scoring.validation import duplicated_ids
+from intentseg.sizing import sized_down
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Population:
+    """The file to score: its path, its columns and its ids (read by the stage)."""
+
+    path: str
+    columns: tuple[str, ...]
+    ids: pd.Series
+
+
+def scoring_job(
+    population: Population,
+    models: ScoringModels,
+    spec: TableSpec,
+    train: pd.DataFrame,
+    config: ScoreConfig,
+    reason_words: ReasonWordsConfig,
+) -> ScoringJob:
+    """The job every engine runs: the models, the rules, drift measured against ``train``, reasons in words."""
+    schema = models.classifier.schema
+    top_k = sized_down("score.reasons.top_k", config.reasons.top_k, len(schema.names), "features")
+    drift = DriftMonitor(numeric=list(schema.numeric), categorical=list(schema.categorical), bins=config.drift.bins)
+    drift.fit(train[schema.names])
+    flags = frozenset(column.name for column in spec.columns if column.description == TRUE_FALSE)
+    return ScoringJob(
+        population.path,
+        models,
+        spec,
+        duplicated_ids(population.ids),
+        drift,
+        config.reasons.model_copy(update={"top_k": top_k}),
+        FeatureWords(dict(reason_words.labels or {}), spec.display_names(), flags),
+        population.ids.dtype,
+        population.columns,
+        len(population.ids),
+    )
+
+
+@dataclass(frozen=True)
+class ScoringResult:
+    """A day's scoring: the engine's run, the audience export and what the stage writes beside it."""
+
+    run: ScoredRun
+    export: pd.DataFrame
+    per_segment: dict[str, pd.DataFrame]
+    summary: dict[str, Any]
+    details: dict[str, Any]
+    plots: dict[str, list[dict[str, Any]]]
+
+    def details_with(self, protected: dict[str, int]) -> dict[str, Any]:
+        """The details file: the export's groups and stamps, the cells protected for spreadsheets, examples."""
+        examples = self.details["examples"]
+        return {
+            **{k: v for k, v in self.details.items() if k != "examples"},
+            "spreadsheet_protected_cells": protected,
+            "examples": examples,
+        }
+
+    def timings(self, engine: str) -> dict[str, Any]:
+        """Wall-clock seconds by step (the untracked log): not a DVC output."""
+        accumulator = self.run.accumulator
+        return {
+            "rows_in": accumulator.rows_in,
+            "seconds": accumulator.timings,
+            "engine": engine,
+            "worker_peak_mb": self.run.worker_peak_mb,
+        }
+
+
+def score_day(
+    job: ScoringJob, config: ScoreConfig, snapshot_month: str, out: ScoresPaths, outputs: OutputGroup
+) -> ScoringResult:
+    """Score the population with ``score.engine``, then assemble the export, the summary, details and plots."""
+    max_audience = config.max_audience and sized_down("score.max_audience", config.max_audience, job.rows, "customers")
+    if config.engine == "dask":
+        run = score_with_dask(job, config.dask, max_audience, out, outputs)
+    else:
+        run = score_locally(job, config.chunk_rows, max_audience, out, outputs)
+    stamp = ExportStamp(config.stamped_date(snapshot_month), snapshot_month)
+    export = audience_export(
+        run.tables.exported_members, job.spec.id_column, job.reasons.top_k, config.control_share, stamp
+    )
+    report = job.drift.report(config.drift.warn_psi, config.drift.flag_psi)
+    for name in report["flagged"] + report["warned"]:
+        state = "FLAGGED" if name in report["flagged"] else "warning"
+        log.warning("drift: %s has PSI %.3f (%s)", name, report["psi"][name], state)
+    names = job.models.segmenter.name_of()
+    summary = score_summary(run.accumulator, run.tables, report)
+    details = {
+        "export": export_summary(export),
+        "control_share": config.control_share,
+        "run_date": stamp.run_date,
+        "examples": export_examples(export, job.spec.id_column),
+    }
+    plots = {
+        "audience": audience_plot(run.tables, names),
+        "segment_by_decile": segment_decile_plot(run.tables, names),
+        "drift": drift_plot(report),
+    }
+    per_segment = per_segment_files(export) if config.export.per_segment else {}
+    log.info(
+        "scored %d, rejected %d of %d; audience %d (exported %d); time by step %s",
+        *(summary[key] for key in ("rows_scored", "rows_rejected", "rows_in", "audience_size", "audience_exported")),
+        {step: round(seconds, 2) for step, seconds in run.accumulator.timings.items()},
+    )
+    return ScoringResult(run, export, per_segment, summary, details, plots)
+
+
+def database_rows(result: ScoringResult, config: ScoreConfig, snapshot_month: str) -> Iterator[pd.DataFrame]:
+    """What ``score.sink`` writes: the audience export, or every score stamped with the run date."""
+    if config.sink.rows == "audience":
+        return frames_of(result.export, config.chunk_rows)
+    stamp = ExportStamp(config.stamped_date(snapshot_month), snapshot_month)
+    return stamped_scores(iter_parquet_frames(result.run.pending_scores, config.chunk_rows), stamp)
