@@ -31,11 +31,11 @@ format: setup  ## ruff: apply the formatting and the safe lint fixes
 	ruff check --fix .
 	ruff format .
 
-test: setup  ## fast tier: unit, contract and model-behaviour tests (no end-to-end pipeline runs)
-	python -m pytest -m "not e2e and not committed"
+test: setup  ## fast tier (tests/unit): unit, contract and behaviour tests on tiny frames; no subprocess, no pipeline
+	python -m pytest tests/unit -n auto --dist worksteal
 
-test-e2e: setup  ## end-to-end tier: dvc repro sandboxes, push/pull through a remote, the workflow lint
-	python -m pytest -m e2e
+test-e2e: setup  ## end-to-end tier (tests/e2e): whole pipelines in process and under dvc repro, databases, programs
+	python -m pytest tests/e2e
 
 
 # make check: the CI gate. BASE is the branch the gate table compares with; REPRO_FLAGS how the
@@ -44,7 +44,7 @@ BASE ?= main
 REPRO_FLAGS ?= --force
 
 check: setup  ## CI gate: committed run, dvc.lock fresh, pipeline reproduced, quality gates, results within tolerance
-	@python -m pytest -m committed; committed=$$?; \
+	@python -m pytest tests/committed; committed=$$?; \
 	  python -m intentseg.checks lock; lock=$$?; \
 	  dvc repro $(REPRO_FLAGS) || exit 1; \
 	  dvc status --quiet || { dvc status; echo "FAIL dvc status: the pipeline is not up to date after dvc repro"; exit 1; }; \

@@ -130,3 +130,19 @@ def postgres_server():
     server = ThrowawayPostgres().start()
     yield server
     server.stop()
+
+
+TIERS = {"e2e": "e2e", "committed": "committed"}  # folder under tests/ -> the marker its tests carry
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """The tier is the folder: tests/e2e/ are ``e2e``, tests/committed/ ``committed``, tests/unit/ neither."""
+    misplaced = []
+    for item in items:
+        folder = Path(str(item.path)).parent.name
+        if folder in TIERS:
+            item.add_marker(TIERS[folder])
+        elif folder == "unit" and any(item.get_closest_marker(marker) for marker in TIERS.values()):
+            misplaced.append(item.nodeid)
+    if misplaced:
+        raise pytest.UsageError(f"tests marked e2e or committed belong in tests/e2e or tests/committed: {misplaced}")

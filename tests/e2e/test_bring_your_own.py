@@ -15,7 +15,7 @@ import pytest
 from intentseg.data.example_table import EXAMPLE_PARAMS, make_example_table
 from intentseg.io import KILL_BEFORE_RENAME
 from tests.sandbox import Sandbox
-from tests.test_hostile_text import assert_safe_page
+from tests.unit.test_hostile_text import assert_safe_page
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,6 @@ def own_table(tmp_path_factory, repo_root) -> Sandbox:
     return sandbox
 
 
-@pytest.mark.e2e
 def test_pipeline_runs_on_another_schema(own_table):
     data = json.loads(own_table.path("details", "data").read_text())
     assert data["rows"] == 5000 and data["columns"]["categorical"] == ["store_id", "plan", "city"]
@@ -60,7 +59,6 @@ def test_pipeline_runs_on_another_schema(own_table):
     assert_safe_page(own_table.path("report_html").read_text(encoding="utf-8"))
 
 
-@pytest.mark.e2e
 def test_changing_the_raw_file_reruns_prepare(own_table):
     assert "up to date" in own_table.dvc("status").stdout
     make_example_table(5000, seed=4).to_csv(own_table.root / "data/raw/example.csv", index=False)
@@ -69,7 +67,6 @@ def test_changing_the_raw_file_reruns_prepare(own_table):
     assert "up to date" in own_table.dvc("status").stdout
 
 
-@pytest.mark.e2e
 @pytest.mark.parametrize(
     "case,mutate,expected",
     [
@@ -100,7 +97,6 @@ def test_prepare_refuses_bad_tables_and_writes_nothing(own_table, tmp_path, case
     assert not (workdir / "out").exists() or list((workdir / "out").iterdir()) == []
 
 
-@pytest.mark.e2e
 def test_stage_killed_mid_write_leaves_nothing_complete_and_reruns(own_table, tmp_path, monkeypatch):
     outputs = {
         "prepared.customers": "out/customers.parquet",
@@ -154,7 +150,6 @@ def make_spreadsheet_export(n_rows: int, seed: int) -> pd.DataFrame:
     )
 
 
-@pytest.mark.e2e
 def test_a_spreadsheet_export_runs_with_params_naming_only_source_and_target(tmp_path_factory, repo_root):
     sandbox = Sandbox(repo_root, tmp_path_factory.mktemp("export"))
     (sandbox.root / "data" / "raw").mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ and params.yaml is checked (unknown keys, types, ranges) before any work."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -86,6 +87,7 @@ def test_a_second_model_type_scores_explains_and_evaluates_unchanged(
     )
     assert scored["purchase_probability"].between(0, 1).all() and scored["reason_2"].notna().all()
     config = section_config(default_params(repo_root), "evaluate")
+    config = config.model_copy(update={"bootstrap": config.bootstrap.model_copy(update={"resamples": 50})})
     result = evaluate_classifier(
         fake_model, _baseline(small_splits), small_splits["valid"], test, small_splits["ground_truth"], config, seed=1
     )
@@ -210,32 +212,36 @@ def test_params_are_read_as_yaml_1_2_like_dvc(tmp_path):
     assert params["data"]["snapshot_month"] == "2026-11" and params["flags"] == {"on": 1}
 
 
-def _stage_program(stage: str, params: dict, folder, repo_root):
-    """Run ``stages.<stage>`` as a program in ``folder`` with ``params`` as its params.yaml."""
-    import subprocess
-    import sys
+@dataclass(frozen=True)
+class StageRun:
+    returncode: int
+    stderr: str
+
+
+def _stage_program(stage: str, params: dict, folder, monkeypatch, capsys) -> StageRun:
+    """Run ``stages.<stage>`` as its program would (``run_stage``), in ``folder`` with ``params`` as params.yaml."""
+    import importlib
 
     import yaml
 
+    from intentseg.runlog import run_stage
+
     (folder / "params.yaml").write_text(yaml.safe_dump(params))
-    return subprocess.run(
-        [sys.executable, "-m", f"stages.{stage}"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(repo_root), "PATH": ""},
-    )
+    monkeypatch.chdir(folder)
+    with pytest.raises(SystemExit) as ended:
+        run_stage(importlib.import_module(f"stages.{stage}").main)
+    return StageRun(ended.value.code, capsys.readouterr().err)
 
 
-def test_a_stage_refuses_bad_params_with_one_message_and_no_traceback(tmp_path, repo_root):
+def test_a_stage_refuses_bad_params_with_one_message_and_no_traceback(tmp_path, repo_root, monkeypatch, capsys):
     params = default_params(repo_root)
     params["split"]["fractions"] = {"train": 0.7, "valid": 0.15, "tset": 0.15}
-    result = _stage_program("split", params, tmp_path, repo_root)
+    result = _stage_program("split", params, tmp_path, monkeypatch, capsys)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "split.fractions.tset: unknown setting (did you mean 'test'?)" in result.stderr
 
 
-def test_prepare_refuses_params_the_table_cannot_satisfy(tmp_path, repo_root):
+def test_prepare_refuses_params_the_table_cannot_satisfy(tmp_path, repo_root, monkeypatch, capsys):
     from intentseg.data.example_table import EXAMPLE_PARAMS, make_example_table
 
     make_example_table(300, seed=2).to_csv(tmp_path / "table.csv", index=False)
@@ -246,7 +252,7 @@ def test_prepare_refuses_params_the_table_cannot_satisfy(tmp_path, repo_root):
     params["train_segmenter"]["log1p"] = []
     params["train_segmenter"]["profile"]["numeric"] = ["basket_value", "lifetime_value"]
     params["train_segmenter"]["k"] = 400
-    result = _stage_program("prepare", params, tmp_path, repo_root)
+    result = _stage_program("prepare", params, tmp_path, monkeypatch, capsys)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "train_segmenter.features.numeric: columns ['visits_90d'] are not in the prepared table" in result.stderr
     assert "train_segmenter.profile.numeric: columns ['lifetime_value']" in result.stderr

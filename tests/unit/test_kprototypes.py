@@ -40,7 +40,7 @@ def kmodes_fit(numeric, categorical, k, n_init, seed):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_labels_identical_to_kmodes_predict_for_the_same_centroids(seed):
-    numeric, categorical = mixed_data(1500, seed)
+    numeric, categorical = mixed_data(600, seed)
     model, combined, columns = kmodes_fit(numeric, categorical, 4, 1, seed)
     centers, modes = model._enc_cluster_centroids  # kmodes' own prototypes, categorical part encoded
     ours = assign(numeric, categorical, centers, modes.astype(np.int64), model.gamma)[0]
@@ -49,9 +49,9 @@ def test_labels_identical_to_kmodes_predict_for_the_same_centroids(seed):
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_final_cost_no_worse_than_kmodes(seed):
-    numeric, categorical = mixed_data(2000, seed)
-    reference, _, _ = kmodes_fit(numeric, categorical, 4, 3, seed)
-    ours = _fast(n_clusters=4, n_init=3, random_state=seed).fit(numeric, categorical)
+    numeric, categorical = mixed_data(800, seed)
+    reference, _, _ = kmodes_fit(numeric, categorical, 4, 2, seed)
+    ours = _fast(n_clusters=4, n_init=2, random_state=seed).fit(numeric, categorical)
     assert ours.cost_ <= 1.01 * reference.cost_
     assert ours.gamma_ == pytest.approx(reference.gamma)
 

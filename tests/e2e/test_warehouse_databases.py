@@ -1,9 +1,4 @@
-"""SQL sources and sinks: settings refused before any work (fast tier), and real databases (e2e tier).
-
-The database tests run against DuckDB (embedded, a file in a temp dir) and a throwaway PostgreSQL
-server (tests/postgres.py): ids round-trip as text, types and NULLs survive, a streamed snapshot's
-memory does not grow with the rows, and a failed write leaves the previous table.
-"""
+"""Real databases (DuckDB, and a throwaway PostgreSQL server from tests/postgres.py): ids round-trip as text, types and NULLs survive, a streamed snapshot keeps memory flat, a failed write leaves the previous table."""
 
 from __future__ import annotations
 
@@ -18,134 +13,21 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
-from intentseg.config.check import section_config
-from intentseg.config.score import DatabaseExportConfig
-from intentseg.errors import ConfigError, DataContractError, WarehouseError
-from intentseg.warehouse.connection import check_database_url, open_engine, shown, url_problems
+from intentseg.errors import DataContractError, WarehouseError
+from intentseg.warehouse.connection import open_engine
 from intentseg.warehouse.sink import write_table
-from intentseg.warehouse.snapshot import snapshot_query, unified_schema
-from tests.conftest import default_params
+from intentseg.warehouse.snapshot import snapshot_query
 from tests.postgres import PASSWORD_ENV
 
-# ----------------------------------------------------------------------- settings (fast tier)
-
-
-def _with(section: str, updates: dict) -> dict:
-    params = default_params()
-    node = params[section]
-    for dotted, value in updates.items():
-        *parents, leaf = dotted.split(".")
-        target = node
-        for key in parents:
-            target = target[key]
-        target[leaf] = value
-    return params
-
-
-def _problems(section: str, updates: dict) -> str:
-    """The refusal a stage gives: the section's own check, then the database URL's (SQLAlchemy's reading)."""
-    with pytest.raises(ConfigError) as error:
-        config = section_config(_with(section, updates), section)
-        database = config.sql if section == "data" else config.sink
-        check_database_url(section, f"{section}.{'sql' if section == 'data' else 'sink'}", database.url)
-    return str(error.value)
-
-
-def test_a_password_in_the_url_is_refused_and_not_echoed():
-    message = _problems(
-        "data", {"source": "sql", "sql.url": "postgresql+psycopg://me:s3cret@db/shop", "sql.labelled_query": "select 1"}
-    )
-    assert "contains a password" in message and "password_env" in message and "s3cret" not in message
-
-
-@pytest.mark.parametrize(
-    "updates,expected",
-    [
-        ({"source": "sql"}, "data: sql.url: source sql needs a database URL"),
-        ({"source": "sql", "sql.url": "duckdb:///w.duckdb"}, "data: sql.labelled_query: source sql needs the query"),
-        ({"source": "sql", "sql.url": "not a url", "sql.labelled_query": "select 1"}, "is not a database URL"),
-        (
-            {"source": "sql", "sql.url": "duckdb:///w.duckdb", "sql.labelled_query": "q", "population": "p.csv"},
-            "set sql.population_query instead",
-        ),
-        ({"sql.chunk_rows": 0}, "data.sql.chunk_rows: 0 is outside"),
-        ({"sql.urls": "x"}, "data.sql.urls: unknown setting (did you mean 'url'?)"),
-    ],
-)
-def test_sql_source_settings_are_checked(updates, expected):
-    assert expected in _problems("data", updates)
-
-
-@pytest.mark.parametrize(
-    "updates,expected",
-    [
-        ({"sink.type": "sql"}, "score.sink: url: sink sql needs a database URL"),
-        ({"sink.type": "sql", "sink.url": "duckdb:///w.duckdb", "sink.table": "drop table x"}, "must be a table name"),
-        (
-            {"sink.type": "sql", "sink.url": "duckdb:///w.duckdb", "sink.table": "t", "sink.mode": "upsert"},
-            "'upsert' is not one of",
-        ),
-        (
-            {"sink.type": "sql", "sink.url": "duckdb:///w.duckdb", "sink.table": "t", "sink.password_env": "my-var"},
-            "environment variable name",
-        ),
-        ({"sink.type": "kafka"}, "score.sink.type: 'kafka' is not one of"),
-        ({"engine": "spark"}, "score.engine: 'spark' is not one of"),
-        ({"dask.scheduler": "10.0.0.5:8786"}, "scheduler address such as tcp://"),
-        ({"dask.workers": 0}, "score.dask.workers: 0 is outside"),
-        ({"dask.memory_limit": "lots"}, "memory_limit: a size such as 4GiB or 500MB, got 'lots'"),
-    ],
-)
-def test_sink_and_engine_settings_are_checked(updates, expected):
-    assert expected in _problems("score", updates)
-
-
-def test_a_missing_password_variable_is_one_clear_error(monkeypatch):
-    monkeypatch.delenv("NO_SUCH_PASSWORD_VAR", raising=False)
-    with pytest.raises(ConfigError, match="NO_SUCH_PASSWORD_VAR .* is not set"):
-        open_engine("postgresql+psycopg://me@localhost/db", "NO_SUCH_PASSWORD_VAR")
-
-
-def test_an_unknown_driver_is_one_clear_error():
-    with pytest.raises(ConfigError, match="no database driver for snowflake://me@acct/db"):
-        open_engine("snowflake://me@acct/db", None)
-
-
-def test_urls_are_shown_without_passwords():
-    assert shown("postgresql+psycopg://me:pw@h/db") == "postgresql+psycopg://me:***@h/db"
-    assert url_problems("duckdb:///data/w.duckdb") == []
-
-
-def test_chunk_schemas_unify_nulls_and_integers():
-    import pyarrow as pa
-
-    first = pa.schema([("id", pa.string()), ("n", pa.int64()), ("note", pa.null())])
-    later = pa.schema([("id", pa.string()), ("n", pa.float64()), ("note", pa.null())])
-    schema = unified_schema([first, later])
-    assert schema.field("n").type == pa.float64() and schema.field("note").type == pa.string()
-
-
-def test_the_example_warehouse_command(tmp_path, capsys):
-    """README: `python -m intentseg.data.example_warehouse URL` fills two tables; a bad URL is one message."""
-    from intentseg.data.example_warehouse import main
-
-    main([f"duckdb:///{tmp_path}/w/shop.duckdb", "--customers", "300", "--population", "500"])
-    assert "wrote 300 rows to labelled_customers" in capsys.readouterr().out
-    engine = open_engine(f"duckdb:///{tmp_path}/w/shop.duckdb", None)
-    counts = pd.read_sql("SELECT COUNT(*) AS n, MIN(LENGTH(customer_id)) AS id_length FROM customers", engine)
-    engine.dispose()
-    assert counts["n"].iloc[0] == 500 and counts["id_length"].iloc[0] >= 1
-    with pytest.raises(SystemExit) as stop:
-        main(["mysql://me@nowhere/db", "--customers", "300", "--population", "300"])
-    assert stop.value.code == 2 and "no database driver for mysql://me@nowhere/db" in capsys.readouterr().err
-
-
-def test_sink_config_reads_the_defaults():
-    sink: DatabaseExportConfig = section_config(default_params(), "score").sink
-    assert sink.type == "none" and sink.mode == "replace" and sink.rows == "audience"
-
-
-# ----------------------------------------------------------------------- real databases (e2e tier)
+STREAM_PROBE = """
+import json, resource, sys
+from intentseg.warehouse.connection import open_engine
+from intentseg.warehouse.snapshot import snapshot_query
+url, password_env, rows, chunk, out = sys.argv[1], sys.argv[2] or None, int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+engine = open_engine(url, password_env)
+snapshot = snapshot_query(engine, f"SELECT * FROM population WHERE n < {rows}", out, chunk, "population")
+print(json.dumps({"rows": snapshot.rows, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
 
 
 @pytest.fixture(params=["duckdb", "postgresql"])
@@ -177,7 +59,6 @@ def _customers(n: int) -> pd.DataFrame:
     )
 
 
-@pytest.mark.e2e
 def test_round_trip_keeps_ids_types_and_nulls(warehouse, tmp_path):
     frame = _customers(1000)
     assert write_table(warehouse, [frame.iloc[:400], frame.iloc[400:]], "customers", "replace") == 1000
@@ -197,7 +78,6 @@ def test_round_trip_keeps_ids_types_and_nulls(warehouse, tmp_path):
     assert len(snapshot.sha256) == 64
 
 
-@pytest.mark.e2e
 def test_columns_typed_only_by_later_chunks_and_decimals(warehouse, tmp_path):
     with warehouse.begin() as connection:
         connection.exec_driver_sql(
@@ -215,7 +95,6 @@ def test_columns_typed_only_by_later_chunks_and_decimals(warehouse, tmp_path):
     assert back["late_int"].isna().sum() == 60 and back["late_int"].iloc[-1] == 99
 
 
-@pytest.mark.e2e
 def test_bad_queries_are_one_clear_error(warehouse, tmp_path):
     with pytest.raises(WarehouseError, match="the labelled query failed: .*no_such_table"):
         snapshot_query(warehouse, "SELECT * FROM no_such_table", tmp_path / "x.parquet", 10, "labelled")
@@ -225,7 +104,6 @@ def test_bad_queries_are_one_clear_error(warehouse, tmp_path):
     assert [path.name for path in tmp_path.iterdir() if "parquet" in path.name] == []  # no file, no temporaries
 
 
-@pytest.mark.e2e
 def test_a_failed_write_leaves_the_previous_table(warehouse):
     old = _customers(50)
     write_table(warehouse, [old], "audience", "replace")
@@ -252,7 +130,6 @@ def test_a_failed_write_leaves_the_previous_table(warehouse):
     assert pd.read_sql("SELECT COUNT(*) AS n FROM audience", warehouse)["n"].iloc[0] == 50
 
 
-@pytest.mark.e2e
 def test_append_adds_one_batch_per_run(warehouse):
     write_table(warehouse, [_customers(20).assign(run_date="2026-11-01")], "audience", "replace")
     write_table(warehouse, [_customers(20).assign(run_date="2026-11-02")], "audience", "append")
@@ -260,18 +137,6 @@ def test_append_adds_one_batch_per_run(warehouse):
     assert counts["n"].tolist() == [20, 20]
 
 
-STREAM_PROBE = """
-import json, resource, sys
-from intentseg.warehouse.connection import open_engine
-from intentseg.warehouse.snapshot import snapshot_query
-url, password_env, rows, chunk, out = sys.argv[1], sys.argv[2] or None, int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-engine = open_engine(url, password_env)
-snapshot = snapshot_query(engine, f"SELECT * FROM population WHERE n < {rows}", out, chunk, "population")
-print(json.dumps({"rows": snapshot.rows, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
-
-
-@pytest.mark.e2e
 def test_a_million_row_population_streams_with_flat_memory(warehouse, tmp_path):
     """Peak memory while snapshotting 1M rows is about that of 200K rows: chunks, never the whole result."""
     with warehouse.begin() as connection:

@@ -12,40 +12,9 @@ import pytest
 import yaml
 
 from intentseg.config.base import with_absolute_paths
-from stages import evaluate, prepare, report, score, split, train_classifier, train_segmenter
-from tests.conftest import FAST_CLASSIFIER_PARAMS, default_params
-
-TINY = {
-    "data": {"n_customers": 3000, "population_size": 2500},
-    "score": {"chunk_rows": 1000},
-    "train_classifier": {**FAST_CLASSIFIER_PARAMS, "num_boost_round": 80},
-    "train_segmenter": {"n_init": 2},
-    "evaluate": {
-        "importance_sample": 300,
-        "reason_agreement_sample": 200,
-        "check_sample": 50,
-        "bootstrap": {"resamples": 20, "confidence": 0.95},
-        "segments": {
-            "silhouette_samples": 2,
-            "silhouette_sample_size": 300,
-            "sweep_k": [2, 3],
-            "sweep_sample_size": 1000,
-            "sweep_n_init": 1,
-            "stability_resamples": 2,
-        },
-    },
-}
-
-
-def _run_all_stages(folder: Path, params: dict) -> None:
-    (folder / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    previous = Path.cwd()
-    os.chdir(folder)
-    try:
-        for stage in (prepare, split, train_classifier, train_segmenter, evaluate, score, report):
-            stage.main()
-    finally:
-        os.chdir(previous)
+from stages import report
+from tests.conftest import default_params
+from tests.pipeline import TINY, run_all_stages
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +24,7 @@ def tiny_run(tmp_path_factory, repo_root) -> tuple[Path, dict]:
     params = with_absolute_paths(default_params(repo_root), folder)
     for section, values in TINY.items():
         params[section] = {**params[section], **values}
-    _run_all_stages(folder, params)
+    run_all_stages(folder, params)
     return folder, params
 
 
@@ -198,7 +167,7 @@ def test_tables_with_one_kind_of_feature_train_and_score(tiny_run, tmp_path, rep
         "segmenter": str(tmp_path / "reference/segmenter.json"),
         "metrics": str(tmp_path / "reference/metrics"),
     }
-    _run_all_stages(tmp_path, params)
+    run_all_stages(tmp_path, params)
     scores = pd.read_parquet(params["paths"]["scores"]["scores"])
     assert len(scores) == 3000 and scores["purchase_probability"].between(0, 1).all()
     assert scores["segment_id"].notna().all() and scores.loc[scores["in_audience"], "reason_1"].notna().all()
@@ -235,7 +204,6 @@ def chromium_console(page: Path, screenshot: Path) -> list[str]:
     return [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
 
 
-@pytest.mark.e2e
 def test_the_html_report_renders_in_chromium_without_console_errors(tiny_run, tmp_path):
     import re
 

@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from intentseg.scoring.distributed import plan_partitions
+from tests.e2e.test_warehouse_pipeline import SCORE_OUTPUTS
 from tests.sandbox import Sandbox
-from tests.test_warehouse_pipeline import SCORE_OUTPUTS
 
 ROW_GROUP = 700
 
@@ -49,7 +49,6 @@ def both_engines(reproduced, tmp_path_factory):
     return root, runs
 
 
-@pytest.mark.e2e
 def test_partitions_are_whole_row_groups(both_engines):
     root, _ = both_engines
     partitions = plan_partitions(str(root / "population.parquet"), 1500)
@@ -57,7 +56,6 @@ def test_partitions_are_whole_row_groups(both_engines):
     assert sum(len(p.row_groups) for p in partitions) == pq.ParquetFile(root / "population.parquet").num_row_groups
 
 
-@pytest.mark.e2e
 def test_dask_matches_the_local_engine(both_engines):
     _, runs = both_engines
     local, dask = runs["local"], runs["dask"]
@@ -85,7 +83,6 @@ def test_dask_matches_the_local_engine(both_engines):
         assert (local / SCORE_OUTPUTS[name]).read_text() == (dask / SCORE_OUTPUTS[name]).read_text()
 
 
-@pytest.mark.e2e
 def test_every_score_reaches_the_database_sink_from_the_parts(both_engines):
     import duckdb
 
@@ -95,7 +92,6 @@ def test_every_score_reaches_the_database_sink_from_the_parts(both_engines):
     assert counts[0] == counts[1] == 5997 and counts[2] == "2026-11-01"
 
 
-@pytest.mark.e2e
 def test_an_unreachable_scheduler_is_one_clear_error(reproduced, tmp_path):
     workdir = reproduced.stage_workdir(tmp_path, SCORE_OUTPUTS)
     Sandbox.existing(workdir).set_params({"score.engine": "dask", "score.dask.scheduler": "tcp://127.0.0.1:9"})

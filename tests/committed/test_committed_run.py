@@ -11,8 +11,6 @@ import json
 import pytest
 import yaml
 
-pytestmark = pytest.mark.committed
-
 
 @pytest.fixture(scope="module")
 def lock(repo_root) -> dict:
@@ -93,8 +91,7 @@ def test_metrics_files_hold_only_what_a_reviewer_decides_on(repo_root):
     assert sum(leaves.values()) <= 42, leaves
 
 
-@pytest.mark.committed
 def test_the_committed_report_page_runs_no_script(repo_root):
-    from tests.test_hostile_text import assert_safe_page
+    from tests.unit.test_hostile_text import assert_safe_page
 
     assert_safe_page((repo_root / "reports" / "report.html").read_text(encoding="utf-8"))

@@ -59,7 +59,6 @@ def _table(url: str, password_env: str | None, query: str) -> pd.DataFrame:
         engine.dispose()
 
 
-@pytest.mark.e2e
 def test_duckdb_in_and_out_by_params(duckdb_run, tables):
     manifest = json.loads(duckdb_run.path("snapshot", "manifest").read_text())
     assert manifest["source"] == "sql" and manifest["url"] == DUCKDB_URL
@@ -93,7 +92,6 @@ SCORE_OUTPUTS = {
 }
 
 
-@pytest.mark.e2e
 def test_a_failed_sink_changes_neither_the_files_nor_the_table(duckdb_run, tmp_path):
     """The score stage run directly (dvc repro deletes a stage's outputs before running it)."""
     url = f"duckdb:///{tmp_path}/warehouse.duckdb"
@@ -120,7 +118,6 @@ def test_a_failed_sink_changes_neither_the_files_nor_the_table(duckdb_run, tmp_p
     )
 
 
-@pytest.mark.e2e
 def test_postgresql_by_changing_the_url(duckdb_run, tables, postgres_server, tmp_path):
     sandbox = duckdb_run.copy_to(tmp_path / "postgres")
     write_example_warehouse(postgres_server.url, PASSWORD_ENV, tables)

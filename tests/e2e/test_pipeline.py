@@ -14,7 +14,6 @@ from tests.conftest import SMALL_PIPELINE
 from tests.sandbox import Sandbox
 
 
-@pytest.mark.e2e
 def test_repro_writes_every_output(reproduced):
     data = json.loads(reproduced.path("metrics", "data").read_text())
     assert data["rows"] == 4000 and data["population_rows"] == 6000 and data["features"] == 36
@@ -63,21 +62,18 @@ def test_repro_writes_every_output(reproduced):
         assert len(records) <= 100, name
 
 
-@pytest.mark.e2e
 def test_second_repro_runs_nothing(reproduced):
     result = reproduced.dvc("repro")
     assert "Running stage" not in result.stdout
     assert "up to date" in reproduced.dvc("status").stdout
 
 
-@pytest.mark.e2e
 def test_forced_repro_is_byte_identical(reproduced):
     lock_before = (reproduced.root / "dvc.lock").read_text()
     reproduced.dvc("repro", "-f")
     assert (reproduced.root / "dvc.lock").read_text() == lock_before
 
 
-@pytest.mark.e2e
 def test_monthly_retrain_keeps_segment_ids_and_names(reproduced, tmp_path):
     reproduced = reproduced.copy_to(tmp_path / "retrain")  # this test commits, branches and retrains
     shutil.copy2(reproduced.path("models", "segmenter"), reproduced.path("reference", "segmenter"))
@@ -109,7 +105,6 @@ def test_monthly_retrain_keeps_segment_ids_and_names(reproduced, tmp_path):
     assert segments["share_same_segment"] > 0.5
 
 
-@pytest.mark.e2e
 def test_plots_render(reproduced):
     result = reproduced.dvc("plots", "show", "-o", str(reproduced.root / "plots_html"))
     html = (reproduced.root / "plots_html" / "index.html").read_text()
@@ -125,7 +120,6 @@ def test_plots_render(reproduced):
         assert name in html, result.stdout
 
 
-@pytest.mark.e2e
 def test_param_change_reruns_only_downstream(reproduced, tmp_path):
     reproduced = reproduced.copy_to(tmp_path / "changed")  # the shared run stays as it was for other tests
     reproduced.set_params({"split.fractions.train": 0.6, "split.fractions.valid": 0.2, "split.fractions.test": 0.2})
@@ -155,7 +149,6 @@ def committed_run(tmp_path, repo_root):
     return sandbox
 
 
-@pytest.mark.e2e
 def test_gate_passes_on_another_blas_kernel_and_fails_on_a_real_change(committed_run):
     assert _checks(committed_run, "lock").returncode == 0
     other_machine = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_NUM_THREADS": "1"}

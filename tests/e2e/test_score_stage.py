@@ -18,7 +18,6 @@ SCORE_OUTPUTS = {
 }
 
 
-@pytest.mark.e2e
 def test_default_outputs(reproduced):
     scores = pd.read_parquet(reproduced.path("scores", "scores"))
     summary = json.loads(reproduced.path("metrics", "score").read_text())
@@ -59,7 +58,6 @@ def test_default_outputs(reproduced):
     assert sum(row["audience_size"] for row in plot) == summary["audience_size"]
 
 
-@pytest.mark.e2e
 def test_injected_bad_rows_are_rejected_and_counted(reproduced, tmp_path):
     population = pd.read_parquet(reproduced.path("prepared", "population"))
     # Age arrives as text (as from a CSV extract), with one value that is not a number.
@@ -79,7 +77,6 @@ def test_injected_bad_rows_are_rejected_and_counted(reproduced, tmp_path):
     assert rejects["reject_rules"].str.contains("age: not a number").sum() == 1
 
 
-@pytest.mark.e2e
 def test_mismatched_population_is_refused_and_outputs_kept(reproduced, tmp_path):
     workdir = reproduced.stage_workdir(tmp_path, {**SCORE_OUTPUTS, "prepared.population": "population.parquet"})
     pd.read_parquet(reproduced.path("prepared", "population")).to_parquet(tmp_path / "population.parquet")
@@ -98,7 +95,6 @@ def test_mismatched_population_is_refused_and_outputs_kept(reproduced, tmp_path)
     }
 
 
-@pytest.mark.e2e
 def test_failure_mid_write_leaves_previous_outputs(reproduced, tmp_path, monkeypatch):
     workdir = reproduced.stage_workdir(tmp_path, SCORE_OUTPUTS)
     monkeypatch.chdir(workdir)
@@ -126,7 +122,6 @@ def test_failure_mid_write_leaves_previous_outputs(reproduced, tmp_path, monkeyp
     assert np.isfinite(pd.read_parquet(tmp_path / "out/scores.parquet")["purchase_probability"]).all()
 
 
-@pytest.mark.e2e
 def test_the_export_imports_into_a_spreadsheet_as_is(reproduced):
     from intentseg.scoring.export import export_columns
 

@@ -116,9 +116,9 @@ def test_missing_values_and_unseen_categories_still_get_a_segment(fitted_segment
     assert set(model.assign(frame)) <= set(model.segment_ids)
 
 
-def test_label_is_never_an_input(small_splits, segment_settings):
+def test_label_is_never_an_input(small_splits, segment_settings, fitted_segments):
     train = small_splits["train"]
-    with_label, _ = fit_segment_model(train, segment_settings, 5, TARGET, "customer_id", "simulator", None)
+    with_label = fitted_segments[0]  # the same fit: train, seed 5
     shuffled = train.assign(**{TARGET: np.random.default_rng(0).permutation(train[TARGET].to_numpy())})
     relabelled, _ = fit_segment_model(shuffled, segment_settings, 5, TARGET, "customer_id", "simulator", None)
     np.testing.assert_array_equal(with_label.centers, relabelled.centers)
@@ -246,8 +246,8 @@ def test_evaluation_helpers(fitted_segments, small_splits, segment_settings):
     assert archetype_ari(np.array(["a", "a", "b", "b"]), np.array([1, 1, 2, 2])) == pytest.approx(1.0)
 
 
-def test_deterministic_model_file(small_splits, segment_settings):
-    first, _ = fit_segment_model(small_splits["train"], segment_settings, 5, TARGET, "customer_id", "simulator", None)
+def test_deterministic_model_file(small_splits, segment_settings, fitted_segments):
+    first = fitted_segments[0]  # the same fit: train, seed 5
     second, _ = fit_segment_model(small_splits["train"], segment_settings, 5, TARGET, "customer_id", "simulator", None)
     assert json.dumps(first.to_dict()) == json.dumps(second.to_dict())
 
