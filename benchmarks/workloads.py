@@ -10,7 +10,8 @@ from benchmarks.common import REPO_ROOT
 from intentseg.config.base import load_params, seed_of
 from intentseg.config.check import section_config
 from intentseg.data.contract import validate_table
-from intentseg.data.simulator import shopsphere_spec, simulate_customers
+from intentseg.data.shopsphere import shopsphere_spec
+from intentseg.data.simulator import simulate_customers
 from intentseg.data.split import stratified_split
 
 

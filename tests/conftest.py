@@ -64,7 +64,7 @@ FAST_CLASSIFIER_SETTINGS = config_of("train_classifier", FAST_CLASSIFIER_PARAMS)
 def small_splits() -> dict:
     """Train/valid/test parts of 16,000 prepared simulated customers (canonical types)."""
     from intentseg.data.contract import validate_table
-    from intentseg.data.simulator import shopsphere_spec
+    from intentseg.data.shopsphere import shopsphere_spec
     from intentseg.data.split import stratified_split
 
     simulated = simulate_customers(16_000, seed=21, snapshot_month="2026-11")

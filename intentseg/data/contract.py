@@ -7,6 +7,8 @@ pandas categoricals with the spec's levels, the target as int8.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pandas as pd
 import pandera.pandas as pa
 
@@ -128,3 +130,22 @@ def canonical_types(table: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     if spec.target is not None:
         out[spec.target] = table[spec.target].astype("int8").to_numpy()
     return out
+
+
+def table_problems(table: pd.DataFrame, spec: TableSpec, min_per_class: int) -> list[str]:
+    """Whole-table rules pandera's column checks do not cover, as contract messages."""
+    problems = []
+    for column in spec.columns:
+        if table[column.name].isna().all():
+            problems.append(f"column {column.name!r}: rule 'not_all_missing' broken: every value is missing")
+    if spec.target is not None and spec.target in table:
+        counts = Counter(pd.to_numeric(table[spec.target], errors="coerce").dropna().astype(int).tolist())
+        if len(counts) == 1:
+            problems.append(f"column {spec.target!r}: rule 'two_classes' broken: every label is {next(iter(counts))}")
+        elif len(counts) == 2 and min(counts.values()) < min_per_class:
+            problems.append(
+                f"column {spec.target!r}: rule 'enough_rows_per_class' broken: {counts[1]} positive and "
+                f"{counts[0]} negative labels; at least {min_per_class} of each (data.min_positives) are needed "
+                "to split into train, valid and test"
+            )
+    return problems

@@ -6,7 +6,7 @@ whose realism is fixed here, before any modelling (see ``docs/simulator.md``):
 * customers come from six latent archetypes whose mix depends on the acquisition
   channel and (through the archetype) on tenure; latent traits overlap across archetypes;
 * heavy-tailed counts (negative binomial) and money (log-normal), rates in [0, 1],
-  recencies in days, with the consistency rules of :func:`consistency_violations`;
+  recencies in days, with the consistency rules of :func:`intentseg.data.shopsphere.consistency_violations`;
 * the label is drawn from a latent purchase propensity that is a non-linear function
   of behaviour (recency decay, cart intent, frequency, engagement, promo-driven
   discount response, lapse hinge, archetype) calibrated to 18% prevalence; the
@@ -34,65 +34,43 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from intentseg.data.schema import ColumnSpec, TableSpec
-
-ARCHETYPES = (
-    "loyal_high_spender",
-    "deal_seeker",
-    "window_browser",
-    "new_customer",
-    "lapsing",
-    "steady_regular",
+from intentseg.data.sampling import (
+    beta_mean,
+    categorical,
+    customer_ids,
+    last_event_day,
+    neg_binomial,
+    pick_missing,
+    share,
+    sigmoid,
+    softmax_choice,
+    table_rng,
 )
-REGIONS = ("north", "south", "east", "west", "central")
-CITY_TIERS = ("tier_1", "tier_2", "tier_3")
-DEVICES = ("mobile_app", "mobile_web", "desktop", "tablet")
-CHANNELS = ("organic", "paid_search", "social", "referral", "affiliate", "email")
-PAYMENT_METHODS = ("card", "paypal", "wallet", "bnpl", "cash_on_delivery", "none")
-CATEGORIES = ("electronics", "fashion", "home", "beauty", "grocery", "sports", "books", "toys", "none")
-MEMBERSHIP_TIERS = ("basic", "silver", "gold", "platinum")
-
-ID_COLUMN = "customer_id"
-TARGET = "purchased_next_30d"
-OBSERVATION_DAYS = 365
-ENGAGEMENT_WARMUP_DAYS = 28
-TARGET_PREVALENCE = 0.18
-# Share of values missing per demographic column; tenure_days is never missing.
-# Their mean over the six demographic columns is 9%.
-DEMOGRAPHIC_MISSING_SHARE = {
-    "age": 0.15,
-    "region": 0.06,
-    "city_tier": 0.10,
-    "device_type": 0.08,
-    "acquisition_channel": 0.15,
-}
-
-CHANNEL_SHARE = np.array([0.30, 0.22, 0.18, 0.10, 0.10, 0.10])
-# Rows: acquisition channel; columns: archetype (order of ARCHETYPES).
-ARCHETYPE_MIX_BY_CHANNEL = np.array(
-    [
-        [0.18, 0.12, 0.18, 0.13, 0.16, 0.23],  # organic
-        [0.10, 0.20, 0.22, 0.15, 0.13, 0.20],  # paid_search
-        [0.06, 0.16, 0.34, 0.16, 0.12, 0.16],  # social
-        [0.24, 0.10, 0.12, 0.13, 0.11, 0.30],  # referral
-        [0.06, 0.36, 0.16, 0.14, 0.14, 0.14],  # affiliate
-        [0.20, 0.22, 0.10, 0.09, 0.18, 0.21],  # email
-    ]
+from intentseg.data.shopsphere import (
+    AGE_MEAN,
+    ARCHETYPE_MIX_BY_CHANNEL,
+    ARCHETYPE_PROPENSITY,
+    ARCHETYPES,
+    CATEGORIES,
+    CHANNEL_SHARE,
+    CHANNELS,
+    CITY_TIERS,
+    DEMOGRAPHIC_MISSING_SHARE,
+    DEVICES,
+    ENGAGEMENT_WARMUP_DAYS,
+    ID_COLUMN,
+    MEMBERSHIP_TIERS,
+    OBSERVATION_DAYS,
+    PAYMENT_METHODS,
+    PROPENSITY_LOGODDS_SD,
+    REGIONS,
+    TARGET,
+    TARGET_PREVALENCE,
+    TRAIT_MEANS,
+    Season,
+    season_for,
+    shopsphere_spec,
 )
-# Archetype means of the latent traits (order of ARCHETYPES).
-TRAIT_MEANS = {
-    "activity": np.array([0.9, 0.4, 0.6, 0.1, -0.9, 0.2]),
-    "buying": np.array([1.0, 0.3, -1.1, -0.1, -0.7, 0.4]),
-    "spend": np.array([0.8, -0.5, 0.0, -0.1, 0.1, 0.0]),
-    "price_sensitivity": np.array([-0.3, 1.4, 0.2, 0.2, 0.0, -0.1]),
-    "engagement": np.array([0.8, 0.5, 0.0, 0.2, -0.8, 0.1]),
-    "recency": np.array([0.7, 0.2, 0.3, 0.6, -1.2, 0.1]),
-}
-AGE_MEAN = np.array([44.0, 38.0, 31.0, 33.0, 42.0, 40.0])
-ARCHETYPE_PROPENSITY = np.array([0.25, 0.0, -0.35, 0.1, -0.3, 0.05])
-# Spread (standard deviation) of the true log-odds: sets the task's difficulty (oracle
-# ROC-AUC about 0.87 at 18% prevalence) in every month. Fixed before any modelling.
-PROPENSITY_LOGODDS_SD = 1.65
 
 
 @dataclass(frozen=True)
@@ -101,156 +79,6 @@ class SimulatedTable:
 
     features: pd.DataFrame
     ground_truth: pd.DataFrame
-
-
-@dataclass(frozen=True)
-class Season:
-    """Month-dependent behaviour shifts derived from the snapshot month."""
-
-    activity: float
-    promo: float
-    app_trend: float
-
-
-def parse_month(snapshot_month: str) -> tuple[int, int]:
-    """Parse ``YYYY-MM`` into (year, month), with a clear error otherwise."""
-    try:
-        year_text, month_text = str(snapshot_month).split("-")
-        year, month = int(year_text), int(month_text)
-    except ValueError:
-        raise ValueError(f"snapshot_month must look like 'YYYY-MM', got {snapshot_month!r}") from None
-    if not 1 <= month <= 12 or not 2000 <= year <= 2100:
-        raise ValueError(f"snapshot_month must look like 'YYYY-MM', got {snapshot_month!r}")
-    return year, month
-
-
-def season_for(snapshot_month: str) -> Season:
-    """Seasonality of the snapshot month: holiday activity, promotions, app adoption."""
-    year, month = parse_month(snapshot_month)
-    promo = {11: 1.0, 12: 0.7, 1: 0.3, 7: 0.3}.get(month, 0.0)
-    activity = 1.0 + 0.06 * np.cos(2 * np.pi * (month - 12) / 12) + 0.12 * promo
-    months_since_2024 = (year - 2024) * 12 + (month - 1)
-    app_trend = float(np.clip(0.015 * months_since_2024, -0.5, 1.0))
-    return Season(activity=float(activity), promo=promo, app_trend=app_trend)
-
-
-def shopsphere_spec() -> TableSpec:
-    """The ShopSphere customer table: 36 features in four groups, binary target."""
-    rate = {"minimum": 0.0, "maximum": 1.0}
-    count = {"minimum": 0.0}
-    recency = {"minimum": 0.0, "maximum": float(OBSERVATION_DAYS)}
-    demo, beh, tra, eng = "demographics", "behavioral", "transactional", "engagement"
-    num, cat = "numeric", "categorical"
-    columns = (
-        ColumnSpec("age", num, demo, 18, 100, description="age in years"),
-        ColumnSpec("region", cat, demo, categories=REGIONS),
-        ColumnSpec("city_tier", cat, demo, categories=CITY_TIERS),
-        ColumnSpec("device_type", cat, demo, categories=DEVICES, description="main device"),
-        ColumnSpec("acquisition_channel", cat, demo, categories=CHANNELS),
-        ColumnSpec("tenure_days", num, demo, 1, 20 * 365, nullable=False, description="days since sign-up"),
-        ColumnSpec("sessions_last_30d", num, beh, nullable=False, **count),
-        ColumnSpec("sessions_last_90d", num, beh, nullable=False, **count),
-        ColumnSpec("avg_session_duration", num, beh, 0, 24 * 60, nullable=False, description="minutes, last 90d"),
-        ColumnSpec("pages_per_session", num, beh, 0, 1000, nullable=False, description="last 90d"),
-        ColumnSpec("cart_add_rate", num, beh, nullable=False, description="share of sessions with a cart add", **rate),
-        ColumnSpec("cart_abandon_rate", num, beh, nullable=False, description="share of carts not bought", **rate),
-        ColumnSpec("product_views_last_30d", num, beh, nullable=False, **count),
-        ColumnSpec("searches_last_30d", num, beh, nullable=False, **count),
-        ColumnSpec("wishlist_adds_last_30d", num, beh, nullable=False, **count),
-        ColumnSpec("category_diversity", num, beh, 0, 8, nullable=False, description="categories browsed, 90d"),
-        ColumnSpec("app_session_share", num, beh, nullable=False, **rate),
-        ColumnSpec("days_since_last_cart_add", num, beh, nullable=False, description="censored", **recency),
-        ColumnSpec("orders_last_90d", num, tra, nullable=False, **count),
-        ColumnSpec("orders_last_12m", num, tra, nullable=False, **count),
-        ColumnSpec("avg_order_value", num, tra, nullable=False, description="currency units", **count),
-        ColumnSpec("total_spend_12m", num, tra, nullable=False, description="currency units", **count),
-        ColumnSpec("discount_usage_rate", num, tra, nullable=False, description="share of orders", **rate),
-        ColumnSpec("refund_rate", num, tra, nullable=False, description="share of orders", **rate),
-        ColumnSpec("days_since_last_order", num, tra, nullable=False, description="censored", **recency),
-        ColumnSpec("avg_items_per_order", num, tra, nullable=False, **count),
-        ColumnSpec("preferred_payment_method", cat, tra, categories=PAYMENT_METHODS, nullable=False),
-        ColumnSpec("top_category", cat, tra, categories=CATEGORIES, nullable=False),
-        ColumnSpec("email_open_rate", num, eng, **rate),
-        ColumnSpec("email_click_rate", num, eng, **rate),
-        ColumnSpec("push_click_rate", num, eng, **rate),
-        ColumnSpec("days_since_last_visit", num, eng, **recency),
-        ColumnSpec("loyalty_points", num, eng, **count),
-        ColumnSpec("membership_tier", cat, eng, categories=MEMBERSHIP_TIERS),
-        ColumnSpec("support_tickets_90d", num, eng, **count),
-        ColumnSpec("reviews_written_12m", num, eng, **count),
-    )
-    return TableSpec(id_column=ID_COLUMN, target=TARGET, columns=columns)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def _categorical(rng: np.random.Generator, probabilities: np.ndarray) -> np.ndarray:
-    """One draw per row from row-wise category probabilities (n x k)."""
-    cumulative = np.cumsum(probabilities / probabilities.sum(axis=1, keepdims=True), axis=1)
-    draws = rng.random(len(probabilities))[:, None]
-    return np.minimum((draws > cumulative).sum(axis=1), probabilities.shape[1] - 1)
-
-
-def _softmax_choice(rng: np.random.Generator, scores: np.ndarray) -> np.ndarray:
-    """Draw a category per row with probabilities softmax(scores)."""
-    weights = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return _categorical(rng, weights)
-
-
-def _neg_binomial(rng: np.random.Generator, mean: np.ndarray, dispersion: float) -> np.ndarray:
-    """Negative binomial counts with the given mean and dispersion (variance mu + mu^2/r)."""
-    mean = np.maximum(mean, 1e-9)
-    return rng.negative_binomial(dispersion, dispersion / (dispersion + mean))
-
-
-def _beta_mean(rng: np.random.Generator, mean: np.ndarray, concentration: float) -> np.ndarray:
-    """Beta draws parameterised by mean and concentration."""
-    mean = np.clip(mean, 1e-4, 1 - 1e-4)
-    return rng.beta(mean * concentration, (1 - mean) * concentration)
-
-
-def _share(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """numerator / denominator, defined as 0 where the denominator is 0."""
-    return np.divide(numerator, denominator, out=np.zeros(len(numerator)), where=denominator > 0)
-
-
-def _last_event_day(rng: np.random.Generator, lower: np.ndarray, upper: np.ndarray, events: np.ndarray) -> np.ndarray:
-    """Days since the most recent of ``events`` uniform event days in [lower, upper).
-
-    The minimum of k uniforms is Beta(1, k); rows with no events get ``upper``.
-    """
-    k = np.maximum(events, 1)
-    span = np.maximum(upper - lower, 0)
-    day = lower + np.floor(span * rng.beta(1.0, k))
-    return np.where(events > 0, np.minimum(day, np.maximum(upper - 1, lower)), upper)
-
-
-def _customer_ids(n_rows: int, kind: str) -> np.ndarray:
-    """Stable customer ids: labelled customers and the scoring population never overlap."""
-    offset = {"labelled": 100_000_000, "population": 200_000_000}[kind]
-    return offset + np.arange(1, n_rows + 1, dtype=np.int64)
-
-
-def _rng(seed: int, snapshot_month: str, n_rows: int, kind: str) -> np.random.Generator:
-    year, month = parse_month(snapshot_month)
-    stream = {"labelled": 1, "population": 2}[kind]
-    return np.random.default_rng(np.random.SeedSequence([int(seed), year * 12 + month, int(n_rows), stream]))
-
-
-def _pick_missing(rng: np.random.Generator, weights: np.ndarray, share: float) -> np.ndarray:
-    """Mask of exactly round(share * n) rows, drawn without replacement with probability ~ weights.
-
-    Gumbel top-k: missingness depends on the customer (not completely at random) while
-    the overall share is exact at every size.
-    """
-    n_missing = int(round(share * len(weights)))
-    keys = np.log(weights) - np.log(-np.log(rng.random(len(weights))))
-    mask = np.zeros(len(weights), dtype=bool)
-    if n_missing:
-        mask[np.argpartition(-keys, n_missing - 1)[:n_missing]] = True
-    return mask
 
 
 def simulate_customers(n_rows: int, seed: int, snapshot_month: str, *, labelled: bool = True) -> SimulatedTable:
@@ -262,13 +90,13 @@ def simulate_customers(n_rows: int, seed: int, snapshot_month: str, *, labelled:
     if n_rows < 1:
         raise ValueError(f"n_rows must be at least 1, got {n_rows}")
     kind = "labelled" if labelled else "population"
-    rng = _rng(seed, snapshot_month, n_rows, kind)
+    rng = table_rng(seed, snapshot_month, n_rows, kind)
     season = season_for(snapshot_month)
     n = n_rows
 
     # --- who the customers are -------------------------------------------------------
-    channel = _categorical(rng, np.broadcast_to(CHANNEL_SHARE, (n, len(CHANNELS))))
-    archetype = _categorical(rng, ARCHETYPE_MIX_BY_CHANNEL[channel])
+    channel = categorical(rng, np.broadcast_to(CHANNEL_SHARE, (n, len(CHANNELS))))
+    archetype = categorical(rng, ARCHETYPE_MIX_BY_CHANNEL[channel])
     is_new = archetype == ARCHETYPES.index("new_customer")
     tenure_new = 1 + np.floor(rng.gamma(1.6, 38.0, n))
     tenure_old = 90 + np.floor(np.exp(rng.normal(np.log(480) + 0.25 * (archetype == 0) + 0.2 * (archetype == 4), 0.8)))
@@ -286,7 +114,7 @@ def simulate_customers(n_rows: int, seed: int, snapshot_month: str, *, labelled:
     price, engagement, recent = traits["price_sensitivity"], traits["engagement"], traits["recency"]
 
     age = np.clip(np.round(rng.normal(AGE_MEAN[archetype], 11.0)), 18, 85)
-    region = _categorical(rng, np.broadcast_to([0.22, 0.24, 0.18, 0.20, 0.16], (n, len(REGIONS))))
+    region = categorical(rng, np.broadcast_to([0.22, 0.24, 0.18, 0.20, 0.16], (n, len(REGIONS))))
     tier_score = 0.7 * spend + rng.normal(size=n)
     city_tier = np.where(tier_score > 0.35, 0, np.where(tier_score > -0.75, 1, 2))
     device_scores = np.column_stack(
@@ -297,14 +125,14 @@ def simulate_customers(n_rows: int, seed: int, snapshot_month: str, *, labelled:
             -1.4 + 0.01 * (age - 40) + np.zeros(n),
         ]
     )
-    device = _softmax_choice(rng, device_scores)
+    device = softmax_choice(rng, device_scores)
 
     # --- behaviour: sessions, browsing, carts --------------------------------------
     window = np.minimum(tenure, OBSERVATION_DAYS)
     window_90 = np.minimum(tenure, 90)
     window_30 = np.minimum(tenure, 30)
     session_mean = np.exp(2.2 + 0.75 * activity + 0.25 * recent) * season.activity * window_90 / 90
-    sessions_90 = _neg_binomial(rng, session_mean, 1.8)
+    sessions_90 = neg_binomial(rng, session_mean, 1.8)
     share_30 = (window_30 / window_90) ** np.exp(-0.55 * recent)
     sessions_30 = rng.binomial(sessions_90, np.clip(share_30, 0, 1))
     has_sessions = sessions_90 > 0
@@ -313,7 +141,7 @@ def simulate_customers(n_rows: int, seed: int, snapshot_month: str, *, labelled:
     visit_band_lower = np.where(sessions_30 > 0, 0, np.where(has_sessions, np.minimum(30, window_90), 90))
     visit_band_upper = np.where(sessions_30 > 0, window_30, np.where(has_sessions, window_90, window))
     visit_events = np.where(sessions_30 > 0, sessions_30, np.where(has_sessions, sessions_90 - sessions_30, 1))
-    days_since_visit = _last_event_day(rng, visit_band_lower, visit_band_upper, visit_events)
+    days_since_visit = last_event_day(rng, visit_band_lower, visit_band_upper, visit_events)
     days_since_visit = np.where(
         visit_band_upper <= visit_band_lower, np.maximum(window - 1, 0), np.minimum(days_since_visit, window - 1)
     )
@@ -325,27 +153,27 @@ def simulate_customers(n_rows: int, seed: int, snapshot_month: str, *, labelled:
     pages = np.where(
         has_sessions, np.round(1 + np.exp(rng.normal(1.3 + 0.25 * activity - 0.2 * (device == 0), 0.5)), 2), 0.0
     )
-    cart_probability = _sigmoid(-1.7 + 0.8 * buying + 0.35 * price + 0.25 * season.promo)
+    cart_probability = sigmoid(-1.7 + 0.8 * buying + 0.35 * price + 0.25 * season.promo)
     cart_sessions = rng.binomial(sessions_90, cart_probability)
-    cart_add_rate = _share(cart_sessions, sessions_90)
-    abandon_probability = _sigmoid(0.9 - 0.9 * buying + 0.35 * price)
+    cart_add_rate = share(cart_sessions, sessions_90)
+    abandon_probability = sigmoid(0.9 - 0.9 * buying + 0.35 * price)
     abandoned = rng.binomial(cart_sessions, abandon_probability)
-    cart_abandon_rate = _share(abandoned, cart_sessions)
+    cart_abandon_rate = share(abandoned, cart_sessions)
 
-    older_cart = (window > 90) & (rng.random(n) < _sigmoid(-0.5 + 0.8 * buying))
+    older_cart = (window > 90) & (rng.random(n) < sigmoid(-0.5 + 0.8 * buying))
     cart_lower = np.where(cart_sessions > 0, days_since_visit, 90)
     cart_upper = np.where(cart_sessions > 0, np.maximum(window_90, days_since_visit + 1), window)
     cart_events = np.where(cart_sessions > 0, cart_sessions, older_cart.astype(int))
-    last_cart = _last_event_day(rng, cart_lower, cart_upper, cart_events)
+    last_cart = last_event_day(rng, cart_lower, cart_upper, cart_events)
     last_cart_is_last_visit = (cart_sessions > 0) & (rng.random(n) < cart_add_rate)
     days_since_cart = np.where(last_cart_is_last_visit, days_since_visit, last_cart)
     days_since_cart = np.where(cart_events > 0, np.clip(days_since_cart, days_since_visit, window - 1), window)
 
-    views = np.where(sessions_30 > 0, _neg_binomial(rng, sessions_30 * pages * 0.7 + 0.1, 3.0), 0)
+    views = np.where(sessions_30 > 0, neg_binomial(rng, sessions_30 * pages * 0.7 + 0.1, 3.0), 0)
     searches = rng.poisson(sessions_30 * np.exp(-0.6 + 0.3 * rng.normal(size=n)))
     wishlist = rng.poisson(sessions_30 * 0.05 * np.exp(0.5 * price + 0.2 * engagement))
     diversity = np.where(
-        has_sessions, 1 + rng.binomial(7, _sigmoid(-2.0 + 0.35 * np.log1p(sessions_90) + 0.2 * activity)), 0
+        has_sessions, 1 + rng.binomial(7, sigmoid(-2.0 + 0.35 * np.log1p(sessions_90) + 0.2 * activity)), 0
     )
     app_alpha = np.array([8.0, 1.0, 1.0, 2.0])[device]
     app_beta = np.array([2.0, 6.0, 9.0, 4.0])[device]
@@ -353,10 +181,10 @@ def simulate_customers(n_rows: int, seed: int, snapshot_month: str, *, labelled:
 
     # --- transactions ----------------------------------------------------------------
     order_mean = np.exp(0.85 + 0.9 * buying + 0.3 * activity) * (1 + 0.15 * season.promo) * window / OBSERVATION_DAYS
-    orders_total = _neg_binomial(rng, order_mean, 1.5)
+    orders_total = neg_binomial(rng, order_mean, 1.5)
     base_share = 90 / np.maximum(window, 91)
     recent_share = np.where(
-        window <= 90, 1.0, _sigmoid(np.log(base_share / (1 - base_share)) + 0.8 * recent + 0.2 * season.promo)
+        window <= 90, 1.0, sigmoid(np.log(base_share / (1 - base_share)) + 0.8 * recent + 0.2 * season.promo)
     )
     orders_90 = np.minimum(rng.binomial(orders_total, np.clip(recent_share, 0, 1)), sessions_90)
     orders_older = np.where(window > 90, orders_total - np.minimum(orders_total, orders_90), 0)
@@ -366,19 +194,19 @@ def simulate_customers(n_rows: int, seed: int, snapshot_month: str, *, labelled:
     order_lower = np.where(orders_90 > 0, days_since_visit, np.maximum(90, days_since_visit))
     order_upper = np.where(orders_90 > 0, np.maximum(window_90, days_since_visit + 1), window)
     order_events = np.where(orders_90 > 0, orders_90, orders_older)
-    days_since_order = _last_event_day(rng, order_lower, order_upper, order_events)
+    days_since_order = last_event_day(rng, order_lower, order_upper, order_events)
     days_since_order = np.where(has_orders, np.clip(days_since_order, days_since_visit, window - 1), window)
 
     aov_log_mean = np.log(48) + 0.45 * spend - 0.15 * price + 0.15 * (city_tier == 0) + 0.08 * season.promo
     aov_sd = 0.2 + 0.35 / np.sqrt(np.maximum(orders_12m, 1))
     avg_order_value = np.where(has_orders, np.round(np.exp(rng.normal(aov_log_mean, aov_sd)), 2), 0.0)
     total_spend = np.round(orders_12m * avg_order_value, 2)
-    discounted = rng.binomial(orders_12m, _sigmoid(-1.4 + 1.3 * price + 0.6 * season.promo))
-    discount_rate = _share(discounted, orders_12m)
-    refunded = rng.binomial(orders_12m, _sigmoid(-3.0 + 0.3 * price - 0.2 * spend))
-    refund_rate = _share(refunded, orders_12m)
+    discounted = rng.binomial(orders_12m, sigmoid(-1.4 + 1.3 * price + 0.6 * season.promo))
+    discount_rate = share(discounted, orders_12m)
+    refunded = rng.binomial(orders_12m, sigmoid(-3.0 + 0.3 * price - 0.2 * spend))
+    refund_rate = share(refunded, orders_12m)
     items = orders_12m + rng.poisson(orders_12m * np.exp(-0.3 + 0.3 * spend))
-    avg_items = np.round(_share(items, orders_12m), 3)
+    avg_items = np.round(share(items, orders_12m), 3)
 
     young = (40 - age) / 10
     payment_scores = np.column_stack(
@@ -390,7 +218,7 @@ def simulate_customers(n_rows: int, seed: int, snapshot_month: str, *, labelled:
             -1.0 + 0.9 * (city_tier == 2),
         ]
     )
-    payment = np.where(has_orders, _softmax_choice(rng, payment_scores), PAYMENT_METHODS.index("none"))
+    payment = np.where(has_orders, softmax_choice(rng, payment_scores), PAYMENT_METHODS.index("none"))
     category_scores = np.column_stack(
         [
             0.3 + 0.3 * spend,
@@ -403,22 +231,22 @@ def simulate_customers(n_rows: int, seed: int, snapshot_month: str, *, labelled:
             -0.5 + 0.6 * (archetype == 1),
         ]
     )
-    category = np.where(has_orders, _softmax_choice(rng, category_scores), CATEGORIES.index("none"))
+    category = np.where(has_orders, softmax_choice(rng, category_scores), CATEGORIES.index("none"))
 
     # --- engagement -----------------------------------------------------------------
-    email_open = np.round(_beta_mean(rng, _sigmoid(-0.9 + 0.9 * engagement + 0.1 * season.promo), 6.0), 4)
-    email_click = np.round(email_open * _beta_mean(rng, _sigmoid(-1.6 + 0.6 * engagement + 0.4 * buying), 5.0), 4)
-    push_click = np.round(_beta_mean(rng, _sigmoid(-2.4 + 0.6 * engagement + 1.0 * app_share), 4.0), 4)
+    email_open = np.round(beta_mean(rng, sigmoid(-0.9 + 0.9 * engagement + 0.1 * season.promo), 6.0), 4)
+    email_click = np.round(email_open * beta_mean(rng, sigmoid(-1.6 + 0.6 * engagement + 0.4 * buying), 5.0), 4)
+    push_click = np.round(beta_mean(rng, sigmoid(-2.4 + 0.6 * engagement + 1.0 * app_share), 4.0), 4)
     tier_score = np.log1p(total_spend) + 0.25 * np.log1p(tenure / 365) + 0.4 * rng.normal(size=n)
     membership = np.digitize(tier_score, [5.4, 6.3, 7.1])
     points_per_unit = np.array([1.0, 1.25, 1.5, 2.0])[membership]
     loyalty_points = np.floor(total_spend * points_per_unit) + rng.poisson(20 * np.exp(0.5 * engagement))
     tickets = rng.poisson(0.08 + 0.05 * orders_90 + 0.5 * refund_rate * orders_90)
-    reviews = rng.poisson(orders_12m * _sigmoid(-2.2 + 0.8 * engagement))
+    reviews = rng.poisson(orders_12m * sigmoid(-2.2 + 0.8 * engagement))
 
     features = pd.DataFrame(
         {
-            ID_COLUMN: _customer_ids(n, kind),
+            ID_COLUMN: customer_ids(n, kind),
             "age": age,
             "region": pd.Categorical.from_codes(region, REGIONS),
             "city_tier": pd.Categorical.from_codes(city_tier, CITY_TIERS),
@@ -514,11 +342,11 @@ def _calibrate_prevalence(propensity: np.ndarray, prevalence: float) -> np.ndarr
     low, high = -30.0, 30.0
     for _ in range(60):
         intercept = (low + high) / 2
-        if _sigmoid(log_odds + intercept).mean() > prevalence:
+        if sigmoid(log_odds + intercept).mean() > prevalence:
             high = intercept
         else:
             low = intercept
-    return _sigmoid(log_odds + (low + high) / 2)
+    return sigmoid(log_odds + (low + high) / 2)
 
 
 def _mask_engagement(features: pd.DataFrame, tenure: np.ndarray) -> None:
@@ -542,42 +370,6 @@ def _mask_demographics(rng: np.random.Generator, features: pd.DataFrame, archety
         # Legacy accounts predate channel tracking.
         "acquisition_channel": np.exp(1.2 * (features["tenure_days"].to_numpy() > 900) + np.zeros(n)),
     }
-    masks = {column: _pick_missing(rng, weights[column], share) for column, share in DEMOGRAPHIC_MISSING_SHARE.items()}
+    masks = {column: pick_missing(rng, weights[column], share) for column, share in DEMOGRAPHIC_MISSING_SHARE.items()}
     for column, mask in masks.items():
         features.loc[mask, column] = np.nan
-
-
-def consistency_violations(features: pd.DataFrame) -> dict[str, int]:
-    """Count rows breaking each consistency rule of the ShopSphere table (all 0 for valid data)."""
-    f = features
-    window = np.minimum(f["tenure_days"], OBSERVATION_DAYS)
-    no_orders = f["orders_last_12m"] == 0
-    rate_columns = [c.name for c in shopsphere_spec().columns if c.maximum == 1.0 and c.minimum == 0.0]
-    recencies = ["days_since_last_order", "days_since_last_cart_add", "days_since_last_visit"]
-    return {
-        "orders_last_90d <= orders_last_12m": int((f["orders_last_90d"] > f["orders_last_12m"]).sum()),
-        "sessions_last_30d <= sessions_last_90d": int((f["sessions_last_30d"] > f["sessions_last_90d"]).sum()),
-        "total_spend_12m == orders_last_12m * avg_order_value": int(
-            ((f["total_spend_12m"] - f["orders_last_12m"] * f["avg_order_value"]).abs() > 0.01).sum()
-        ),
-        "rates in [0, 1]": int(sum(((f[c] < 0) | (f[c] > 1)).sum() for c in rate_columns)),
-        "recency <= min(tenure_days, 365)": int(sum((f[c] > window).sum() for c in recencies)),
-        "days_since_last_order == window exactly when no order": int(
-            ((f["days_since_last_order"] == window) != no_orders).sum()
-        ),
-        "no order: averages 0 and payment/category 'none'": int(
-            (
-                no_orders
-                & (
-                    (f["avg_order_value"] != 0)
-                    | (f["preferred_payment_method"] != "none")
-                    | (f["top_category"] != "none")
-                )
-            ).sum()
-        ),
-        "orders_last_90d > 0 needs a session in 90d": int(
-            ((f["orders_last_90d"] > 0) & (f["sessions_last_90d"] == 0)).sum()
-        ),
-        "email_click_rate <= email_open_rate": int((f["email_click_rate"] > f["email_open_rate"]).sum()),
-        "last order not after last visit": int((f["days_since_last_order"] < f["days_since_last_visit"]).sum()),
-    }

@@ -13,13 +13,14 @@ from sklearn.base import clone
 from intentseg.config.segmenter import AutoKConfig, TrainSegmenterConfig
 from intentseg.data.column_words import column_words, shown_name
 from intentseg.segments.alignment import align_to_reference
+from intentseg.segments.k_rule import choose_k
 from intentseg.segments.kprototypes import FastKPrototypes
 from intentseg.segments.model import CustomerSegmenter, SegmentModel, distinct_customers
 from intentseg.segments.naming import column_words_record, name_segments, unstable_segments
 from intentseg.segments.preprocessing import SegmentPreprocessor
 from intentseg.segments.profiles import segment_profiles
 from intentseg.segments.quality import bootstrap_stability
-from intentseg.segments.setup import SegmentationPlan, choose_k, plan_segmentation, separating_columns
+from intentseg.segments.setup import SegmentationPlan, plan_segmentation, separating_columns
 from intentseg.sizing import refuse_above
 
 log = logging.getLogger(__name__)

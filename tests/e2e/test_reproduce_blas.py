@@ -16,7 +16,8 @@ FIT_SCRIPT = textwrap.dedent("""
     from intentseg.classifier.baseline import LogisticBaseline
     from intentseg.classifier.calibration import ProbabilityCalibrator
     from intentseg.data.contract import validate_table
-    from intentseg.data.simulator import shopsphere_spec, simulate_customers
+    from intentseg.data.simulator import simulate_customers
+    from intentseg.data.shopsphere import shopsphere_spec
 
     spec = shopsphere_spec()
     table = validate_table(simulate_customers(6000, seed=5, snapshot_month="2026-11").features, spec)

@@ -122,3 +122,25 @@ def test_the_checks_can_fail():
     ]
     loop = {"intentseg.scoring.a": {"intentseg.scoring.b"}, "intentseg.scoring.b": {"intentseg.scoring.a"}}
     assert _cycles(loop) == ["intentseg.scoring.a -> intentseg.scoring.b -> intentseg.scoring.a"]
+
+
+MAX_MODULE_LINES = 400
+MAX_STAGE_LINES = 60
+
+
+def test_no_module_is_over_400_lines(repo_root):
+    long = {
+        str(path.relative_to(repo_root)): n
+        for path in repo_root.glob("intentseg/**/*.py")
+        if (n := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, long
+
+
+def test_each_stage_script_is_under_60_lines(repo_root):
+    long = {
+        path.name: n
+        for path in (repo_root / "stages").glob("*.py")
+        if (n := len(path.read_text().splitlines())) >= MAX_STAGE_LINES
+    }
+    assert not long, long

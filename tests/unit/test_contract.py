@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from intentseg.data.contract import validate_table
-from intentseg.data.simulator import shopsphere_spec, simulate_customers
+from intentseg.data.shopsphere import shopsphere_spec
+from intentseg.data.simulator import simulate_customers
 from intentseg.errors import DataContractError
 
 SPEC = shopsphere_spec()

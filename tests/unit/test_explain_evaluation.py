@@ -53,7 +53,7 @@ def test_reason_direction_follows_contribution_sign():
 def test_reasons_read_in_the_words_of_the_feature_dictionary(repo_root):
     from intentseg.classifier.explain import FeatureWords
     from intentseg.config.check import section_config
-    from intentseg.data.simulator import shopsphere_spec
+    from intentseg.data.shopsphere import shopsphere_spec
     from tests.conftest import default_params
 
     labels = section_config(default_params(repo_root), "reason_words").labels

@@ -8,7 +8,8 @@ import pytest
 
 from intentseg.classifier.explain import contributions, method_agreement
 from intentseg.config.score import ReasonsConfig
-from intentseg.data.simulator import shopsphere_spec, simulate_customers
+from intentseg.data.shopsphere import shopsphere_spec
+from intentseg.data.simulator import simulate_customers
 from intentseg.errors import FeatureMismatchError
 from intentseg.scoring.drift import DriftMonitor
 from intentseg.scoring.first_pass import score_population

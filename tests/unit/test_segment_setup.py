@@ -8,8 +8,9 @@ import pytest
 
 from intentseg.config.check import section_config
 from intentseg.errors import ConfigError
+from intentseg.segments.k_rule import choose_k
 from intentseg.segments.preprocessing import SegmentPreprocessor
-from intentseg.segments.setup import choose_features, choose_k, plan_segmentation
+from intentseg.segments.setup import choose_features, plan_segmentation
 from intentseg.segments.training import fit_segment_model, segmenter_for
 from tests.conftest import default_params
 

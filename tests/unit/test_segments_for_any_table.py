@@ -9,9 +9,10 @@ import pytest
 
 from intentseg.config.check import section_config
 from intentseg.data.column_words import column_kind, column_words, words_of
+from intentseg.segments.k_rule import choose_k
 from intentseg.segments.naming import category_words, flag_traits, generate_names, numeric_words
 from intentseg.segments.quality import segment_jaccard
-from intentseg.segments.setup import choose_features, choose_k, plan_segmentation
+from intentseg.segments.setup import choose_features, plan_segmentation
 from intentseg.segments.training import segmenter_for
 from tests.conftest import default_params
 

@@ -96,7 +96,8 @@ def test_more_segments_than_distinct_customers_is_refused(tmp_path, repo_root):
 def test_k_candidates_larger_than_the_customers_are_skipped_or_refused(tmp_path, repo_root):
 
     from intentseg.config.check import section_config
-    from intentseg.segments.setup import choose_k, plan_segmentation
+    from intentseg.segments.k_rule import choose_k
+    from intentseg.segments.setup import plan_segmentation
     from intentseg.segments.training import segmenter_for
 
     frame = pd.DataFrame({"level": list("abc") * 20, "spend": np.tile([1.0, 5.0, 9.0], 20)})

@@ -12,14 +12,14 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from intentseg.data.simulator import (
+from intentseg.data.shopsphere import (
     ARCHETYPES,
     ENGAGEMENT_WARMUP_DAYS,
     consistency_violations,
     parse_month,
     shopsphere_spec,
-    simulate_customers,
 )
+from intentseg.data.simulator import simulate_customers
 from intentseg.data.sources import missing_rate_by_group, oracle_metrics
 
 SPEC = shopsphere_spec()

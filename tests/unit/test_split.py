@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from intentseg.data.simulator import shopsphere_spec
+from intentseg.data.shopsphere import shopsphere_spec
 from intentseg.data.split import stratified_split, summarise_split
 
 SPEC = shopsphere_spec()

@@ -11,9 +11,11 @@ import pandas as pd
 import pytest
 
 from intentseg.data.example_table import EXAMPLE_PARAMS, make_example_table
+from intentseg.data.leakage import leakage_suspects
 from intentseg.data.reading import RawTable, read_customer_file
+from intentseg.data.recipe import OTHER_LEVEL
 from intentseg.data.sources import CustomerData, load_customer_data
-from intentseg.data.tables import OTHER_LEVEL, leakage_suspects, population_table, prepare_table
+from intentseg.data.tables import population_table, prepare_table
 from intentseg.errors import DataContractError
 from tests.conftest import config_of, default_params
 
