@@ -314,7 +314,7 @@ def read_parquet_column(path: str | os.PathLike[str], column: str) -> pd.Series:
     return pq.read_table(path, columns=[column]).column(column).to_pandas()
 
 
-class ParquetSink:
+class ParquetAppender:
     """Write DataFrames one after another into one Parquet file, atomically.
 
     Use as a context manager: the file appears under its name only when the block ends
@@ -330,7 +330,7 @@ class ParquetSink:
         self._schema: pa.Schema | None = None
         self.rows = 0
 
-    def __enter__(self) -> ParquetSink:
+    def __enter__(self) -> ParquetAppender:
         self._context = atomic_path(self.path, self.group)
         self._temporary = self._context.__enter__()
         return self

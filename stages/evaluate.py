@@ -10,7 +10,7 @@ from intentseg.config.data import SIMULATOR_SOURCE, DataConfig
 from intentseg.config.evaluate import EvaluateConfig
 from intentseg.config.paths import PathsConfig
 from intentseg.config.segmenter import TrainSegmenterConfig
-from intentseg.data.schema import TableSpec
+from intentseg.data.spec import TableSpec
 from intentseg.evaluation.run import EvaluationInputs, evaluate_models
 from intentseg.io import OutputGroup, read_json, read_parquet, write_json, write_png
 from intentseg.reporting import figures

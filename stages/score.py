@@ -10,13 +10,13 @@ from intentseg.config.data import DataConfig
 from intentseg.config.paths import PathsConfig
 from intentseg.config.reason_words import ReasonWordsConfig
 from intentseg.config.score import ScoreConfig
-from intentseg.data.schema import TableSpec
+from intentseg.data.spec import TableSpec
 from intentseg.runlog import run_stage, stage_logger, timed
 from intentseg.scoring.daily import Population, database_rows, score_day, scoring_job
 from intentseg.scoring.types import load_models
 from intentseg.scoring.validation import check_population_columns
 from intentseg.warehouse.connection import check_database_url
-from intentseg.warehouse.sink import write_sink
+from intentseg.warehouse.export_table import write_export_table
 from stages.models import purchase_model, segment_model
 
 
@@ -43,7 +43,7 @@ def main() -> None:
         for name, records in result.plots.items():
             io.write_json(records, paths.plots["score"][name], group=outputs)
         if config.sink.type == "sql":  # inside the group: a failed write leaves the files and the table as they were
-            write_sink(config.sink, database_rows(result, config, data.snapshot_month))
+            write_export_table(config.sink, database_rows(result, config, data.snapshot_month))
     io.write_json(result.timings(config.engine), paths.logs.score_timings)
 
 

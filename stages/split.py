@@ -6,7 +6,7 @@ from intentseg.config.base import seed_of
 from intentseg.config.check import checked_params
 from intentseg.config.paths import PathsConfig
 from intentseg.config.split import SplitConfig
-from intentseg.data.schema import TableSpec
+from intentseg.data.spec import TableSpec
 from intentseg.data.split import stratified_split, summarise_split
 from intentseg.io import OutputGroup, read_json, read_parquet, write_json, write_parquet
 from intentseg.runlog import run_stage, stage_logger, timed

@@ -13,7 +13,7 @@ from intentseg.config.base import seed_of
 from intentseg.config.check import checked_params
 from intentseg.config.classifier import TrainClassifierConfig
 from intentseg.config.paths import PathsConfig
-from intentseg.data.schema import TableSpec
+from intentseg.data.spec import TableSpec
 from intentseg.io import OutputGroup, read_json, read_parquet, write_json, write_text
 from intentseg.runlog import run_stage, stage_logger, timed
 

@@ -14,7 +14,7 @@ from intentseg.config.check import checked_params
 from intentseg.config.data import DataConfig
 from intentseg.config.paths import PathsConfig
 from intentseg.config.segmenter import TrainSegmenterConfig
-from intentseg.data.schema import TableSpec
+from intentseg.data.spec import TableSpec
 from intentseg.io import OutputGroup, read_json, read_parquet, write_json
 from intentseg.runlog import run_stage, stage_logger, timed
 from intentseg.segments.model import SegmentModel

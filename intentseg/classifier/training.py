@@ -19,7 +19,7 @@ from intentseg.classifier.features import frame_hash
 from intentseg.classifier.model import PurchaseModel
 from intentseg.classifier.registry import TRAINERS
 from intentseg.config.classifier import TrainClassifierConfig
-from intentseg.data.schema import GROUND_TRUTH_COLUMNS
+from intentseg.data.spec import GROUND_TRUTH_COLUMNS
 from intentseg.metrics import roc_auc
 from intentseg.sizing import sized_down
 

@@ -12,7 +12,7 @@ from collections import Counter
 import pandas as pd
 import pandera.pandas as pa
 
-from intentseg.data.schema import ColumnSpec, TableSpec
+from intentseg.data.spec import ColumnSpec, TableSpec
 from intentseg.errors import DataContractError
 
 MAX_EXAMPLES = 5

@@ -23,7 +23,7 @@ from intentseg.data.simulator import simulate_customers
 from intentseg.errors import ProjectError
 from intentseg.io import frames_of
 from intentseg.warehouse.connection import open_engine, shown
-from intentseg.warehouse.sink import write_table
+from intentseg.warehouse.export_table import write_table
 
 LABELLED_TABLE = "labelled_customers"
 POPULATION_TABLE = "customers"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from intentseg.data.schema import TableSpec
+from intentseg.data.spec import TableSpec
 from intentseg.metrics import roc_auc
 
 

@@ -10,7 +10,7 @@ from intentseg.config.data import SIMULATOR_SOURCE, SQL_SOURCE, DataConfig
 from intentseg.config.segmenter import TrainSegmenterConfig
 from intentseg.config.split import SplitFractions
 from intentseg.data.reading import RawTable, in_id_order
-from intentseg.data.references import table_fit_problems
+from intentseg.data.settings_fit import table_fit_problems
 from intentseg.data.sources import (
     CustomerData,
     data_review_metrics,

@@ -27,7 +27,7 @@ from intentseg.data.columns import (
     true_false_numbers,
 )
 from intentseg.data.reading import RawTable
-from intentseg.data.schema import is_output_column
+from intentseg.data.spec import is_output_column
 from intentseg.errors import DataContractError
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from intentseg.data.schema import ColumnSpec, TableSpec
+from intentseg.data.spec import ColumnSpec, TableSpec
 
 ARCHETYPES = (
     "loyal_high_spender",

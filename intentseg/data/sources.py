@@ -20,9 +20,9 @@ from intentseg.config.data import SIMULATOR_SOURCE, SQL_SOURCE, DataConfig
 from intentseg.data.contract import table_problems, validate_table
 from intentseg.data.leakage import leakage_suspects
 from intentseg.data.reading import RawTable
-from intentseg.data.schema import TableSpec
 from intentseg.data.shopsphere import shopsphere_spec
 from intentseg.data.simulator import simulate_customers
+from intentseg.data.spec import TableSpec
 from intentseg.data.tables import population_table, prepare_table
 from intentseg.errors import DataContractError
 from intentseg.metrics import best_f1, roc_auc

@@ -42,7 +42,7 @@ from intentseg.data.recipe import (
     missing_columns_message,
     number_problems,
 )
-from intentseg.data.schema import TRUE_FALSE, ColumnSpec, TableSpec
+from intentseg.data.spec import TRUE_FALSE, ColumnSpec, TableSpec
 from intentseg.errors import DataContractError
 
 log = logging.getLogger(__name__)

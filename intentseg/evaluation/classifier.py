@@ -117,7 +117,7 @@ def evaluate_classifier(
         "importance": importance.round(4).to_dict("records"),
         "baseline_coefficients": baseline.coefficient_table().head(config.plot_top_terms).round(4).to_dict("records"),
     }
-    return Evaluation(metrics=review_metrics(details), details=details, plots=plots)
+    return Evaluation(metrics=classifier_review_metrics(details), details=details, plots=plots)
 
 
 REVIEW_TEST_METRICS = (
@@ -133,7 +133,7 @@ REVIEW_TEST_METRICS = (
 )
 
 
-def review_metrics(details: dict[str, Any]) -> dict[str, Any]:
+def classifier_review_metrics(details: dict[str, Any]) -> dict[str, Any]:
     """The classifier numbers a reviewer decides on (``metrics/classifier.json``); the rest stays in details."""
     metrics: dict[str, Any] = {
         "test": {name: details["test"][name] for name in REVIEW_TEST_METRICS},

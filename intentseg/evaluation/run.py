@@ -12,7 +12,7 @@ from intentseg.classifier.baseline import LogisticBaseline
 from intentseg.classifier.model import PurchaseModel
 from intentseg.config.evaluate import EvaluateConfig
 from intentseg.config.segmenter import NamingConfig
-from intentseg.data.schema import TableSpec
+from intentseg.data.spec import TableSpec
 from intentseg.evaluation.classifier import evaluate_classifier
 from intentseg.evaluation.predictions import model_predictions
 from intentseg.evaluation.result import Evaluation

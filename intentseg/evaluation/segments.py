@@ -156,10 +156,10 @@ def evaluate_segments(
         plots["migration"] = moved
         stayed = sum(row["count"] for row in moved if row["from_segment"] == row["to_segment"])
         details["migration"] = {"reference": True, "share_same_segment": stayed / len(test)}
-    return Evaluation(metrics=review_metrics(details), details=details, plots=plots)
+    return Evaluation(metrics=segment_review_metrics(details), details=details, plots=plots)
 
 
-def review_metrics(details: dict[str, Any]) -> dict[str, Any]:
+def segment_review_metrics(details: dict[str, Any]) -> dict[str, Any]:
     """The segmentation numbers a reviewer decides on (``metrics/segmenter.json``); the rest stays in details.
 
     Segment names are included: a renamed segment is a change for marketing to sign off.

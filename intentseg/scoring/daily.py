@@ -18,10 +18,10 @@ from intentseg.classifier.explain import FeatureWords
 from intentseg.config.paths import ScoresPaths
 from intentseg.config.reason_words import ReasonWordsConfig
 from intentseg.config.score import ScoreConfig
-from intentseg.data.schema import TRUE_FALSE, TableSpec
+from intentseg.data.spec import TRUE_FALSE, TableSpec
 from intentseg.io import OutputGroup, frames_of, iter_parquet_frames
 from intentseg.scoring.drift import DriftMonitor
-from intentseg.scoring.engines import ScoredRun, score_locally, score_with_dask
+from intentseg.scoring.execution import ScoredRun, score_locally, score_with_dask
 from intentseg.scoring.export import (
     ExportStamp,
     audience_export,

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 
 from intentseg.config.score import DaskConfig
 from intentseg.errors import ConfigError
-from intentseg.io import ParquetSink
+from intentseg.io import ParquetAppender
 from intentseg.scoring.first_pass import score_population
 from intentseg.scoring.second_pass import combine_final, exported_rows, finalise_chunk, rank_deciles
 from intentseg.scoring.types import FinalChunk, FinalTables, ScoreAccumulator, ScoringJob, empty_scores
@@ -84,10 +84,10 @@ def score_partition(job: ScoringJob, partition: Partition, scores_dir: str, reje
     drift = copy.deepcopy(job.drift)
     top_k = job.reasons.top_k
     with (
-        ParquetSink(
+        ParquetAppender(
             Path(scores_dir) / partition.part_name, empty_scores(job.spec.id_column, job.id_dtype, top_k, False)
         ) as scored,
-        ParquetSink(Path(rejects_dir) / partition.part_name, empty_rejects(list(job.columns))) as rejects,
+        ParquetAppender(Path(rejects_dir) / partition.part_name, empty_rejects(list(job.columns))) as rejects,
     ):
         accumulator = score_population(
             [frame] if frame is not None else [],
@@ -111,7 +111,7 @@ def finalise_partition(
     ``exported_audience`` flags, in row order, which of the partition's audience rows the export takes.
     """
     part = finalise_chunk(pd.read_parquet(interim), deciles, exported_audience, audience_columns)
-    table_sink = ParquetSink(final, part.scores.iloc[:0])
+    table_sink = ParquetAppender(final, part.scores.iloc[:0])
     with table_sink:
         table_sink.write(part.scores)
     return FinalChunk(part.scores.iloc[:0], part.segment_by_decile, part.audience_by_segment, part.exported_members)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from intentseg.classifier.explain import FeatureWords, contributions, drivers_from_contributions
 from intentseg.config.score import ReasonsConfig
-from intentseg.data.schema import TableSpec
+from intentseg.data.spec import TableSpec
 from intentseg.scoring.drift import DriftMonitor
 from intentseg.scoring.types import ScoreAccumulator, ScoringModels
 from intentseg.scoring.validation import REJECT_COLUMN, numeric_view, row_problems

@@ -12,7 +12,7 @@ import pandas as pd
 from intentseg.classifier.explain import FeatureWords
 from intentseg.classifier.model import PurchaseModel
 from intentseg.config.score import ReasonsConfig
-from intentseg.data.schema import TableSpec
+from intentseg.data.spec import TableSpec
 from intentseg.scoring.drift import DriftMonitor
 from intentseg.scoring.export import member_columns
 from intentseg.segments.model import SegmentModel

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from intentseg.data.columns import ABSURD_MAGNITUDE
-from intentseg.data.schema import TableSpec
+from intentseg.data.spec import TableSpec
 from intentseg.errors import FeatureMismatchError
 
 if TYPE_CHECKING:

@@ -104,7 +104,7 @@ def test_failure_mid_write_leaves_previous_outputs(reproduced, tmp_path, monkeyp
     before = (tmp_path / "out/scores.parquet").read_bytes()
     import intentseg.io as io
 
-    original_write = io.ParquetSink.write
+    original_write = io.ParquetAppender.write
     calls = {"n": 0}
 
     def failing_write(self, frame):
@@ -113,7 +113,7 @@ def test_failure_mid_write_leaves_previous_outputs(reproduced, tmp_path, monkeyp
             raise OSError("disk full (simulated)")
         original_write(self, frame)
 
-    monkeypatch.setattr(io.ParquetSink, "write", failing_write)
+    monkeypatch.setattr(io.ParquetAppender, "write", failing_write)
     with pytest.raises(OSError, match="simulated"):
         stage.main()
     assert (tmp_path / "out/scores.parquet").read_bytes() == before

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from intentseg.errors import DataContractError, WarehouseError
 from intentseg.warehouse.connection import open_engine
-from intentseg.warehouse.sink import write_table
+from intentseg.warehouse.export_table import write_table
 from intentseg.warehouse.snapshot import snapshot_query
 from tests.postgres import PASSWORD_ENV
 

@@ -18,7 +18,7 @@ from intentseg.classifier.baseline import LogisticBaseline
 from intentseg.classifier.lightgbm_model import PurchaseIntentClassifier, imbalance_params, select_imbalance
 from intentseg.classifier.model import PurchaseModel
 from intentseg.classifier.training import feature_columns, fit_purchase_model
-from intentseg.data.schema import GROUND_TRUTH_COLUMNS
+from intentseg.data.spec import GROUND_TRUTH_COLUMNS
 from intentseg.errors import FeatureMismatchError, ModelFileError
 from tests.conftest import FAST_CLASSIFIER_PARAMS, FAST_CLASSIFIER_SETTINGS, config_of
 

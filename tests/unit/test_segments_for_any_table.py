@@ -49,7 +49,7 @@ def test_the_k_rule_says_when_no_k_reaches_the_bar(config):
     k, table = _k_rule(config, frame, list("abcdef"))
     assert 4 <= k <= 8  # still a marketer's range, never a silent fall back to 2
     assert not any(row["reaches_bar"] for row in table)
-    from intentseg.evaluation.segments import review_metrics
+    from intentseg.evaluation.segments import segment_review_metrics as review_metrics
 
     details = {"k": k, "silhouette": {"mean": 0.1, "ci": [0.09, 0.11]}, "stability_ari": 0.5, "segments": {}}
     metrics = review_metrics({**details, "setup": {"k_selection": table}})

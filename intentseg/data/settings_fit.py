@@ -8,7 +8,7 @@ from :mod:`intentseg.segments` so that prepare does not depend on the segmentati
 from __future__ import annotations
 
 from intentseg.config.segmenter import TrainSegmenterConfig
-from intentseg.data.schema import TableSpec
+from intentseg.data.spec import TableSpec
 
 
 def configured_columns(config: TrainSegmenterConfig) -> dict[str, tuple[str, ...]]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from intentseg.config.paths import ScoresPaths
 from intentseg.config.score import DaskConfig
-from intentseg.io import OutputGroup, ParquetSink, atomic_path, iter_parquet_frames, temporary_beside
+from intentseg.io import OutputGroup, ParquetAppender, atomic_path, iter_parquet_frames, temporary_beside
 from intentseg.scoring.first_pass import score_population
 from intentseg.scoring.second_pass import finalise_scores
 from intentseg.scoring.types import FinalTables, ScoreAccumulator, ScoringJob, audience_columns, empty_scores
@@ -41,8 +41,8 @@ def score_locally(
     interim_rejects = Path(out.rejects).with_name(f".{Path(out.rejects).name}.pass1")
     try:
         with (
-            ParquetSink(interim, empty_scores(id_column, job.id_dtype, top_k, False)) as scored,
-            ParquetSink(interim_rejects, empty_rejects(list(job.columns))) as rejects,
+            ParquetAppender(interim, empty_scores(id_column, job.id_dtype, top_k, False)) as scored,
+            ParquetAppender(interim_rejects, empty_rejects(list(job.columns))) as rejects,
         ):
             accumulator = score_population(
                 iter_parquet_frames(job.population, chunk_rows),
@@ -55,7 +55,7 @@ def score_locally(
                 rejects.write,
                 job.words,
             )
-        with ParquetSink(out.scores, empty_scores(id_column, job.id_dtype, top_k, True), group) as final:
+        with ParquetAppender(out.scores, empty_scores(id_column, job.id_dtype, top_k, True), group) as final:
             tables = finalise_scores(
                 iter_parquet_frames(interim, chunk_rows),
                 accumulator,

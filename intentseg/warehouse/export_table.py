@@ -71,7 +71,7 @@ def write_table(
     return rows
 
 
-def write_sink(config: DatabaseExportConfig, frames: Iterable[pd.DataFrame]) -> int:
+def write_export_table(config: DatabaseExportConfig, frames: Iterable[pd.DataFrame]) -> int:
     """Write ``frames`` to the table ``score.sink`` names, in one transaction; the rows written."""
     engine = open_engine(config.url or "", config.password_env)
     try:
