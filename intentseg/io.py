@@ -8,7 +8,6 @@ leaves the previous file or none, never a partial file that looks complete.
 from __future__ import annotations
 
 import contextlib
-import errno
 import glob
 import hashlib
 import io
@@ -30,10 +29,6 @@ import pyarrow.parquet as pq
 
 log = logging.getLogger(__name__)
 
-# Tests set these to an output's file name to kill the process just before that file is renamed,
-# or to fail its write as if the disk were full.
-KILL_BEFORE_RENAME = "INTENTSEG_KILL_BEFORE_RENAME"
-DISK_FULL_AT = "INTENTSEG_DISK_FULL_AT"
 ROW_GROUP_ROWS = 100_000  # Parquet row groups: the units a Dask partition is made of (score.dask.partition_rows)
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -87,9 +82,6 @@ def temporary_beside(target: Path) -> Path:
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(handle)
     os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes it private; outputs get the usual permissions
-    if os.environ.get(DISK_FULL_AT) == target.name:  # fault injection for the disk-full tests
-        os.remove(temporary)
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
     return Path(temporary)
 
 
@@ -98,8 +90,6 @@ RENAMED_INTO_PLACE: list[Path] = []
 
 
 def _rename(temporary: Path, target: Path) -> None:
-    if os.environ.get(KILL_BEFORE_RENAME) == target.name:  # fault injection for the kill tests
-        os.kill(os.getpid(), signal.SIGKILL)
     if not target.name.startswith("."):
         RENAMED_INTO_PLACE.append(target)
     if target.is_dir():  # a folder output (or a file replacing one): the old one goes, then the new one moves in

@@ -93,12 +93,12 @@ class Sandbox:
         (directory / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
         return directory
 
-    def run_stage(self, name: str, workdir: Path) -> subprocess.CompletedProcess[str]:
-        """Run one stage script from ``workdir`` with this sandbox's code."""
-        env = {**self.env, "PYTHONPATH": str(self.root)}
-        return subprocess.run(
-            [sys.executable, "-m", f"stages.{name}"], cwd=workdir, env=env, capture_output=True, text=True
-        )
+    def run_stage(self, name: str, workdir: Path, faults: bool = False) -> subprocess.CompletedProcess[str]:
+        """Run one stage script from ``workdir`` with this sandbox's code (``faults``: through tests.faults)."""
+        tests_root = str(Path(__file__).resolve().parents[1])  # tests.faults comes from this checkout
+        env = {**self.env, "PYTHONPATH": os.pathsep.join([str(self.root), tests_root])}
+        program = ["-m", "tests.faults", f"stages.{name}"] if faults else ["-m", f"stages.{name}"]
+        return subprocess.run([sys.executable, *program], cwd=workdir, env=env, capture_output=True, text=True)
 
     def path(self, *keys: str) -> Path:
         node: Any = self.params()["paths"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold
@@ -94,7 +94,7 @@ def _apply_map(method: str, parameters: dict[str, Any], raw: np.ndarray) -> np.n
     return np.clip(calibrated, EPSILON, 1 - EPSILON)
 
 
-class ProbabilityCalibrator(BaseEstimator):
+class ProbabilityCalibrator(TransformerMixin, BaseEstimator):
     """Maps raw model scores to calibrated probabilities (a scikit-learn estimator)."""
 
     def __init__(self, *, method: str, cv_folds: int, random_state: int = 0) -> None:

@@ -20,6 +20,7 @@ from intentseg.config.score import ScoreConfig
 from intentseg.evaluation.gates import gate_rows, lookup
 from intentseg.reporting.markdown import Markdown, link_target, markdown_environment
 from intentseg.reporting.wording import target_words
+from intentseg.scoring.export import expected_profit
 
 REPORT_DETAILS = ("classifier", "segmenter", "score")  # reports/details/ files the report reads
 REPORT_PLOTS = {  # the plot data it reads: name -> (paths.plots group, plot)
@@ -251,18 +252,12 @@ def _contact_plan(inputs: ReportInputs) -> dict[str, Any] | None:
     export = inputs.export.get("export")
     if not export:
         return None
-    target = export["target"]
-    decision = inputs.decision
-    profit = None
-    if decision is not None and decision.rule == "expected_profit":
-        value = decision.margin_per_conversion * target["expected_buyers"] - decision.contact_cost * target["customers"]
-        profit = {"margin": decision.margin_per_conversion, "cost": decision.contact_cost, "value": value}
     return {
-        "target": target,
+        "target": export["target"],
         "control": export["control"],
         "control_share": inputs.export.get("control_share", 0),
         "examples": inputs.export.get("examples") or [],
-        "profit": profit,
+        "profit": expected_profit(export["target"], inputs.decision),
     }
 
 

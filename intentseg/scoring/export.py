@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from intentseg.config.classifier import DecisionConfig
+
 CONTROL, TARGET = "control", "target"
 
 
@@ -124,3 +126,12 @@ def stamped_scores(scores: Iterable[pd.DataFrame], stamp: ExportStamp) -> Iterat
     """Scores chunks with the export's run date and snapshot month (for a database sink of every score)."""
     for chunk in scores:
         yield chunk.assign(run_date=stamp.run_date, snapshot_month=stamp.snapshot_month)
+
+
+def expected_profit(target: dict[str, Any], decision: DecisionConfig | None) -> dict[str, float] | None:
+    """Under ``decision.rule: expected_profit``: the margin, the cost and the campaign's expected profit
+    (margin x expected buyers - cost x contacted customers) of the export's target group; else None."""
+    if decision is None or decision.rule != "expected_profit":
+        return None
+    value = decision.margin_per_conversion * target["expected_buyers"] - decision.contact_cost * target["customers"]
+    return {"margin": decision.margin_per_conversion, "cost": decision.contact_cost, "value": value}

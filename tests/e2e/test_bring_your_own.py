@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from intentseg.data.example_table import EXAMPLE_PARAMS, make_example_table
-from intentseg.io import KILL_BEFORE_RENAME
+from tests.faults import KILL_BEFORE_RENAME
 from tests.sandbox import Sandbox
 from tests.unit.test_hostile_text import assert_safe_page
 
@@ -114,7 +114,7 @@ def test_stage_killed_mid_write_leaves_nothing_complete_and_reruns(own_table, tm
     (workdir / "params.yaml").write_text(params)
     with monkeypatch.context() as patch:
         patch.setenv(KILL_BEFORE_RENAME, "population.parquet")  # SIGKILL just before that file's rename
-        killed = own_table.run_stage("prepare", workdir)
+        killed = own_table.run_stage("prepare", workdir, faults=True)
     assert killed.returncode == -9
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert "population.parquet" not in names and "data.json" not in names

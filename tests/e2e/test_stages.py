@@ -101,15 +101,19 @@ def _score_in(folder: Path, params: dict, out: Path, env: dict[str, str] | None 
     workdir = out / "run"
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "params.yaml").write_text(yaml.safe_dump(own, sort_keys=False))
-    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), **(env or {})}
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "stages.score"], cwd=workdir, env=environment, capture_output=True, text=True
+        [sys.executable, "-m", "tests.faults", "stages.score"],
+        cwd=workdir,
+        env=environment,
+        capture_output=True,
+        text=True,
     )
 
 
 @pytest.mark.parametrize("killed_at", ["scores.parquet", ".scores.parquet.pass1", ".rejects.parquet.pass1"])
 def test_killed_score_stage_leaves_nothing_half_done(tiny_run, tmp_path, killed_at):
-    from intentseg.io import KILL_BEFORE_RENAME
+    from tests.faults import KILL_BEFORE_RENAME
 
     folder, params = tiny_run
     out = tmp_path / "scores"
@@ -125,7 +129,7 @@ def test_killed_score_stage_leaves_nothing_half_done(tiny_run, tmp_path, killed_
 
 
 def test_a_full_disk_ends_in_one_message_and_keeps_outputs(tiny_run, tmp_path):
-    from intentseg.io import DISK_FULL_AT
+    from tests.faults import DISK_FULL_AT
 
     folder, params = tiny_run
     out = tmp_path / "scores"

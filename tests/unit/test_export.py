@@ -127,3 +127,14 @@ def test_the_contact_plan_states_the_rule_in_business_terms():
     assert "cannot be measured" in contact_plan_text(
         SimpleNamespace(export=no_control, decision=None, target_description="x")
     )
+
+
+def test_expected_profit_of_the_target_group():
+    from intentseg.config.classifier import DecisionConfig
+    from intentseg.scoring.export import expected_profit
+
+    target = {"expected_buyers": 120.0, "customers": 1000}
+    rule = DecisionConfig(rule="expected_profit", top_fraction=0.2, contact_cost=1.0, margin_per_conversion=10.0)
+    assert expected_profit(target, rule) == {"margin": 10.0, "cost": 1.0, "value": 200.0}
+    assert expected_profit(target, rule.model_copy(update={"rule": "max_f1"})) is None
+    assert expected_profit(target, None) is None
