@@ -84,7 +84,7 @@ def train_segmenter() -> Callable[[], object]:
     setup = _setup()
     data = setup["data"]
     return lambda: fit_segment_model(
-        setup["train"], setup["config"], setup["seed"], data.target, data.id_column, data.source, None
+        setup["train"], setup["config"], setup["seed"], data.target, data.id_column, source=data.source, reference=None
     )
 
 
@@ -95,7 +95,9 @@ def assign_population() -> Callable[[], object]:
 
     setup = _setup()
     data, seed = setup["data"], setup["seed"]
-    model, _ = fit_segment_model(setup["train"], setup["config"], seed, data.target, data.id_column, data.source, None)
+    model, _ = fit_segment_model(
+        setup["train"], setup["config"], seed, data.target, data.id_column, source=data.source, reference=None
+    )
     population = simulate_customers(1_200_000, seed, setup["params"]["data"]["snapshot_month"], labelled=False).features
     return lambda: model.assign(population)
 

@@ -42,7 +42,7 @@ def compare(rows: int, seed: int) -> dict[str, float]:
     result: dict[str, float] = {}
     for name, settings in (("holdout", holdout), ("cross_validation", config)):
         start = time.perf_counter()
-        model = fit_purchase_model(parts["train"], parts["valid"], settings, seed, ID, TARGET).model
+        model = fit_purchase_model(parts["train"], parts["valid"], settings, seed, ID, target=TARGET).model
         result[f"{name}_seconds"] = time.perf_counter() - start
         probability = model.purchase_probability(test)
         result[f"{name}_roc_auc"] = roc_auc(test[TARGET], probability)

@@ -25,7 +25,7 @@ def train_classifier() -> Callable[[], object]:
     parts, data = default_splits(params), section_config(params, "data")
     config = section_config(params, "train_classifier")
     return lambda: fit_purchase_model(
-        parts["train"], parts["valid"], config, seed_of(params), data.id_column, data.target
+        parts["train"], parts["valid"], config, seed_of(params), data.id_column, target=data.target
     )
 
 

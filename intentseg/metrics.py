@@ -146,6 +146,7 @@ def bootstrap_interval(
     score: np.ndarray,
     resamples: int,
     confidence: float,
+    *,
     seed: int,
 ) -> list[float]:
     """Percentile bootstrap interval ``[low, high]`` of ``metric(labels, score)`` over resampled rows.
@@ -195,7 +196,7 @@ def f1_at(threshold: float) -> Callable[[np.ndarray, np.ndarray], float]:
 
 
 def metric_intervals(
-    labels: np.ndarray, probability: np.ndarray, threshold: float, resamples: int, confidence: float, seed: int
+    labels: np.ndarray, probability: np.ndarray, threshold: float, resamples: int, confidence: float, *, seed: int
 ) -> dict[str, list[float]]:
     """Bootstrap intervals of the test metrics a reviewer compares: ROC-AUC, PR-AUC, F1, top-decile lift."""
     metrics = {
@@ -205,7 +206,7 @@ def metric_intervals(
         "lift_top_decile": top_decile_lift,
     }
     return {
-        f"{name}_ci": bootstrap_interval(metric, labels, probability, resamples, confidence, seed)
+        f"{name}_ci": bootstrap_interval(metric, labels, probability, resamples, confidence, seed=seed)
         for name, metric in metrics.items()
     }
 

@@ -30,7 +30,7 @@ def main() -> None:
         log,
         f"fitting a {config.model} model on {len(train)} rows (imbalance options {list(config.imbalance_candidates)})",
     ):
-        trained = fit_purchase_model(train, valid, config, seed_of(params), spec.id_column, spec.target)
+        trained = fit_purchase_model(train, valid, config, seed_of(params), spec.id_column, target=spec.target)
     log.info("chosen: %s", trained.summary)
 
     text, metadata = trained.model.to_artifacts()

@@ -104,7 +104,13 @@ def fitted_segments(small_splits, segment_settings):
     from intentseg.segments.training import fit_segment_model
 
     return fit_segment_model(
-        small_splits["train"], segment_settings, 5, "purchased_next_30d", "customer_id", "simulator", None
+        small_splits["train"],
+        segment_settings,
+        5,
+        "purchased_next_30d",
+        "customer_id",
+        source="simulator",
+        reference=None,
     )
 
 

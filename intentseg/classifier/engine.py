@@ -14,7 +14,6 @@ only use this interface (docs/architecture.md: adding a model type).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -54,8 +53,17 @@ class TrainedEngine:
     valid_history: list[float] = field(default_factory=list)
 
 
-# (config, features, labels, valid features, valid labels, seed). Without a valid set (None, None) a
-# trainer fits exactly ``num_boost_round`` rounds of its single imbalance candidate (a refit).
-Trainer = Callable[
-    ["TrainClassifierConfig", pd.DataFrame, np.ndarray, pd.DataFrame | None, np.ndarray | None, int], TrainedEngine
-]
+class Trainer(Protocol):
+    """Fits a model type. Without a valid set (None, None) it fits exactly ``num_boost_round`` rounds of
+    its single imbalance candidate (a refit)."""
+
+    def __call__(
+        self,
+        config: TrainClassifierConfig,
+        features: pd.DataFrame,
+        labels: np.ndarray,
+        valid_features: pd.DataFrame | None,
+        valid_labels: np.ndarray | None,
+        *,
+        seed: int,
+    ) -> TrainedEngine: ...

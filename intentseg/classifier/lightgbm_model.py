@@ -155,6 +155,7 @@ def select_imbalance(
     labels: np.ndarray,
     valid_features: pd.DataFrame | None,
     valid_labels: np.ndarray | None,
+    *,
     seed: int,
 ) -> tuple[PurchaseIntentClassifier, dict[str, dict[str, float]]]:
     """Fit one classifier per imbalance option of ``config``; keep the best by validation ROC-AUC.
@@ -189,10 +190,11 @@ def fit_lightgbm(
     labels: np.ndarray,
     valid_features: pd.DataFrame | None,
     valid_labels: np.ndarray | None,
+    *,
     seed: int,
 ) -> TrainedEngine:
     """The LightGBM trainer: the best imbalance option, frozen at its best iteration (or a fixed-round refit)."""
-    classifier, results = select_imbalance(config, features, labels, valid_features, valid_labels, seed)
+    classifier, results = select_imbalance(config, features, labels, valid_features, valid_labels, seed=seed)
     text = classifier.booster_.model_to_string(num_iteration=classifier.best_iteration_)
     engine = LightGBMEngine(lgb.Booster(model_str=text), classifier.feature_schema_)
     summary = {

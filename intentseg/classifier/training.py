@@ -40,7 +40,7 @@ def feature_columns(frame: pd.DataFrame, id_column: str, target: str) -> list[st
 
 
 def fit_purchase_model(
-    train: pd.DataFrame, valid: pd.DataFrame, config: TrainClassifierConfig, seed: int, id_column: str, target: str
+    train: pd.DataFrame, valid: pd.DataFrame, config: TrainClassifierConfig, seed: int, id_column: str, *, target: str
 ) -> TrainedClassifier:
     """Fit everything ``train_classifier`` produces: the model of type ``config.model``, its calibration
     and decision rule, and the logistic baseline.
@@ -64,7 +64,7 @@ def fit_purchase_model(
         validation["valid_positives"] = valid_positives
     else:
         fitted = train
-        trained = TRAINERS[config.model](config, train[features], labels, valid[features], valid_labels, seed)
+        trained = TRAINERS[config.model](config, train[features], labels, valid[features], valid_labels, seed=seed)
         raw_choice, choice_labels = trained.engine.raw_score(valid[features]), valid_labels
         validation = {"method": "holdout", "valid_positives": valid_positives}
     calibration_folds = sized_down(
@@ -132,7 +132,7 @@ def cross_validated(
                 labels[fit_rows],
                 features.iloc[held_rows],
                 labels[held_rows],
-                seed,
+                seed=seed,
             )
             out_of_fold[held_rows] = trained.engine.raw_score(features.iloc[held_rows])
             rounds.append(int(trained.summary["best_iteration"]))
@@ -149,7 +149,7 @@ def cross_validated(
     best = results[chosen]
     final_rounds = max(1, int(round(float(np.mean(best["rounds"])))))
     refit = config.model_copy(update={"imbalance_candidates": (chosen,), "num_boost_round": final_rounds})
-    final = TRAINERS[config.model](refit, features, labels, None, None, seed)
+    final = TRAINERS[config.model](refit, features, labels, None, None, seed=seed)
     shortest = min(len(history) for history in best["histories"])
     final.valid_history = [float(np.mean([h[i] for h in best["histories"]])) for i in range(shortest)]
     final.summary.update(

@@ -11,6 +11,7 @@ own parameter names and values (:mod:`intentseg.classifier.lightgbm_params`) and
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from intentseg.config.base import PARAMS_FILE, ConfigError, Section, load_params, seed_of, suggest
@@ -50,14 +51,30 @@ def section_config(params: dict[str, Any], name: str) -> Any:
     return SECTIONS[name].from_params(params)
 
 
-def check_params(params: dict[str, Any]) -> None:
-    """Every section at once; raises :class:`ConfigError` listing every problem, section by section."""
+@dataclass(frozen=True)
+class Params:
+    """The typed root: every section of params.yaml, the seed and the gates."""
+
+    sections: dict[str, Section]
+    seed: int
+    gates: dict[str, float]
+
+    @property
+    def paths(self) -> PathsConfig:
+        return self.sections["paths"]  # type: ignore[return-value]
+
+
+def check_params(params: dict[str, Any]) -> Params:
+    """Every section at once, typed; raises :class:`ConfigError` listing every problem, section by section."""
     problems = [_unknown_section(name) for name in params if name not in TOP_LEVEL]
+    sections: dict[str, Section] = {}
     for name, model in SECTIONS.items():
         if name not in params:
             problems.append(f"params.yaml has no {name!r} section")
             continue
-        found = model.checked(params[name])[1]
+        config, found = model.checked(params[name])
+        if config is not None:
+            sections[name] = config
         if found:
             problems.append(f"section {name!r}:\n" + "\n".join(f"  - {problem}" for problem in found))
     try:
@@ -67,6 +84,7 @@ def check_params(params: dict[str, Any]) -> None:
     problems.extend(gate_problems(params.get("gates")))
     if problems:
         raise ConfigError("params.yaml has problems:\n" + "\n".join(f"- {problem}" for problem in problems))
+    return Params(sections, seed_of(params), dict(params.get("gates") or {}))
 
 
 def _unknown_section(name: str) -> str:

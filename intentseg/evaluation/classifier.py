@@ -43,6 +43,7 @@ def evaluate_classifier(
     valid: pd.DataFrame,
     test: pd.DataFrame,
     ground_truth: pd.DataFrame,
+    *,
     config: EvaluateConfig,
     seed: int,
 ) -> Evaluation:
@@ -104,7 +105,7 @@ def evaluate_classifier(
             model.decision.threshold,
             config.bootstrap.resamples,
             config.bootstrap.confidence,
-            seed,
+            seed=seed,
         )
     )
     bins = config.calibration_bins

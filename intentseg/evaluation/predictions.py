@@ -17,6 +17,7 @@ def model_predictions(
     segmenter: SegmentModel,
     frame: pd.DataFrame,
     id_column: str,
+    *,
     rows: int,
 ) -> dict[str, Any]:
     """The models' outputs for the first ``rows`` customers of ``frame``: a fingerprint of their behaviour."""

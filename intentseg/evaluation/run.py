@@ -54,7 +54,7 @@ def evaluate_models(
     """The classifier against the baseline and oracle, the segments (silhouette, sweep, stability, profiles)."""
     names = inputs.spec.display_names()
     classifier = evaluate_classifier(
-        inputs.classifier, inputs.baseline, inputs.valid, inputs.test, inputs.ground_truth, config, seed
+        inputs.classifier, inputs.baseline, inputs.valid, inputs.test, inputs.ground_truth, config=config, seed=seed
     )
     segments = evaluate_segments(
         inputs.segmenter,
@@ -77,6 +77,6 @@ def evaluate_models(
     )
     rows = sized_down("evaluate.check_sample", config.check_sample, len(inputs.test), "test customers")
     predictions = model_predictions(
-        inputs.classifier, inputs.baseline, inputs.segmenter, inputs.test, inputs.spec.id_column, rows
+        inputs.classifier, inputs.baseline, inputs.segmenter, inputs.test, inputs.spec.id_column, rows=rows
     )
     return ModelEvaluation(classifier.with_display_names(names), segments.with_display_names(names), predictions)

@@ -84,8 +84,8 @@ def evaluate_segments(
         config.silhouette_samples,
         silhouette_rows,
         seed,
-        bootstrap.resamples,
-        bootstrap.confidence,
+        resamples=bootstrap.resamples,
+        confidence=bootstrap.confidence,
     )
     sweep = k_sweep(
         estimator,
@@ -93,9 +93,9 @@ def evaluate_segments(
         test,
         list(config.sweep_k),
         sized_down("evaluate.segments.sweep_sample_size", config.sweep_sample_size, len(train), "train customers"),
-        silhouette_rows,
-        config.sweep_n_init,
-        seed,
+        silhouette_size=silhouette_rows,
+        n_init=config.sweep_n_init,
+        seed=seed,
     )
     stability = bootstrap_stability(estimator, train, test, config.stability_resamples, seed, labels=test_ids)
     words = column_words_of(model)
@@ -126,7 +126,7 @@ def evaluate_segments(
             "stable": stability["jaccard"][str(segment)] >= UNSTABLE_JACCARD,
             "traits": _trait_evidence(profile, naming, features, words),
             "unsupported_words": stale_phrases(
-                names[segment], profile, naming, vocabulary(profile, naming, words), features, words
+                names[segment], profile, naming, vocabulary(profile, naming, words), features, words=words
             ),
         }
         for segment, profile in profiles.items()

@@ -21,7 +21,7 @@ def _series_label(column: str, prefix: str) -> str:
     return column.removeprefix(prefix).replace("_", " ")
 
 
-def curve_figure(records: list[dict[str, Any]], x: str, prefix: str, title: str, xlabel: str, ylabel: str) -> Figure:
+def curve_figure(records: list[dict[str, Any]], x: str, prefix: str, title: str, xlabel: str, *, ylabel: str) -> Figure:
     """Several curves sharing one x grid (columns starting with ``prefix``)."""
     table = pd.DataFrame(records)
     figure, axis = plt.subplots(figsize=(5, 4))
@@ -119,10 +119,10 @@ def classifier_figures(plots: dict[str, list[dict[str, Any]]]) -> dict[str, Figu
     importance = pd.DataFrame(plots["importance"]).head(len(coefficients))
     return {
         "roc": curve_figure(
-            plots["roc"], "false_positive_rate", "tpr_", "ROC curve", "false positive rate", "true positive rate"
+            plots["roc"], "false_positive_rate", "tpr_", "ROC curve", "false positive rate", ylabel="true positive rate"
         ),
         "precision_recall": curve_figure(
-            plots["precision_recall"], "recall", "precision_", "Precision-recall", "recall", "precision"
+            plots["precision_recall"], "recall", "precision_", "Precision-recall", "recall", ylabel="precision"
         ),
         "calibration": calibration_figure({"test": plots["calibration_test"], "valid": plots["calibration_valid"]}),
         "gains": gains_figure(plots["gains"]),

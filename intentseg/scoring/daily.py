@@ -53,6 +53,7 @@ def scoring_job(
     spec: TableSpec,
     train: pd.DataFrame,
     config: ScoreConfig,
+    *,
     reason_words: ReasonWordsConfig,
 ) -> ScoringJob:
     """The job every engine runs: the models, the rules, drift measured against ``train``, reasons in words."""

@@ -95,10 +95,10 @@ def score_partition(job: ScoringJob, partition: Partition, scores_dir: str, reje
             job.spec,
             job.duplicate_ids,
             drift,
-            job.reasons,
-            scored.write,
-            rejects.write,
-            job.words,
+            reasons=job.reasons,
+            scored_sink=scored.write,
+            rejects_sink=rejects.write,
+            words=job.words,
         )
     return accumulator, drift.current_counts_
 
@@ -168,6 +168,7 @@ def score_on_dask(
     partitions: list[Partition],
     folders: dict[str, Path],
     max_audience: int | None,
+    *,
     audience_columns: list[str],
 ) -> tuple[ScoreAccumulator, FinalTables]:
     """Both passes on the cluster; scores and rejects land as part files in ``folders["scores"|"rejects"]``.

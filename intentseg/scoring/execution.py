@@ -50,10 +50,10 @@ def score_locally(
                 job.spec,
                 job.duplicate_ids,
                 job.drift,
-                job.reasons,
-                scored.write,
-                rejects.write,
-                job.words,
+                reasons=job.reasons,
+                scored_sink=scored.write,
+                rejects_sink=rejects.write,
+                words=job.words,
             )
         with ParquetAppender(out.scores, empty_scores(id_column, job.id_dtype, top_k, True), group) as final:
             tables = finalise_scores(
@@ -85,7 +85,12 @@ def score_with_dask(
         partitions = plan_partitions(job.population, config.partition_rows)
         with dask_client(config) as client:
             accumulator, tables = score_on_dask(
-                client, job, partitions, folders, max_audience, audience_columns(job.spec.id_column, job.reasons.top_k)
+                client,
+                job,
+                partitions,
+                folders,
+                max_audience,
+                audience_columns=audience_columns(job.spec.id_column, job.reasons.top_k),
             )
             peaks = worker_peak_memory_mb(client)
     except BaseException:

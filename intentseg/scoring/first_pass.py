@@ -53,6 +53,7 @@ def score_chunk(
     id_column: str,
     reasons: ReasonsConfig,
     accumulator: ScoreAccumulator,
+    *,
     words: FeatureWords | None = None,
 ) -> pd.DataFrame:
     """Probabilities, audience flag, segment and reasons (in the words of ``words``) for valid rows."""
@@ -102,6 +103,7 @@ def score_population(
     spec: TableSpec,
     duplicate_ids: np.ndarray,
     drift: DriftMonitor,
+    *,
     reasons: ReasonsConfig,
     scored_sink: Sink,
     rejects_sink: Sink,
@@ -130,7 +132,7 @@ def score_population(
         if len(valid) == 0:
             continue
         drift.update(valid)
-        scored = score_chunk(valid, models, spec.id_column, reasons, accumulator, words)
+        scored = score_chunk(valid, models, spec.id_column, reasons, accumulator, words=words)
         accumulator.rows_scored += len(scored)
         probability = scored["purchase_probability"].to_numpy()
         accumulator.probabilities.append(probability)

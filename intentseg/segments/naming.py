@@ -180,6 +180,7 @@ def generate_names(
     naming: NamingConfig,
     features: tuple[str, ...] | None = None,
     words: Words | None = None,
+    *,
     unstable: set[int] | frozenset[int] = frozenset(),
 ) -> dict[int, SegmentName]:
     """A distinct name per segment id, with distinct leading words (see the module docstring).
@@ -244,6 +245,7 @@ def stale_phrases(
     naming: NamingConfig,
     vocabulary: set[str],
     features: tuple[str, ...] | None = None,
+    *,
     words: Words | None = None,
 ) -> list[str]:
     """Trait words in ``name`` that the segment's current profile no longer supports."""
@@ -272,6 +274,7 @@ def name_segments(
     naming: NamingConfig,
     drifted: set[int],
     features: tuple[str, ...] | None = None,
+    *,
     words: Words | None = None,
     unstable: set[int] | frozenset[int] = frozenset(),
 ) -> tuple[SegmentModel, dict[int, SegmentName], list[dict[str, Any]]]:
@@ -281,7 +284,7 @@ def name_segments(
     reference's. Returns the named model, the generated names with their traits, and the renamed
     segments with the reason.
     """
-    generated = generate_names(model, profiles, naming, features, words, unstable)
+    generated = generate_names(model, profiles, naming, features, words, unstable=unstable)
     kept = dict(zip(model.segment_ids, model.names or [""] * len(model.segment_ids)))
     final, renamed = {}, []
     for segment in model.segment_ids:
@@ -291,7 +294,7 @@ def name_segments(
             reason = "its profile moved away from the reference segment"
         elif old:
             phrases = vocabulary(profiles[segment], naming, words)
-            stale = stale_phrases(old, profiles[segment], naming, phrases, features, words)
+            stale = stale_phrases(old, profiles[segment], naming, phrases, features, words=words)
             if segment in unstable and not old.lower().startswith(UNSTABLE_PREFIX):
                 reason = "bootstrap refits no longer reproduce it"
             elif segment not in unstable and old.lower().startswith(UNSTABLE_PREFIX):

@@ -37,6 +37,7 @@ def silhouette_samples_summary(
     n_samples: int,
     sample_size: int,
     seed: int,
+    *,
     resamples: int = 0,
     confidence: float = 0.95,
 ) -> dict[str, Any]:
@@ -84,6 +85,7 @@ def k_sweep(
     test: pd.DataFrame,
     ks: list[int],
     sample_size: int,
+    *,
     silhouette_size: int,
     n_init: int,
     seed: int,
@@ -140,6 +142,7 @@ def bootstrap_stability(
     test: pd.DataFrame,
     resamples: int,
     seed: int,
+    *,
     labels: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Refit ``estimator`` (a clone) on bootstrap resamples of train; adjusted Rand index between their test

@@ -122,6 +122,7 @@ def choose_features(
     config: AutoFeaturesConfig,
     display_names: dict[str, str] | None = None,
     groups: dict[str, str] | None = None,
+    *,
     dictionary: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Numeric and categorical segmentation features and log1p columns for a table (see the module docstring).
@@ -237,6 +238,7 @@ def plan_segmentation(
     train: pd.DataFrame,
     exclude: set[str],
     display_names: dict[str, str] | None = None,
+    *,
     groups: dict[str, str] | None = None,
 ) -> SegmentationPlan:
     """Resolve every ``auto`` setting (preset of ``source``, else computed on ``train``).
@@ -256,7 +258,7 @@ def plan_segmentation(
         origin["features"] = f"preset {source}"
     else:
         chosen = choose_features(
-            train, exclude, config.auto_features, display_names, groups, frozenset(config.naming.categorical)
+            train, exclude, config.auto_features, display_names, groups, dictionary=frozenset(config.naming.categorical)
         )
         numeric, categorical = tuple(chosen["numeric"]), tuple(chosen["categorical"])
         log1p = tuple(chosen["log1p"]) if config.log1p == "auto" else config.log1p

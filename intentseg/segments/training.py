@@ -71,9 +71,9 @@ def fit_segment_model(
     seed: int,
     target: str,
     id_column: str,
+    *,
     source: str,
     reference: SegmentModel | None,
-    *,
     display_names: dict[str, str] | None = None,
     groups: dict[str, str] | None = None,
     gate_silhouette: float | None = None,
@@ -86,7 +86,7 @@ def fit_segment_model(
     names in the source file (for their words); ``groups``: their feature groups (data.feature_groups);
     ``gate_silhouette``: the bar the k rule reports against.
     """
-    plan = plan_segmentation(config, source, train, {id_column, target}, display_names, groups)
+    plan = plan_segmentation(config, source, train, {id_column, target}, display_names, groups=groups)
     k_selection = None
     k = plan.k
     if k is not None:
@@ -135,7 +135,7 @@ def fit_segment_model(
     jaccard = train_stability(segmenter, model, train, config.auto_k, seed)  # refits clone its settings
     unstable = unstable_segments(jaccard, dict(zip(model.segment_ids, model.names or ())))
     model, generated, renamed = name_segments(
-        model, profiles, config.naming, drifted, tuple(model.features), words, unstable
+        model, profiles, config.naming, drifted, tuple(model.features), words=words, unstable=unstable
     )
     setup = {
         "origin": plan.origin,

@@ -144,3 +144,18 @@ def test_each_stage_script_is_under_60_lines(repo_root):
         if (n := len(path.read_text().splitlines())) >= MAX_STAGE_LINES
     }
     assert not long, long
+
+
+MAX_POSITIONAL = 5
+
+
+def test_functions_with_many_parameters_take_them_by_keyword(repo_root):
+    """More than five parameters: the rest are keyword-only (or the function takes a typed object)."""
+    wide = []
+    for path in repo_root.glob("intentseg/**/*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef):
+                positional = [a.arg for a in node.args.posonlyargs + node.args.args if a.arg not in ("self", "cls")]
+                if len(positional) > MAX_POSITIONAL:
+                    wide.append(f"{path.relative_to(repo_root)}:{node.lineno} {node.name} ({len(positional)})")
+    assert not wide, wide

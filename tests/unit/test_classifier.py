@@ -87,7 +87,7 @@ def test_no_leakage_target_id_and_ground_truth_are_not_features(trained_classifi
 def test_ground_truth_columns_are_refused_as_features(small_splits):
     leaky = small_splits["train"].assign(true_probability=0.5)
     with pytest.raises(ValueError, match="ground-truth"):
-        fit_purchase_model(leaky, small_splits["valid"], FAST_CLASSIFIER_SETTINGS, 1, ID, TARGET)
+        fit_purchase_model(leaky, small_splits["valid"], FAST_CLASSIFIER_SETTINGS, 1, ID, target=TARGET)
 
 
 def test_train_stage_never_reads_the_test_split(repo_root):
@@ -99,7 +99,9 @@ def test_train_stage_never_reads_the_test_split(repo_root):
 
 def test_calibration_and_threshold_depend_on_valid_only(trained_classifier, small_splits):
     """Refitting with a different test split changes nothing: only train and valid are inputs."""
-    again = fit_purchase_model(small_splits["train"], small_splits["valid"], FAST_CLASSIFIER_SETTINGS, 3, ID, TARGET)
+    again = fit_purchase_model(
+        small_splits["train"], small_splits["valid"], FAST_CLASSIFIER_SETTINGS, 3, ID, target=TARGET
+    )
     assert again.model.decision == trained_classifier.model.decision
     assert again.model.calibrator.to_dict() == trained_classifier.model.calibrator.to_dict()
 
@@ -181,7 +183,9 @@ def test_edited_model_text_is_refused(trained_classifier):
 
 
 def test_two_fits_give_identical_model_files(trained_classifier, small_splits):
-    again = fit_purchase_model(small_splits["train"], small_splits["valid"], FAST_CLASSIFIER_SETTINGS, 3, ID, TARGET)
+    again = fit_purchase_model(
+        small_splits["train"], small_splits["valid"], FAST_CLASSIFIER_SETTINGS, 3, ID, target=TARGET
+    )
     first_text, first_meta = trained_classifier.model.to_artifacts()
     second_text, second_meta = again.model.to_artifacts()
     assert first_text == second_text
@@ -241,7 +245,7 @@ def test_small_valid_split_switches_to_cross_validation(small_splits):
 
     train, valid = small_splits["train"].iloc[:1500], small_splits["valid"].iloc[:300]
     config = FAST_CLASSIFIER_SETTINGS.model_copy(update={"imbalance_candidates": ("none", "scale_pos_weight")})
-    trained = fit_purchase_model(train, valid, config, 5, "customer_id", "purchased_next_30d")
+    trained = fit_purchase_model(train, valid, config, 5, "customer_id", target="purchased_next_30d")
     validation = trained.summary["validation"]
     assert validation["method"] == "cross_validation" and validation["folds"] == 5
     assert validation["valid_positives"] == int(valid["purchased_next_30d"].sum()) < 200
@@ -261,7 +265,7 @@ def test_small_valid_split_switches_to_cross_validation(small_splits):
         ),
         5,
         "customer_id",
-        "purchased_next_30d",
+        target="purchased_next_30d",
     )
     assert holdout.summary["validation"]["method"] == "holdout" and holdout.model.info["training_rows"] == 1500
 

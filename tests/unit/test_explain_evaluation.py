@@ -170,7 +170,7 @@ def test_bootstrap_intervals_cover_the_estimate_and_shrink_with_data(synthetic):
     for name in ("roc_auc", "pr_auc", "f1", "lift_top_decile"):
         low, high = intervals[f"{name}_ci"]
         assert low < metrics[name] < high, name
-    small = bootstrap_interval(lambda y, s: float(np.mean(s)), labels[:500], truth[:500], 40, 0.95, 1)
-    large = bootstrap_interval(lambda y, s: float(np.mean(s)), labels, truth, 40, 0.95, 1)
+    small = bootstrap_interval(lambda y, s: float(np.mean(s)), labels[:500], truth[:500], 40, 0.95, seed=1)
+    large = bootstrap_interval(lambda y, s: float(np.mean(s)), labels, truth, 40, 0.95, seed=1)
     assert small[1] - small[0] > large[1] - large[0]
     assert intervals == metric_intervals(labels, truth, threshold=0.3, resamples=40, confidence=0.95, seed=1)

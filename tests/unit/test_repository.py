@@ -52,11 +52,18 @@ def _imported_modules(path: Path, root: Path) -> set[str]:
     return seen
 
 
+def _runs_no_code(path: Path) -> bool:
+    body = ast.parse(path.read_text()).body
+    return all(isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) for node in body)
+
+
 def code_deps(script: str, root: Path) -> set[str]:
     """The code deps a stage script needs: itself, the sub-package folders it imports from, single modules
     at the package's top, and config modules one by one (so a section's edit reruns only its stages)."""
     deps = {script}
     for module in _imported_modules(root / script, root):
+        if module.endswith("__init__.py") and _runs_no_code(root / module):
+            continue  # a package's docstring alone: nothing an edit could change in the outputs
         parts = module.split("/")
         if parts[0] == "stages" or len(parts) == 2 or parts[1] == "config":
             deps.add(module)

@@ -46,7 +46,14 @@ def run(population, models, drift, chunk_rows=700, reasons=REASONS, max_audience
     scored, rejects, final = [], [], []
     chunks = [population.iloc[i : i + chunk_rows] for i in range(0, len(population), chunk_rows)]
     accumulator = score_population(
-        chunks, models, SPEC, duplicated_ids(population[SPEC.id_column]), drift, reasons, scored.append, rejects.append
+        chunks,
+        models,
+        SPEC,
+        duplicated_ids(population[SPEC.id_column]),
+        drift,
+        reasons=reasons,
+        scored_sink=scored.append,
+        rejects_sink=rejects.append,
     )
     tables = finalise_scores(scored, accumulator, max_audience, audience_columns(SPEC.id_column, 3), final.append)
     frame = lambda parts: pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()  # noqa: E731
@@ -217,7 +224,11 @@ def test_partitions_scored_apart_and_merged_equal_one_stream(population, models,
     for start in (0, 1100, 2000):  # uneven partitions
         frame = bad.iloc[start : {0: 1100, 1100: 2000, 2000: 3000}[start]]
         drift, kept = drift_reference(), []
-        parts.append(score_population([frame], models, SPEC, ids, drift, REASONS, kept.append, lambda _: None))
+        parts.append(
+            score_population(
+                [frame], models, SPEC, ids, drift, reasons=REASONS, scored_sink=kept.append, rejects_sink=lambda _: None
+            )
+        )
         scored.append(pd.concat(kept, ignore_index=True))
         drifts.append(drift.current_counts_)
     accumulator = merge_accumulators(parts)

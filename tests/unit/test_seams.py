@@ -89,7 +89,13 @@ def test_a_second_model_type_scores_explains_and_evaluates_unchanged(
     config = section_config(default_params(repo_root), "evaluate")
     config = config.model_copy(update={"bootstrap": config.bootstrap.model_copy(update={"resamples": 50})})
     result = evaluate_classifier(
-        fake_model, _baseline(small_splits), small_splits["valid"], test, small_splits["ground_truth"], config, seed=1
+        fake_model,
+        _baseline(small_splits),
+        small_splits["valid"],
+        test,
+        small_splits["ground_truth"],
+        config=config,
+        seed=1,
     )
     assert 0.6 < result.metrics["test"]["roc_auc"] < 1 and result.details["reason_codes"]["top1_agreement"] == 1.0
     text, metadata = fake_model.to_artifacts()
@@ -110,8 +116,12 @@ def _problems(params: dict) -> str:
     return str(caught.value)
 
 
-def test_the_default_params_are_valid(repo_root):
-    check_params(default_params(repo_root))
+def test_the_default_params_are_valid_and_typed(repo_root):
+    from intentseg.config.paths import PathsConfig
+
+    params = check_params(default_params(repo_root))
+    assert isinstance(params.paths, PathsConfig) and params.paths.models.classifier == "models/classifier.txt"
+    assert isinstance(params.sections["score"], ScoreConfig) and params.seed == 42 and params.gates["min_f1"] == 0.55
 
 
 def test_misspelt_wrong_and_impossible_settings_are_refused_all_at_once(repo_root):

@@ -92,7 +92,9 @@ def test_a_new_table_needs_no_segmentation_settings(config):
     settings = config.model_copy(
         update={"n_init": 2, "auto_k": config.auto_k.model_copy(update={"sample_size": 1500, "candidates": (2, 3, 4)})}
     )
-    model, summary = fit_segment_model(frame, settings, 7, "label", "member", "data/raw/table.csv", None)
+    model, summary = fit_segment_model(
+        frame, settings, 7, "label", "member", source="data/raw/table.csv", reference=None
+    )
     assert summary["setup"]["origin"] == {**summary["setup"]["origin"], "features": "automatic", "k": "automatic"}
     assert summary["k"] in (2, 3, 4) and len(summary["setup"]["k_selection"]) == 3
     assert "plan" in model.features and "city" not in model.features

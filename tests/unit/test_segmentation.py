@@ -120,7 +120,9 @@ def test_label_is_never_an_input(small_splits, segment_settings, fitted_segments
     train = small_splits["train"]
     with_label = fitted_segments[0]  # the same fit: train, seed 5
     shuffled = train.assign(**{TARGET: np.random.default_rng(0).permutation(train[TARGET].to_numpy())})
-    relabelled, _ = fit_segment_model(shuffled, segment_settings, 5, TARGET, "customer_id", "simulator", None)
+    relabelled, _ = fit_segment_model(
+        shuffled, segment_settings, 5, TARGET, "customer_id", source="simulator", reference=None
+    )
     np.testing.assert_array_equal(with_label.centers, relabelled.centers)
     assert TARGET not in with_label.features
 
@@ -237,7 +239,7 @@ def test_evaluation_helpers(fitted_segments, small_splits, segment_settings):
     summary = silhouette_samples_summary(model, test, n_samples=2, sample_size=800, seed=0)
     assert summary["samples"] == 2 and summary["sample_size"] == 800 and -1 < summary["min"] <= summary["mean"] < 1
     estimator = CustomerSegmenter.like(model).set_params(clusterer__n_init=2)
-    sweep = k_sweep(estimator, train, test, [2, 3], 3000, 800, 2, 0)
+    sweep = k_sweep(estimator, train, test, [2, 3], 3000, silhouette_size=800, n_init=2, seed=0)
     assert [row["k"] for row in sweep] == [2, 3] and sweep[0]["cost_per_customer"] > sweep[1]["cost_per_customer"]
     stability = bootstrap_stability(estimator, train.head(3000), test, 3, 0)
     assert stability["resamples"] == 3 and -1 <= stability["min"] <= stability["mean"] <= 1
@@ -248,7 +250,9 @@ def test_evaluation_helpers(fitted_segments, small_splits, segment_settings):
 
 def test_deterministic_model_file(small_splits, segment_settings, fitted_segments):
     first = fitted_segments[0]  # the same fit: train, seed 5
-    second, _ = fit_segment_model(small_splits["train"], segment_settings, 5, TARGET, "customer_id", "simulator", None)
+    second, _ = fit_segment_model(
+        small_splits["train"], segment_settings, 5, TARGET, "customer_id", source="simulator", reference=None
+    )
     assert json.dumps(first.to_dict()) == json.dumps(second.to_dict())
 
 

@@ -138,10 +138,10 @@ def test_a_bootstrap_of_one_label_is_refused_not_looped():
     from intentseg.metrics import bootstrap_interval, roc_auc
 
     with pytest.raises(ValueError, match="needs both labels"):
-        bootstrap_interval(roc_auc, np.zeros(30), np.linspace(0, 1, 30), 10, 0.95, 0)
+        bootstrap_interval(roc_auc, np.zeros(30), np.linspace(0, 1, 30), 10, 0.95, seed=0)
     labels = np.zeros(400)
     labels[0] = 1  # almost every resample lacks the one positive... but not all: it ends
-    assert len(bootstrap_interval(roc_auc, labels, np.linspace(0, 1, 400), 10, 0.95, 0)) == 2
+    assert len(bootstrap_interval(roc_auc, labels, np.linspace(0, 1, 400), 10, 0.95, seed=0)) == 2
 
 
 # ---------------------------------------------------------------- interrupts
