@@ -46,18 +46,6 @@ def build_schema(spec: TableSpec) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, strict=False, name="customer table")
 
 
-def require_columns(columns: list[str], required: list[str], name: str) -> None:
-    """Raise :class:`DataContractError` naming every required column that ``columns`` lacks."""
-    missing = [column for column in required if column not in columns]
-    if missing:
-        raise DataContractError(
-            f"{name} broke the data contract:\n"
-            + "\n".join(
-                f"column {column!r}: rule 'column_in_dataframe' broken: the column is missing" for column in missing
-            )
-        )
-
-
 def _example(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
