@@ -25,6 +25,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainValidator,
     Strict,
     ValidationError,
     WrapValidator,
@@ -114,7 +115,7 @@ Text = Annotated[str, Strict()]
 Flag = Annotated[bool, Strict()]
 Key = Annotated[str, BeforeValidator(str)]
 """A mapping's key: YAML may read ``1:`` or ``true:`` as a number or a flag; it is kept as text."""
-LabelText = Annotated[str, WrapValidator(lambda value, handler: _label(value))]
+LabelText = Annotated[str, PlainValidator(_label)]
 """A label value as written in a table: text, a number or true/false, kept as canonical text."""
 
 
@@ -124,7 +125,7 @@ LabelText = Annotated[str, WrapValidator(lambda value, handler: _label(value))]
 class Settings(BaseModel):
     """A group of settings: frozen, every key required, unknown keys refused."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=False)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     def problems(self) -> list[str]:
         """Rules across fields (each a phrase; run once every field is valid)."""
