@@ -16,7 +16,8 @@ from intentseg.io import OutputGroup, read_json, read_parquet, write_json, write
 from intentseg.reporting import figures
 from intentseg.reporting.wording import target_words
 from intentseg.runlog import run_stage, stage_logger, timed
-from stages.models import purchase_model, reference_segments, segment_model
+from stages.classifier_model import purchase_model
+from stages.segment_model import reference_segments, segment_model
 
 
 def main() -> None:

@@ -17,7 +17,8 @@ from intentseg.scoring.types import load_models
 from intentseg.scoring.validation import check_population_columns
 from intentseg.warehouse.connection import check_database_url
 from intentseg.warehouse.export_table import write_export_table
-from stages.models import purchase_model, segment_model
+from stages.classifier_model import purchase_model
+from stages.segment_model import segment_model
 
 
 def main() -> None:
@@ -43,7 +44,7 @@ def main() -> None:
         for name, records in result.plots.items():
             io.write_json(records, paths.plots["score"][name], group=outputs)
         if config.sink.type == "sql":  # inside the group: a failed write leaves the files and the table as they were
-            write_export_table(config.sink, database_rows(result, config, data.snapshot_month))
+            write_export_table(config.sink, database_rows(result, config))
     io.write_json(result.timings(config.engine), paths.logs.score_timings)
 
 

@@ -7,8 +7,6 @@ when there is one.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from intentseg.config.base import section, seed_of
 from intentseg.config.check import checked_params
 from intentseg.config.data import DataConfig
@@ -17,9 +15,9 @@ from intentseg.config.segmenter import TrainSegmenterConfig
 from intentseg.data.spec import TableSpec
 from intentseg.io import OutputGroup, read_json, read_parquet, write_json
 from intentseg.runlog import run_stage, stage_logger, timed
-from intentseg.segments.model import SegmentModel
 from intentseg.segments.setup import with_table_names
 from intentseg.segments.training import fit_segment_model
+from stages.segment_model import reference_segments
 
 
 def main() -> None:
@@ -28,8 +26,7 @@ def main() -> None:
     spec = TableSpec.from_dict(read_json(paths.prepared.spec))
     config = with_table_names(TrainSegmenterConfig.from_params(params), spec.resolve)
     log = stage_logger("train_segmenter")
-    reference_path = Path(paths.reference.segmenter)
-    reference = SegmentModel.from_dict(read_json(reference_path)) if reference_path.exists() else None
+    reference = reference_segments(paths)
     log.info("reference segmentation: %s", paths.reference.segmenter if reference else "none (ids by segment size)")
 
     train = read_parquet(paths.split.train)

@@ -81,20 +81,17 @@ class ScoringResult:
     """A day's scoring: the engine's run, the audience export and what the stage writes beside it."""
 
     run: ScoredRun
+    stamp: ExportStamp
     export: pd.DataFrame
     per_segment: dict[str, pd.DataFrame]
     summary: dict[str, Any]
-    details: dict[str, Any]
+    details: dict[str, Any]  # the export's groups, the control share, the run date
+    examples: list[dict[str, Any]]
     plots: dict[str, list[dict[str, Any]]]
 
     def details_with(self, protected: dict[str, int]) -> dict[str, Any]:
         """The details file: the export's groups and stamps, the cells protected for spreadsheets, examples."""
-        examples = self.details["examples"]
-        return {
-            **{k: v for k, v in self.details.items() if k != "examples"},
-            "spreadsheet_protected_cells": protected,
-            "examples": examples,
-        }
+        return {**self.details, "spreadsheet_protected_cells": protected, "examples": self.examples}
 
     def timings(self, engine: str) -> dict[str, Any]:
         """Wall-clock seconds by step (the untracked log): not a DVC output."""
@@ -130,7 +127,6 @@ def score_day(
         "export": export_summary(export),
         "control_share": config.control_share,
         "run_date": stamp.run_date,
-        "examples": export_examples(export, job.spec.id_column),
     }
     plots = {
         "audience": audience_plot(run.tables, names),
@@ -143,12 +139,12 @@ def score_day(
         *(summary[key] for key in ("rows_scored", "rows_rejected", "rows_in", "audience_size", "audience_exported")),
         {step: round(seconds, 2) for step, seconds in run.accumulator.timings.items()},
     )
-    return ScoringResult(run, export, per_segment, summary, details, plots)
+    examples = export_examples(export, job.spec.id_column)
+    return ScoringResult(run, stamp, export, per_segment, summary, details, examples, plots)
 
 
-def database_rows(result: ScoringResult, config: ScoreConfig, snapshot_month: str) -> Iterator[pd.DataFrame]:
+def database_rows(result: ScoringResult, config: ScoreConfig) -> Iterator[pd.DataFrame]:
     """What ``score.sink`` writes: the audience export, or every score stamped with the run date."""
     if config.sink.rows == "audience":
         return frames_of(result.export, config.chunk_rows)
-    stamp = ExportStamp(config.stamped_date(snapshot_month), snapshot_month)
-    return stamped_scores(iter_parquet_frames(result.run.pending_scores, config.chunk_rows), stamp)
+    return stamped_scores(iter_parquet_frames(result.run.pending_scores, config.chunk_rows), result.stamp)
