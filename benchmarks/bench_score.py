@@ -27,7 +27,7 @@ from intentseg.config.base import load_params, with_absolute_paths
 from intentseg.data.contract import validate_table
 from intentseg.data.shopsphere import shopsphere_spec
 from intentseg.data.simulator import simulate_customers
-from intentseg.io import ROW_GROUP_ROWS
+from intentseg.foundation.io import ROW_GROUP_ROWS
 
 BLOCK = 1_200_000
 

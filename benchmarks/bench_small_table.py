@@ -25,7 +25,7 @@ from intentseg.classifier.training import fit_purchase_model
 from intentseg.config.check import section_config
 from intentseg.data.simulator import simulate_customers
 from intentseg.data.split import stratified_split
-from intentseg.metrics import best_f1, roc_auc
+from intentseg.foundation.metrics import best_f1, roc_auc
 
 ID, TARGET = "customer_id", "purchased_next_30d"
 

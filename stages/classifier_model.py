@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from intentseg.classifier.model import PurchaseModel
 from intentseg.config.paths import PathsConfig
-from intentseg.io import read_json, read_text
+from intentseg.foundation.io import read_json, read_text
 
 
 def purchase_model(paths: PathsConfig) -> PurchaseModel:

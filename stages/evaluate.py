@@ -12,10 +12,10 @@ from intentseg.config.paths import PathsConfig
 from intentseg.config.segmenter import TrainSegmenterConfig
 from intentseg.data.spec import TableSpec
 from intentseg.evaluation.run import EvaluationInputs, evaluate_models
-from intentseg.io import OutputGroup, read_json, read_parquet, write_json, write_png
+from intentseg.foundation.io import OutputGroup, read_json, read_parquet, write_json, write_png
+from intentseg.foundation.runlog import run_stage, stage_logger, timed
 from intentseg.reporting import figures
 from intentseg.reporting.wording import target_words
-from intentseg.runlog import run_stage, stage_logger, timed
 from stages.classifier_model import purchase_model
 from stages.segment_model import reference_segments, segment_model
 

@@ -14,8 +14,8 @@ from intentseg.config.split import SplitConfig
 from intentseg.data.preparation import prepare_customers, source_files
 from intentseg.data.reading import read_customer_file
 from intentseg.data.tracking import refuse_untracked_inputs
-from intentseg.io import OutputGroup, file_sha256, write_json, write_parquet
-from intentseg.runlog import run_stage, stage_logger, timed
+from intentseg.foundation.io import OutputGroup, file_sha256, write_json, write_parquet
+from intentseg.foundation.runlog import run_stage, stage_logger, timed
 from intentseg.warehouse.connection import check_database_url
 from intentseg.warehouse.snapshot import snapshot_source
 

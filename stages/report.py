@@ -13,11 +13,11 @@ from intentseg.config.classifier import TrainClassifierConfig
 from intentseg.config.data import DataConfig
 from intentseg.config.paths import PathsConfig
 from intentseg.config.score import ScoreConfig
-from intentseg.io import OutputGroup, read_json, write_bytes, write_text
+from intentseg.foundation.io import OutputGroup, read_json, write_bytes, write_text
+from intentseg.foundation.runlog import run_stage
 from intentseg.reporting import figures
 from intentseg.reporting.html import render_html
 from intentseg.reporting.report import ReportInputs, build_report, report_figure_links
-from intentseg.runlog import run_stage
 from stages.report_inputs import campaign_result, figure_images, reference_metrics, run_files
 
 

@@ -10,7 +10,7 @@ from intentseg.config.paths import PathsConfig
 from intentseg.data.reading import read_customer_file
 from intentseg.data.tracking import refuse_untracked_inputs
 from intentseg.evaluation.campaign import campaign_readout
-from intentseg.io import read_json
+from intentseg.foundation.io import read_json
 from intentseg.reporting.report import REPORT_DETAILS, REPORT_PLOTS, RunFiles
 
 

@@ -4,14 +4,14 @@ segment and reasons per customer, rejects with their rules; the export, optional
 
 from __future__ import annotations
 
-from intentseg import io
 from intentseg.config.check import checked_params
 from intentseg.config.data import DataConfig
 from intentseg.config.paths import PathsConfig
 from intentseg.config.reason_words import ReasonWordsConfig
 from intentseg.config.score import ScoreConfig
 from intentseg.data.spec import TableSpec
-from intentseg.runlog import run_stage, stage_logger, timed
+from intentseg.foundation import io
+from intentseg.foundation.runlog import run_stage, stage_logger, timed
 from intentseg.scoring.daily import Population, database_rows, score_day, scoring_job
 from intentseg.scoring.types import load_models
 from intentseg.scoring.validation import check_population_columns

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from intentseg.config.paths import PathsConfig
-from intentseg.io import read_json
+from intentseg.foundation.io import read_json
 from intentseg.segments.model import SegmentModel
 
 

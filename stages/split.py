@@ -8,8 +8,8 @@ from intentseg.config.paths import PathsConfig
 from intentseg.config.split import SplitConfig
 from intentseg.data.spec import TableSpec
 from intentseg.data.split import stratified_split, summarise_split
-from intentseg.io import OutputGroup, read_json, read_parquet, write_json, write_parquet
-from intentseg.runlog import run_stage, stage_logger, timed
+from intentseg.foundation.io import OutputGroup, read_json, read_parquet, write_json, write_parquet
+from intentseg.foundation.runlog import run_stage, stage_logger, timed
 
 
 def main() -> None:

@@ -14,8 +14,8 @@ from intentseg.config.check import checked_params
 from intentseg.config.classifier import TrainClassifierConfig
 from intentseg.config.paths import PathsConfig
 from intentseg.data.spec import TableSpec
-from intentseg.io import OutputGroup, read_json, read_parquet, write_json, write_text
-from intentseg.runlog import run_stage, stage_logger, timed
+from intentseg.foundation.io import OutputGroup, read_json, read_parquet, write_json, write_text
+from intentseg.foundation.runlog import run_stage, stage_logger, timed
 
 
 def main() -> None:

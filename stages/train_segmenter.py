@@ -13,8 +13,8 @@ from intentseg.config.data import DataConfig
 from intentseg.config.paths import PathsConfig
 from intentseg.config.segmenter import TrainSegmenterConfig
 from intentseg.data.spec import TableSpec
-from intentseg.io import OutputGroup, read_json, read_parquet, write_json
-from intentseg.runlog import run_stage, stage_logger, timed
+from intentseg.foundation.io import OutputGroup, read_json, read_parquet, write_json
+from intentseg.foundation.runlog import run_stage, stage_logger, timed
 from intentseg.segments.setup import with_table_names
 from intentseg.segments.training import fit_segment_model
 from stages.segment_model import reference_segments

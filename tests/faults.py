@@ -1,7 +1,7 @@
 """Fault injection for the e2e tier, kept out of the production code.
 
 ``python -m tests.faults stages.<name>`` runs a stage as its program does, after wrapping two of
-:mod:`intentseg.io`'s steps: the process kills itself just before the output named by
+:mod:`intentseg.foundation.io`'s steps: the process kills itself just before the output named by
 :data:`KILL_BEFORE_RENAME` is renamed into place, and the write of the output named by
 :data:`DISK_FULL_AT` fails as if the disk were full.
 """
@@ -21,7 +21,7 @@ DISK_FULL_AT = "INTENTSEG_TEST_DISK_FULL_AT"
 
 def install(kill_before: str | None, disk_full_at: str | None) -> None:
     """Wrap ``io._rename`` and ``io.temporary_beside`` with the two faults (None: that fault is off)."""
-    from intentseg import io
+    from intentseg.foundation import io
 
     rename, beside = io._rename, io.temporary_beside
 

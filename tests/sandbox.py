@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-PROJECT_FILES = ("dvc.yaml", "params.yaml", ".dvcignore", "pyproject.toml")
+PROJECT_FILES = ("dvc.yaml", "plots/dvc.yaml", "params.yaml", ".dvcignore", "pyproject.toml")
 PROJECT_DIRS = ("intentseg", "stages", "reference", "data/raw")
 
 
@@ -22,6 +22,7 @@ class Sandbox:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
         for name in PROJECT_FILES:
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source / name, root / name)
         for name in PROJECT_DIRS:
             shutil.copytree(source / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))

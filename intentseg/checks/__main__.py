@@ -21,8 +21,8 @@ from intentseg.checks.revisions import metrics_at, metrics_in_workspace, resolve
 from intentseg.config.base import load_params, section
 from intentseg.config.check import section_config
 from intentseg.config.reproducibility import ReproducibilityConfig
-from intentseg.errors import ProjectError
 from intentseg.evaluation.gates import failure_messages, format_gate_table, gate_rows
+from intentseg.foundation.errors import ProjectError
 
 
 def main(argv: list[str] | None = None) -> int:

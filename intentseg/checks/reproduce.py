@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from intentseg.checks.revisions import git_file
-from intentseg.io import read_json
+from intentseg.foundation.io import read_json
 
 MAX_REPORTED = 12
 

@@ -7,7 +7,7 @@ missing as its own level) for categoricals. The fitted pipeline is exported to J
 form, so a saved baseline predicts exactly what the fitted one did.
 
 The fit uses Newton's method (``newton-cholesky``) to a tight tolerance with one BLAS thread, and
-the exported numbers are rounded to :data:`~intentseg.determinism.STORED_SIGNIFICANT_DIGITS`
+the exported numbers are rounded to :data:`~intentseg.foundation.determinism.STORED_SIGNIFICANT_DIGITS`
 significant digits, so the stored baseline does not change with the machine's BLAS kernel.
 """
 
@@ -26,7 +26,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from intentseg.classifier.features import FeatureSchema
-from intentseg.determinism import round_significant, single_threaded_blas
+from intentseg.foundation.determinism import round_significant, single_threaded_blas
 
 MISSING_LEVEL = "missing"
 METADATA_FORMAT = "intentseg.classifier.baseline/1"

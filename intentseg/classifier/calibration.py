@@ -9,7 +9,7 @@ solved here by Newton's method with plain numpy sums rather than by scikit-learn
 ``LogisticRegression``: L-BFGS stops at a gradient tolerance and its BLAS reductions change
 with the CPU's BLAS kernel, which moved the stored intercept in its last digits from machine to
 machine. Newton converges to the optimum itself, which is then stored rounded
-(:mod:`intentseg.determinism`).
+(:mod:`intentseg.foundation.determinism`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
-from intentseg.determinism import round_significant
+from intentseg.foundation.determinism import round_significant
 
 METHODS = ("isotonic", "platt")
 EPSILON = 1e-6

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from intentseg.config.classifier import DecisionConfig
-from intentseg.metrics import best_f1
+from intentseg.foundation.metrics import best_f1
 
 RULES = ("max_f1", "top_fraction", "expected_profit")
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from intentseg.data.columns import canonical_levels
-from intentseg.errors import FeatureMismatchError, ModelFileError
+from intentseg.foundation.errors import FeatureMismatchError, ModelFileError
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ from sklearn.utils.validation import check_is_fitted
 from intentseg.classifier.engine import TrainedEngine
 from intentseg.classifier.features import FeatureSchema
 from intentseg.config.classifier import TrainClassifierConfig
-from intentseg.errors import ModelFileError
-from intentseg.metrics import roc_auc
+from intentseg.foundation.errors import ModelFileError
+from intentseg.foundation.metrics import roc_auc
 
 IMBALANCE_OPTIONS = ("none", "scale_pos_weight", "is_unbalance")
 CONTRIBUTION_METHODS = ("path", "treeshap")

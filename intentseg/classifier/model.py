@@ -18,7 +18,7 @@ from intentseg.classifier.calibration import ProbabilityCalibrator
 from intentseg.classifier.decision import DecisionRule
 from intentseg.classifier.engine import ScoringEngine
 from intentseg.classifier.features import FeatureSchema
-from intentseg.errors import ModelFileError
+from intentseg.foundation.errors import ModelFileError
 
 METADATA_FORMAT = "intentseg.classifier/2"
 RESERVED_KEYS = {"format", "model_type", "model_sha256", "features", "calibration", "decision"}

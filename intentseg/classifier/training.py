@@ -20,8 +20,8 @@ from intentseg.classifier.model import PurchaseModel
 from intentseg.classifier.registry import TRAINERS
 from intentseg.config.classifier import TrainClassifierConfig
 from intentseg.data.spec import GROUND_TRUTH_COLUMNS
-from intentseg.metrics import roc_auc
-from intentseg.sizing import sized_down
+from intentseg.foundation.metrics import roc_auc
+from intentseg.foundation.sizing import sized_down
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from intentseg.errors import ConfigError
+from intentseg.foundation.errors import ConfigError
 
 PARAMS_FILE = "params.yaml"
 

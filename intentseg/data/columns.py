@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from intentseg.errors import DataContractError
+from intentseg.foundation.errors import DataContractError
 
 MAX_MISSING_TOKENS = 5  # a numeric column may have at most this many distinct non-number texts ...
 MIN_NUMBER_SHARE = 0.5  # ... and at least this share of its present values must be numbers

@@ -13,7 +13,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from intentseg.data.spec import ColumnSpec, TableSpec
-from intentseg.errors import DataContractError
+from intentseg.foundation.errors import DataContractError
 
 MAX_EXAMPLES = 5
 

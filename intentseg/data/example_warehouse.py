@@ -20,8 +20,8 @@ import pandas as pd
 from sqlalchemy.engine import make_url
 
 from intentseg.data.simulator import simulate_customers
-from intentseg.errors import ProjectError
-from intentseg.io import frames_of
+from intentseg.foundation.errors import ProjectError
+from intentseg.foundation.io import frames_of
 from intentseg.warehouse.connection import open_engine, shown
 from intentseg.warehouse.export_table import write_table
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from intentseg.data.spec import TableSpec
-from intentseg.metrics import roc_auc
+from intentseg.foundation.metrics import roc_auc
 
 
 def leakage_suspects(table: pd.DataFrame, spec: TableSpec, threshold: float) -> dict[str, float]:

@@ -19,7 +19,7 @@ from intentseg.data.sources import (
     summarise_data,
 )
 from intentseg.data.split import check_class_counts
-from intentseg.errors import ConfigError
+from intentseg.foundation.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ their leading zeros, 17-digit ids would become floats); :mod:`intentseg.data.tab
 each column's type afterwards. The delimiter (``,`` ``;`` TAB ``|``) and the encoding (UTF-8,
 UTF-8 with BOM, cp1252/latin-1) are sniffed unless ``data.read`` sets them. Parquet keeps its
 types, whatever their flavour (nullable, arrow-backed, categorical, timezone datetimes).
-Anything that cannot be read ends in one :class:`~intentseg.errors.DataContractError` line.
+Anything that cannot be read ends in one :class:`~intentseg.foundation.errors.DataContractError` line.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from intentseg.config.data import ReadConfig
-from intentseg.errors import DataContractError
+from intentseg.foundation.errors import DataContractError
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".csv.zip")
 PARQUET_SUFFIXES = (".parquet", ".pq")

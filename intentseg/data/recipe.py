@@ -28,7 +28,7 @@ from intentseg.data.columns import (
 )
 from intentseg.data.reading import RawTable
 from intentseg.data.spec import is_output_column
-from intentseg.errors import DataContractError
+from intentseg.foundation.errors import DataContractError
 
 log = logging.getLogger(__name__)
 Conversion = Literal["number", "true_false", "date", "level"]

@@ -24,8 +24,8 @@ from intentseg.data.shopsphere import shopsphere_spec
 from intentseg.data.simulator import simulate_customers
 from intentseg.data.spec import TableSpec
 from intentseg.data.tables import population_table, prepare_table
-from intentseg.errors import DataContractError
-from intentseg.metrics import best_f1, roc_auc
+from intentseg.foundation.errors import DataContractError
+from intentseg.foundation.metrics import best_f1, roc_auc
 
 log = logging.getLogger(__name__)
 

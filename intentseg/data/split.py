@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from intentseg.errors import DataContractError
+from intentseg.foundation.errors import DataContractError
 
 SPLIT_NAMES = ("train", "valid", "test")
 

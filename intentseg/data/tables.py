@@ -43,7 +43,7 @@ from intentseg.data.recipe import (
     number_problems,
 )
 from intentseg.data.spec import TRUE_FALSE, ColumnSpec, TableSpec
-from intentseg.errors import DataContractError
+from intentseg.foundation.errors import DataContractError
 
 log = logging.getLogger(__name__)
 

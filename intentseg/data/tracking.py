@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from intentseg.errors import DataContractError
+from intentseg.foundation.errors import DataContractError
 
 
 def _resolve(template: str, params: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from intentseg.data.columns import canonical_levels
-from intentseg.errors import DataContractError
+from intentseg.foundation.errors import DataContractError
 
 YES = {"1", "yes", "y", "true", "t"}
 NO = {"0", "no", "n", "false", "f"}

@@ -17,7 +17,7 @@ from intentseg.classifier.explain import contributions, global_importance, metho
 from intentseg.classifier.model import PurchaseModel
 from intentseg.config.evaluate import EvaluateConfig
 from intentseg.evaluation.result import Evaluation
-from intentseg.metrics import (
+from intentseg.foundation.metrics import (
     best_f1,
     classification_metrics,
     confusion_counts,
@@ -27,7 +27,7 @@ from intentseg.metrics import (
     oracle_threshold,
     reliability_table,
 )
-from intentseg.sizing import sized_down
+from intentseg.foundation.sizing import sized_down
 
 
 def _truth_for(frame: pd.DataFrame, ground_truth: pd.DataFrame, id_column: str) -> np.ndarray | None:

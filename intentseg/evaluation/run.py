@@ -17,9 +17,9 @@ from intentseg.evaluation.classifier import evaluate_classifier
 from intentseg.evaluation.predictions import model_predictions
 from intentseg.evaluation.result import Evaluation
 from intentseg.evaluation.segments import evaluate_segments
+from intentseg.foundation.sizing import sized_down
 from intentseg.segments.model import SegmentModel
 from intentseg.segments.profiles import outcome_columns_of, profile_columns_of
-from intentseg.sizing import sized_down
 
 log = logging.getLogger(__name__)
 

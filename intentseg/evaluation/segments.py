@@ -14,6 +14,7 @@ import pandas as pd
 from intentseg.config.evaluate import BootstrapConfig, SegmentEvaluationConfig
 from intentseg.config.segmenter import NamingConfig
 from intentseg.evaluation.result import Evaluation
+from intentseg.foundation.sizing import sized_down
 from intentseg.segments.model import CustomerSegmenter, SegmentModel
 from intentseg.segments.naming import (
     UNSTABLE_JACCARD,
@@ -31,7 +32,6 @@ from intentseg.segments.quality import (
     migration_matrix,
     silhouette_samples_summary,
 )
-from intentseg.sizing import sized_down
 
 
 def _label(segment_id: int, names: dict[int, str]) -> str:

@@ -19,7 +19,8 @@ from intentseg.config.paths import ScoresPaths
 from intentseg.config.reason_words import ReasonWordsConfig
 from intentseg.config.score import ScoreConfig
 from intentseg.data.spec import TRUE_FALSE, TableSpec
-from intentseg.io import OutputGroup, frames_of, iter_parquet_frames
+from intentseg.foundation.io import OutputGroup, frames_of, iter_parquet_frames
+from intentseg.foundation.sizing import sized_down
 from intentseg.scoring.drift import DriftMonitor
 from intentseg.scoring.execution import ScoredRun, score_locally, score_with_dask
 from intentseg.scoring.export import (
@@ -33,7 +34,6 @@ from intentseg.scoring.export import (
 from intentseg.scoring.summaries import audience_plot, drift_plot, score_summary, segment_decile_plot
 from intentseg.scoring.types import ScoringJob, ScoringModels
 from intentseg.scoring.validation import duplicated_ids
-from intentseg.sizing import sized_down
 
 log = logging.getLogger(__name__)
 

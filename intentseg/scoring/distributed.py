@@ -29,8 +29,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from intentseg.config.score import DaskConfig
-from intentseg.errors import ConfigError
-from intentseg.io import ParquetAppender
+from intentseg.foundation.errors import ConfigError
+from intentseg.foundation.io import ParquetAppender
 from intentseg.scoring.first_pass import score_population
 from intentseg.scoring.second_pass import combine_final, exported_rows, finalise_chunk, rank_deciles
 from intentseg.scoring.types import FinalChunk, FinalTables, ScoreAccumulator, ScoringJob, empty_scores

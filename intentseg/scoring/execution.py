@@ -3,7 +3,7 @@
 Both run the same chunk functions of :mod:`intentseg.scoring.first_pass` and :mod:`intentseg.scoring.second_pass` and return the same
 accumulator and pass-2 tables; they differ in where rows are scored and in the shape of the
 scores and rejects outputs (one Parquet file locally, a folder of part files on Dask). Outputs
-are registered with the caller's :class:`~intentseg.io.OutputGroup`, so nothing is renamed into
+are registered with the caller's :class:`~intentseg.foundation.io.OutputGroup`, so nothing is renamed into
 place before the whole run (export and database sink included) has succeeded.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from intentseg.config.paths import ScoresPaths
 from intentseg.config.score import DaskConfig
-from intentseg.io import OutputGroup, ParquetAppender, atomic_path, iter_parquet_frames, temporary_beside
+from intentseg.foundation.io import OutputGroup, ParquetAppender, atomic_path, iter_parquet_frames, temporary_beside
 from intentseg.scoring.first_pass import score_population
 from intentseg.scoring.second_pass import finalise_scores
 from intentseg.scoring.types import FinalTables, ScoreAccumulator, ScoringJob, audience_columns, empty_scores

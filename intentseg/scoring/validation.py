@@ -15,7 +15,7 @@ import pandas as pd
 
 from intentseg.data.columns import ABSURD_MAGNITUDE
 from intentseg.data.spec import TableSpec
-from intentseg.errors import FeatureMismatchError
+from intentseg.foundation.errors import FeatureMismatchError
 
 if TYPE_CHECKING:
     from intentseg.scoring.types import ScoringModels

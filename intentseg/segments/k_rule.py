@@ -11,10 +11,10 @@ from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score
 
 from intentseg.config.segmenter import AutoKConfig
-from intentseg.errors import ConfigError
+from intentseg.foundation.errors import ConfigError
+from intentseg.foundation.sizing import sized_down
 from intentseg.segments.model import CustomerSegmenter, distinct_customers
 from intentseg.segments.quality import silhouette_samples_summary
-from intentseg.sizing import sized_down
 
 logger = logging.getLogger(__name__)
 

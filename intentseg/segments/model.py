@@ -19,7 +19,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from intentseg.errors import FeatureMismatchError, ModelFileError
+from intentseg.foundation.errors import FeatureMismatchError, ModelFileError
 from intentseg.segments.kprototypes import FastKPrototypes, assign
 from intentseg.segments.preprocessing import SegmentPreprocessor
 

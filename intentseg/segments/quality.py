@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score, silhouette_samples
 
-from intentseg.metrics import percentile_interval
+from intentseg.foundation.metrics import percentile_interval
 from intentseg.segments.model import CustomerSegmenter, SegmentModel, distinct_customers
 
 logger = logging.getLogger(__name__)

@@ -30,8 +30,8 @@ import pandas as pd
 
 from intentseg.config.segmenter import AutoFeaturesConfig, SegmentFeatures, TrainSegmenterConfig
 from intentseg.data.column_words import column_words
-from intentseg.errors import ConfigError
-from intentseg.sizing import sized_down
+from intentseg.foundation.errors import ConfigError
+from intentseg.foundation.sizing import sized_down
 
 logger = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from sklearn.base import clone
 
 from intentseg.config.segmenter import AutoKConfig, TrainSegmenterConfig
 from intentseg.data.column_words import column_words, shown_name
+from intentseg.foundation.sizing import refuse_above
 from intentseg.segments.alignment import align_to_reference
 from intentseg.segments.k_rule import choose_k
 from intentseg.segments.kprototypes import FastKPrototypes
@@ -21,7 +22,6 @@ from intentseg.segments.preprocessing import SegmentPreprocessor
 from intentseg.segments.profiles import segment_profiles
 from intentseg.segments.quality import bootstrap_stability
 from intentseg.segments.setup import SegmentationPlan, plan_segmentation, separating_columns
-from intentseg.sizing import refuse_above
 
 log = logging.getLogger(__name__)
 

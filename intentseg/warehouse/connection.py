@@ -9,7 +9,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from intentseg.config.base import section_error
-from intentseg.errors import ConfigError, WarehouseError
+from intentseg.foundation.errors import ConfigError, WarehouseError
 
 SUPPORTED_URLS = "duckdb:///path/to/file.duckdb, postgresql+psycopg://user@host:5432/database"
 

@@ -17,7 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from intentseg.config.score import DatabaseExportConfig
-from intentseg.errors import WarehouseError
+from intentseg.foundation.errors import WarehouseError
 from intentseg.warehouse.connection import database_errors, database_reason, open_engine, shown
 
 log = logging.getLogger(__name__)

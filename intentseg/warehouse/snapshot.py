@@ -21,8 +21,8 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from intentseg.config.data import SqlSourceConfig
-from intentseg.errors import DataContractError, WarehouseError
-from intentseg.io import atomic_path, file_sha256
+from intentseg.foundation.errors import DataContractError, WarehouseError
+from intentseg.foundation.io import atomic_path, file_sha256
 from intentseg.warehouse.connection import database_errors, database_reason, open_engine
 
 log = logging.getLogger(__name__)

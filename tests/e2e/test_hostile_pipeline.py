@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 
 from intentseg.config.base import with_absolute_paths
 from intentseg.data.column_words import words_of
-from intentseg.runlog import OneLineFormatter
+from intentseg.foundation.runlog import OneLineFormatter
 from tests.conftest import default_params
 from tests.unit.test_hostile_text import HOSTILE, assert_no_markup_from_data, assert_safe_page, csv_rows, parsed, shown
 

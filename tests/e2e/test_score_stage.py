@@ -102,7 +102,7 @@ def test_failure_mid_write_leaves_previous_outputs(reproduced, tmp_path, monkeyp
 
     stage.main()
     before = (tmp_path / "out/scores.parquet").read_bytes()
-    import intentseg.io as io
+    import intentseg.foundation.io as io
 
     original_write = io.ParquetAppender.write
     calls = {"n": 0}

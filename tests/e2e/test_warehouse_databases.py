@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
-from intentseg.errors import DataContractError, WarehouseError
+from intentseg.foundation.errors import DataContractError, WarehouseError
 from intentseg.warehouse.connection import open_engine
 from intentseg.warehouse.export_table import write_table
 from intentseg.warehouse.snapshot import snapshot_query

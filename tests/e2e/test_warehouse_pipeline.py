@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from intentseg.data.example_warehouse import LABELLED_TABLE, POPULATION_TABLE, simulated_tables, write_example_warehouse
-from intentseg.io import file_sha256
+from intentseg.foundation.io import file_sha256
 from intentseg.warehouse.connection import open_engine
 from tests.postgres import PASSWORD_ENV
 from tests.sandbox import Sandbox

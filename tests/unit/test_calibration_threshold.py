@@ -11,7 +11,7 @@ from intentseg.classifier.calibration import ProbabilityCalibrator
 from intentseg.classifier.decision import DecisionRule, choose_decision_rule
 from intentseg.config.check import section_config
 from intentseg.config.classifier import DecisionConfig
-from intentseg.errors import ConfigError
+from intentseg.foundation.errors import ConfigError
 
 
 @pytest.fixture(scope="module")

@@ -19,14 +19,14 @@ from intentseg.classifier.lightgbm_model import PurchaseIntentClassifier, imbala
 from intentseg.classifier.model import PurchaseModel
 from intentseg.classifier.training import feature_columns, fit_purchase_model
 from intentseg.data.spec import GROUND_TRUTH_COLUMNS
-from intentseg.errors import FeatureMismatchError, ModelFileError
+from intentseg.foundation.errors import FeatureMismatchError, ModelFileError
 from tests.conftest import FAST_CLASSIFIER_PARAMS, FAST_CLASSIFIER_SETTINGS, config_of
 
 TARGET, ID = "purchased_next_30d", "customer_id"
 
 
 def test_beats_chance_and_baseline_is_reasonable(trained_classifier, small_splits):
-    from intentseg.metrics import roc_auc
+    from intentseg.foundation.metrics import roc_auc
 
     test = small_splits["test"]
     auc = roc_auc(test[TARGET], trained_classifier.model.purchase_probability(test))
@@ -145,7 +145,7 @@ def test_baseline_round_trip_matches_scikit_learn(trained_classifier, small_spli
         return out
 
     reference.fit(as_strings(train), train[TARGET])
-    # The stored baseline is rounded to 10 significant digits (intentseg.determinism).
+    # The stored baseline is rounded to 10 significant digits (intentseg.foundation.determinism).
     np.testing.assert_allclose(loaded.predict_proba1(test), reference.predict_proba(as_strings(test))[:, 1], atol=1e-8)
     assert loaded.coefficient_table()["coefficient"].abs().is_monotonic_decreasing
 

@@ -9,7 +9,7 @@ import pytest
 from intentseg.data.contract import validate_table
 from intentseg.data.shopsphere import shopsphere_spec
 from intentseg.data.simulator import simulate_customers
-from intentseg.errors import DataContractError
+from intentseg.foundation.errors import DataContractError
 
 SPEC = shopsphere_spec()
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from intentseg.classifier.explain import drivers_from_contributions, format_values, global_importance, reason_codes
-from intentseg.metrics import (
+from intentseg.foundation.metrics import (
     CURVE_GRID,
     bootstrap_interval,
     classification_metrics,

@@ -97,8 +97,8 @@ def test_campaign_readout_finds_the_simulators_true_effect():
 
 
 def test_campaign_readout_refuses_bad_files():
-    from intentseg.errors import DataContractError
     from intentseg.evaluation.campaign import campaign_readout
+    from intentseg.foundation.errors import DataContractError
 
     with pytest.raises(DataContractError, match="missing \\['converted'\\]"):
         campaign_readout(pd.DataFrame({"customer_id": ["1"], "contacted": [1]}), 0.95)

@@ -18,10 +18,10 @@ import pandas as pd
 import pytest
 from markdown_it import MarkdownIt
 
-from intentseg.io import spreadsheet_safe, write_csv
+from intentseg.foundation.io import spreadsheet_safe, write_csv
+from intentseg.foundation.runlog import OneLineFormatter, printable
 from intentseg.reporting.markdown import escape_markdown, markdown_table
 from intentseg.reporting.review import metrics_diff_table
-from intentseg.runlog import OneLineFormatter, printable
 
 HOSTILE = {
     "tag": "<script>alert(1)</script>",

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from intentseg.io import atomic_path, read_json, read_parquet, round_floats, write_json, write_parquet
+from intentseg.foundation.io import atomic_path, read_json, read_parquet, round_floats, write_json, write_parquet
 
 
 def test_failed_write_keeps_previous_content(tmp_path):
@@ -51,7 +51,7 @@ def test_a_folder_output_replaces_a_file_and_back(tmp_path):
     """Another scoring engine turns scores.parquet from one file into a folder of parts (and back)."""
     import pandas as pd
 
-    from intentseg.io import OutputGroup, iter_parquet_frames, temporary_beside, write_parquet
+    from intentseg.foundation.io import OutputGroup, iter_parquet_frames, temporary_beside, write_parquet
 
     target = tmp_path / "scores.parquet"
     write_parquet(pd.DataFrame({"x": [1, 2]}), target)

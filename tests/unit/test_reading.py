@@ -11,7 +11,7 @@ import pytest
 from intentseg.data.reading import read_customer_file, sniff_delimiter
 from intentseg.data.sources import load_customer_data
 from intentseg.data.tracking import untracked_sources
-from intentseg.errors import DataContractError
+from intentseg.foundation.errors import DataContractError
 from tests.conftest import config_of, default_params
 
 ROWS = "id;name;amount\n007;Zoë;1,5\n008;Ångström;2,25\n"

@@ -177,17 +177,22 @@ def test_metrics_plots_and_figures_are_committed_to_git_not_cache(repo_root):
 
 
 def test_named_plots_read_files_the_stages_write(repo_root):
-    dvc = _dvc_yaml(repo_root)
+    """plots/dvc.yaml names files relative to its folder: ``../${paths...}`` is a path the stages write."""
     written = {
         (entry if isinstance(entry, str) else next(iter(entry)))
-        for stage in dvc["stages"].values()
+        for stage in _dvc_yaml(repo_root)["stages"].values()
         for entry in stage.get("outs", [])
     }
-    for plot in dvc["plots"]:
+    plots = yaml.safe_load((repo_root / "plots" / "dvc.yaml").read_text())
+    assert plots["vars"] == ["../params.yaml:paths,evaluate,score"] and set(plots) == {"vars", "plots"}
+    assert "plots" not in _dvc_yaml(repo_root)  # one place for the plot definitions
+    for plot in plots["plots"]:
         ((name, definition),) = plot.items()
         assert definition.get("x") and definition.get("title"), name
         for path in definition["y"]:
-            assert path in written, f"plot {name} reads {path}, which no stage writes"
+            assert path.startswith("../") and path.removeprefix("../") in written, (
+                f"plot {name} reads {path}, which no stage writes"
+            )
 
 
 def test_params_yaml_is_in_the_style_dvc_exp_run_writes(repo_root, tmp_path):

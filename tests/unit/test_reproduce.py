@@ -7,7 +7,7 @@ import pytest
 
 from intentseg.checks.reproduce import Tolerance, differences
 from intentseg.classifier.calibration import ProbabilityCalibrator, fit_platt
-from intentseg.determinism import round_significant
+from intentseg.foundation.determinism import round_significant
 
 METRICS_TOLERANCE = Tolerance(relative=1e-6, absolute=1e-4)
 

@@ -10,7 +10,7 @@ from intentseg.classifier.explain import contributions, method_agreement
 from intentseg.config.score import ReasonsConfig
 from intentseg.data.shopsphere import shopsphere_spec
 from intentseg.data.simulator import simulate_customers
-from intentseg.errors import FeatureMismatchError
+from intentseg.foundation.errors import FeatureMismatchError
 from intentseg.scoring.drift import DriftMonitor
 from intentseg.scoring.first_pass import score_population
 from intentseg.scoring.second_pass import AudienceCap, finalise_scores, rank_deciles

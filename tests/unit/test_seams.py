@@ -20,8 +20,8 @@ from intentseg.config.base import load_params
 from intentseg.config.check import check_params, section_config
 from intentseg.config.classifier import TrainClassifierConfig
 from intentseg.config.score import ReasonsConfig, ScoreConfig
-from intentseg.errors import ConfigError
 from intentseg.evaluation.classifier import evaluate_classifier
+from intentseg.foundation.errors import ConfigError
 from intentseg.scoring.first_pass import score_chunk
 from intentseg.scoring.types import ScoreAccumulator, load_models
 from tests.conftest import default_params
@@ -234,7 +234,7 @@ def _stage_program(stage: str, params: dict, folder, monkeypatch, capsys) -> Sta
 
     import yaml
 
-    from intentseg.runlog import run_stage
+    from intentseg.foundation.runlog import run_stage
 
     (folder / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.chdir(folder)

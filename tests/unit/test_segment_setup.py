@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from intentseg.config.check import section_config
-from intentseg.errors import ConfigError
+from intentseg.foundation.errors import ConfigError
 from intentseg.segments.k_rule import choose_k
 from intentseg.segments.preprocessing import SegmentPreprocessor
 from intentseg.segments.setup import choose_features, plan_segmentation

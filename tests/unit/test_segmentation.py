@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from intentseg.errors import FeatureMismatchError, ModelFileError
+from intentseg.foundation.errors import FeatureMismatchError, ModelFileError
 from intentseg.segments.alignment import align_to_reference
 from intentseg.segments.model import CustomerSegmenter, SegmentModel
 from intentseg.segments.naming import generate_names

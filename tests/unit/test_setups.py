@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 
 from intentseg.config.base import with_absolute_paths
-from intentseg.errors import ConfigError, DataContractError
-from intentseg.io import OutputGroup, write_text
-from intentseg.runlog import run_stage
-from intentseg.sizing import refuse_above, sized_down
+from intentseg.foundation.errors import ConfigError, DataContractError
+from intentseg.foundation.io import OutputGroup, write_text
+from intentseg.foundation.runlog import run_stage
+from intentseg.foundation.sizing import refuse_above, sized_down
 from tests.conftest import default_params
 
 
@@ -56,7 +56,7 @@ def _small_params(folder: Path, repo_root: Path, columns: list[str], rows: int =
 
 
 def test_sized_down_and_refused_name_the_setting_and_values(caplog):
-    with caplog.at_level(logging.INFO, logger="intentseg.sizing"):
+    with caplog.at_level(logging.INFO, logger="intentseg.foundation.sizing"):
         assert sized_down("evaluate.check_sample", 200, 50, "test customers") == 50
         assert sized_down("evaluate.check_sample", 20, 50, "test customers") == 20
     assert [record.getMessage() for record in caplog.records] == [
@@ -135,7 +135,7 @@ def test_split_fractions_the_labels_cannot_fill_are_refused_at_prepare(tmp_path,
 
 
 def test_a_bootstrap_of_one_label_is_refused_not_looped():
-    from intentseg.metrics import bootstrap_interval, roc_auc
+    from intentseg.foundation.metrics import bootstrap_interval, roc_auc
 
     with pytest.raises(ValueError, match="needs both labels"):
         bootstrap_interval(roc_auc, np.zeros(30), np.linspace(0, 1, 30), 10, 0.95, seed=0)

@@ -16,7 +16,7 @@ from intentseg.data.reading import RawTable, read_customer_file
 from intentseg.data.recipe import OTHER_LEVEL
 from intentseg.data.sources import CustomerData, load_customer_data
 from intentseg.data.tables import population_table, prepare_table
-from intentseg.errors import DataContractError
+from intentseg.foundation.errors import DataContractError
 from tests.conftest import config_of, default_params
 
 

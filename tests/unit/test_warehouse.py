@@ -12,7 +12,7 @@ import pytest
 
 from intentseg.config.check import section_config
 from intentseg.config.score import DatabaseExportConfig
-from intentseg.errors import ConfigError
+from intentseg.foundation.errors import ConfigError
 from intentseg.warehouse.connection import check_database_url, open_engine, shown, url_problems
 from intentseg.warehouse.snapshot import unified_schema
 from tests.conftest import default_params

@@ -2,7 +2,7 @@
 sized down where that is the obvious reading, and said so in the log, naming the setting.
 
 A leaf module: any layer may use it. Settings that cannot be sized down (a ``k`` the rows cannot
-hold, folds the smallest class cannot fill) are refused with a :class:`~intentseg.errors.ConfigError`
+hold, folds the smallest class cannot fill) are refused with a :class:`~intentseg.foundation.errors.ConfigError`
 by :func:`refuse_above` before the work that needs them.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from intentseg.errors import ConfigError
+from intentseg.foundation.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The project's own error types: a user's mistake or bad input, reported by a stage as one clear message.
 
-Stages catch :class:`ProjectError` (see :func:`intentseg.runlog.run_stage`) and print its message
+Stages catch :class:`ProjectError` (see :func:`intentseg.foundation.runlog.run_stage`) and print its message
 without a traceback; any other exception is a bug and keeps its traceback.
 """
 

@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable, Iterator
 from types import FrameType
 
-from intentseg.errors import ProjectError
-from intentseg.io import RENAMED_INTO_PLACE
+from intentseg.foundation.errors import ProjectError
+from intentseg.foundation.io import RENAMED_INTO_PLACE
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 INTERRUPT_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal number
