@@ -61,7 +61,7 @@ gates: setup  ## print the quality-gate table of the current run against BASE (d
 bench: setup  ## run the benchmarks (full sizes; several minutes)
 	for b in benchmarks/bench_*.py; do python -m benchmarks.$$(basename $$b .py) || exit 1; done
 
-promote: setup  ## accept the current run as the reference (segment ids/names, report comparison), then refresh
+promote: setup  ## accept the current run: its classifier becomes the champion, its segments the reference; then refresh
 	python -m intentseg.reference promote
 	dvc repro
 	@echo "Commit reference/ with dvc.lock, metrics/, plots/ and reports/ in this branch (one reviewed change)."

@@ -1,7 +1,9 @@
-"""Accepting a run as the reference: the segmentation new fits align to, and the report's comparison.
+"""Accepting a run as the reference: the champion classifier, the segmentation new fits align to, and
+the report's comparison.
 
-``python -m intentseg.reference promote`` copies the current segment model and metrics files to
-the reference paths of ``params.yaml``. ``make promote`` runs it and then ``dvc repro`` (the
+``python -m intentseg.reference promote`` copies the current classifier (text model and metadata:
+calibration, threshold, feature schema), the segment model and the metrics files to the reference
+paths of ``params.yaml``, and records the run's period in ``reference/champion.json``. ``make promote`` runs it and then ``dvc repro`` (the
 reference is a dependency of train_segmenter and evaluate), so the new reference and the outputs
 it refreshes land in the same commit of the reviewed branch.
 """
@@ -9,6 +11,7 @@ it refreshes land in the same commit of the reviewed branch.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -17,11 +20,12 @@ from typing import Any
 from intentseg.config.base import load_params
 
 
-def promote(paths: dict[str, Any]) -> list[Path]:
-    """Copy the segment model and every metrics file to the reference; returns the files written."""
+def promote(paths: dict[str, Any], snapshot_month: str) -> list[Path]:
+    """Copy the classifier, segment model and every metrics file to the reference; returns the files written."""
     reference = paths["reference"]
     written = []
-    sources = [(Path(paths["models"]["segmenter"]), Path(reference["segmenter"]))]
+    sources = [(Path(paths["models"][name]), Path(reference[name])) for name in ("classifier", "classifier_metadata")]
+    sources += [(Path(paths["models"]["segmenter"]), Path(reference["segmenter"]))]
     sources += [(Path(path), Path(reference["metrics"]) / Path(path).name) for path in paths["metrics"].values()]
     missing = [str(source) for source, _ in sources if not source.exists()]
     if missing:
@@ -30,7 +34,11 @@ def promote(paths: dict[str, Any]) -> list[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
         written.append(target)
-    return written
+    data = json.loads(Path(paths["metrics"]["data"]).read_text(encoding="utf-8"))
+    champion = Path(reference["champion"])
+    period = data.get("snapshot_date", snapshot_month)  # a table with dates names its snapshot
+    champion.write_text(json.dumps({"period": period}, indent=2) + "\n", encoding="utf-8")
+    return [*written, champion]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", choices=["promote"])
     parser.parse_args(argv)
     try:
-        written = promote(load_params()["paths"])
+        params = load_params()
+        written = promote(params["paths"], params["data"]["snapshot_month"])
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -3,7 +3,6 @@ models' predictions on fixed test customers (compared across machines by `make c
 
 from __future__ import annotations
 
-from intentseg.classifier.baseline import LogisticBaseline
 from intentseg.config.base import seed_of
 from intentseg.config.check import checked_params
 from intentseg.config.data import SIMULATOR_SOURCE, DataConfig
@@ -16,7 +15,7 @@ from intentseg.foundation.io import OutputGroup, read_json, read_parquet, write_
 from intentseg.foundation.runlog import run_stage, stage_logger, timed
 from intentseg.reporting import figures
 from intentseg.reporting.wording import target_words
-from stages.classifier_model import purchase_model
+from stages.classifier_model import baseline_model, champion_model, purchase_model
 from stages.segment_model import reference_segments, segment_model
 
 
@@ -26,7 +25,8 @@ def main() -> None:
     spec = TableSpec.from_dict(read_json(paths.prepared.spec))
     inputs = EvaluationInputs(
         classifier=purchase_model(paths),
-        baseline=LogisticBaseline.from_dict(read_json(paths.models.baseline)),
+        baseline=baseline_model(paths),
+        champion=champion_model(paths),
         segmenter=segment_model(paths),
         reference=reference_segments(paths),
         **{part: read_parquet(getattr(paths.split, part)) for part in ("train", "valid", "test")},

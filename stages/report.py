@@ -18,7 +18,7 @@ from intentseg.foundation.runlog import run_stage
 from intentseg.reporting import figures
 from intentseg.reporting.html import render_html
 from intentseg.reporting.report import ReportInputs, build_report, report_figure_links
-from stages.report_inputs import campaign_result, figure_images, reference_metrics, run_files
+from stages.report_inputs import campaign_result, champion_period, figure_images, reference_metrics, run_files
 
 
 def main() -> None:
@@ -37,6 +37,7 @@ def main() -> None:
         score=score,
         decision=TrainClassifierConfig.from_params(params).decision,
         gates=section(params, "gates"),
+        champion_period=champion_period(paths),
     )
     report, heatmap_path = build_report(inputs), paths.figures["score"]["segment_by_decile"]
     heatmap = figures.segment_decile_png(read_json(paths.plots["score"]["segment_by_decile"]))  # this stage's own

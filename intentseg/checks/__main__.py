@@ -21,6 +21,7 @@ from intentseg.checks.revisions import metrics_at, metrics_in_workspace, resolve
 from intentseg.config.base import load_params, section
 from intentseg.config.check import section_config
 from intentseg.config.reproducibility import ReproducibilityConfig
+from intentseg.evaluation.comparison import comparison_summary
 from intentseg.evaluation.gates import failure_messages, format_gate_table, gate_rows
 from intentseg.foundation.errors import ProjectError
 
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             rows = gate_rows(metrics, metrics_at(base_revision, paths["metrics"]), params["gates"])
         except ValueError as error:
             return _report(args.check, [str(error)], "fix the gates: section of params.yaml")
+        print(comparison_summary(metrics.get("classifier", {})))
         print(format_gate_table(rows, base_revision or f"{args.base} (not found)", args.md))
         problems = failure_messages(rows, params["gates"])
         advice = "the run does not meet the quality gates in params.yaml (gates:)"

@@ -21,9 +21,20 @@ class Gate:
     kind: str  # "min" or "max"
     description: str
     interval: str | None = None  # dotted path of the metric's 95% bootstrap interval
+    judged_on: str = "value"  # "value", or "interval_high": fails only when the whole interval is below the bar
+    absent: str = "no such metric"  # why the gate is skipped when its metric is missing
 
 
 GATES: dict[str, Gate] = {
+    "min_roc_auc_vs_champion": Gate(
+        "classifier",
+        "vs_champion.roc_auc",
+        "min",
+        "challenger - champion test ROC-AUC on the same customers (paired)",
+        "vs_champion.roc_auc_ci",
+        judged_on="interval_high",
+        absent="no champion to compare with",
+    ),
     "min_roc_auc": Gate("classifier", "test.roc_auc", "min", "test ROC-AUC", "test.roc_auc_ci"),
     "min_f1": Gate("classifier", "test.f1", "min", "test F1 at the chosen threshold", "test.f1_ci"),
     "max_gap_to_oracle_roc_auc": Gate(

@@ -46,6 +46,9 @@ class LogPaths(Settings):
 class ReferencePaths(Settings):
     dir: Text
     segmenter: Text
+    classifier: Text
+    classifier_metadata: Text
+    champion: Text
     metrics: Text
 
 

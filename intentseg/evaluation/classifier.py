@@ -16,6 +16,7 @@ from intentseg.classifier.baseline import LogisticBaseline
 from intentseg.classifier.explain import contributions, global_importance, method_agreement
 from intentseg.classifier.model import PurchaseModel
 from intentseg.config.evaluate import EvaluateConfig
+from intentseg.evaluation.champion import champion_review_metrics, compare_with_champion
 from intentseg.evaluation.result import Evaluation
 from intentseg.foundation.metrics import (
     best_f1,
@@ -46,8 +47,9 @@ def evaluate_classifier(
     *,
     config: EvaluateConfig,
     seed: int,
+    champion: PurchaseModel | None = None,
 ) -> Evaluation:
-    """Score valid and test, compare model, baseline and (simulator) oracle on the test split."""
+    """Score valid and test, compare model, baseline, champion and (simulator) oracle on the test split."""
     id_column, target = model.info["id_column"], model.info["target"]
     valid_labels, test_labels = valid[target].to_numpy(), test[target].to_numpy()
     valid_probability = model.purchase_probability(valid)
@@ -109,6 +111,7 @@ def evaluate_classifier(
         )
     )
     bins = config.calibration_bins
+    details["champion"] = compare_with_champion(model, champion, test, bootstrap=config.bootstrap, seed=seed)
     plots = {
         **curve_tables(curves),
         "calibration_test": reliability_table(test_labels, test_probability, bins).round(4).to_dict("records"),
@@ -142,4 +145,4 @@ def classifier_review_metrics(details: dict[str, Any]) -> dict[str, Any]:
     }
     if "gap_to_oracle" in details:
         metrics["gap_to_oracle"] = {"roc_auc": details["gap_to_oracle"]["roc_auc"]}
-    return metrics
+    return {**champion_review_metrics(details["champion"]), **metrics}

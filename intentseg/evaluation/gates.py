@@ -40,6 +40,7 @@ class GateRow:
     value: float | None
     noise: float | None  # half-width of this run's 95% interval
     passed: bool | None  # None: the metric does not exist for this data (e.g. no oracle on real data)
+    interval: tuple[float, float] | None = None  # this run's 95% interval of the value
 
     @property
     def change(self) -> float | None:
@@ -66,21 +67,31 @@ def gate_rows(
         base_value = lookup(base.get(gate.source, {}), gate.path) if base is not None else None
         interval = lookup(metrics.get(gate.source, {}), gate.interval) if gate.interval else None
         noise = (interval[1] - interval[0]) / 2 if isinstance(interval, list) and len(interval) == 2 else None
-        passed = None if value is None else (value >= threshold if gate.kind == "min" else value <= threshold)
+        judged = interval[1] if gate.judged_on == "interval_high" and isinstance(interval, list) else value
+        passed = None if judged is None else (judged >= threshold if gate.kind == "min" else judged <= threshold)
         bar = f"{'>=' if gate.kind == 'min' else '<='} {threshold:g}"
-        rows.append(GateRow(name, gate.description, bar, base_value, value, noise, passed))
+        bar = f"interval top {bar}" if gate.judged_on == "interval_high" else bar
+        bounds = (float(interval[0]), float(interval[1])) if noise is not None else None
+        rows.append(GateRow(name, gate.description, bar, base_value, value, noise, passed, bounds))
     return rows
 
 
 def failure_messages(rows: list[GateRow], gates: dict[str, float]) -> list[str]:
     """One message per gate missed; gates whose metric is absent (e.g. no oracle on real data) are skipped."""
-    return [
-        f"gate {row.gate}: {row.description} is {row.value:.4g}, "
-        f"{'below the minimum' if GATES[row.gate].kind == 'min' else 'above the maximum'} {gates[row.gate]} "
-        f"(metrics '{GATES[row.gate].source}', {GATES[row.gate].path})"
-        for row in rows
-        if row.passed is False
-    ]
+    return [_failure(row, gates[row.gate]) for row in rows if row.passed is False]
+
+
+def _failure(row: GateRow, bar: float) -> str:
+    gate = GATES[row.gate]
+    where = f"(metrics {gate.source!r}, {gate.path})"
+    if gate.judged_on == "interval_high":
+        low, high = row.interval or (row.value, row.value)
+        return (
+            f"gate {row.gate}: {row.description} is {row.value:+.4g} (95% interval {low:+.4g} to {high:+.4g}): "
+            f"even the top of the interval is below the minimum {bar}, so it is worse beyond noise {where}"
+        )
+    side = "below the minimum" if gate.kind == "min" else "above the maximum"
+    return f"gate {row.gate}: {row.description} is {row.value:.4g}, {side} {bar} {where}"
 
 
 def gate_failures(metrics: dict[str, dict[str, Any]], gates: dict[str, float]) -> list[str]:
@@ -106,7 +117,7 @@ def format_gate_table(rows: list[GateRow], base_name: str, markdown: bool) -> st
             _number(row.change, signed=True),
             _number(row.noise),
             {True: "yes", False: "no", None: "n/a"}[row.beyond_noise],
-            {True: "pass", False: "FAIL", None: "skipped (no such metric)"}[row.passed],
+            {True: "pass", False: "FAIL", None: f"skipped ({GATES[row.gate].absent})"}[row.passed],
         ]
         for row in rows
     ]

@@ -30,6 +30,7 @@ class EvaluationInputs:
 
     classifier: PurchaseModel
     baseline: LogisticBaseline
+    champion: PurchaseModel | None  # the classifier in production (reference/), compared on the same customers
     segmenter: SegmentModel
     reference: SegmentModel | None
     train: pd.DataFrame
@@ -51,10 +52,17 @@ class ModelEvaluation:
 def evaluate_models(
     inputs: EvaluationInputs, config: EvaluateConfig, naming: NamingConfig, seed: int
 ) -> ModelEvaluation:
-    """The classifier against the baseline and oracle, the segments (silhouette, sweep, stability, profiles)."""
+    """The classifier against the champion, baseline and oracle, the segments (silhouette, sweep, stability, profiles)."""
     names = inputs.spec.display_names()
     classifier = evaluate_classifier(
-        inputs.classifier, inputs.baseline, inputs.valid, inputs.test, inputs.ground_truth, config=config, seed=seed
+        inputs.classifier,
+        inputs.baseline,
+        inputs.valid,
+        inputs.test,
+        inputs.ground_truth,
+        config=config,
+        seed=seed,
+        champion=inputs.champion,
     )
     segments = evaluate_segments(
         inputs.segmenter,

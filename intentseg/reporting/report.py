@@ -18,6 +18,7 @@ from intentseg.config.data import SIMULATOR_SOURCE, DataConfig
 from intentseg.config.gates import GATES
 from intentseg.config.score import ScoreConfig
 from intentseg.evaluation.gates import gate_rows, lookup
+from intentseg.reporting.champion import champion_view
 from intentseg.reporting.markdown import Markdown, link_target, markdown_environment
 from intentseg.reporting.wording import target_words
 from intentseg.scoring.export import expected_profit
@@ -54,6 +55,7 @@ class ReportInputs:
     labelled_scored: bool = False  # no separate scoring population: the labelled customers were scored
     campaign: dict[str, Any] | None = None  # the last campaign's readout (intentseg.evaluation.campaign)
     decision: DecisionConfig | None = None  # train_classifier.decision: for the rule in business terms
+    champion_period: str | None = None  # the period of the run whose classifier is in production (reference/)
 
     @classmethod
     def of_run(
@@ -67,6 +69,7 @@ class ReportInputs:
         score: ScoreConfig,
         decision: DecisionConfig,
         gates: dict[str, float],
+        champion_period: str | None = None,
     ) -> ReportInputs:
         """The inputs of one run: its files, and the settings of ``data:``, ``score:`` and the decision rule."""
         simulated = data.source == SIMULATOR_SOURCE
@@ -82,6 +85,7 @@ class ReportInputs:
             labelled_scored=not simulated and data.population is None,
             campaign=campaign,
             decision=decision,
+            champion_period=champion_period,
         )
 
     @property
@@ -330,6 +334,7 @@ def report_view(inputs: ReportInputs) -> dict[str, Any]:
     oracle = inputs.classifier.get("oracle")
     return {
         "period": inputs.period,
+        "champion": champion_view(inputs.classifier.get("champion"), inputs.champion_period),
         "data": inputs.data,
         "score": inputs.score,
         "labelled_scored": inputs.labelled_scored,

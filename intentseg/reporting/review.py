@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from intentseg.checks.revisions import metrics_at, metrics_in_workspace, resolve_revision
 from intentseg.config.base import load_params
+from intentseg.evaluation.comparison import comparison_summary
 from intentseg.evaluation.gates import format_gate_table, gate_rows
 from intentseg.reporting.markdown import escape_markdown, link_target, markdown_table
 
@@ -77,6 +78,8 @@ def review_comment(base: str, repository: str | None, sha: str | None) -> str:
         "",
         f"**{'Gates failed: ' + ', '.join(failed) if failed else 'All quality gates pass.'}** "
         f"Compared with {escape_markdown(revision or base)}; noise is half the 95% bootstrap interval on the test split.",
+        "",
+        comparison_summary(metrics.get("classifier", {})),
         "",
         format_gate_table(rows, escape_markdown(revision or base), markdown=True),
         "",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 
@@ -75,8 +74,16 @@ def test_forced_repro_is_byte_identical(reproduced):
 
 
 def test_monthly_retrain_keeps_segment_ids_and_names(reproduced, tmp_path):
+    """Month M promoted, M+1 retrained: challenger and champion on the same customers, ids and names kept."""
     reproduced = reproduced.copy_to(tmp_path / "retrain")  # this test commits, branches and retrains
-    shutil.copy2(reproduced.path("models", "segmenter"), reproduced.path("reference", "segmenter"))
+    promoted = subprocess.run(
+        [sys.executable, "-m", "intentseg.reference", "promote"],
+        cwd=reproduced.root,
+        env=reproduced.env,
+        capture_output=True,
+        text=True,
+    )
+    assert promoted.returncode == 0 and "reference/classifier.txt" in promoted.stdout, promoted.stderr
     reproduced.dvc("repro")
     reproduced.git("add", "-A")
     reproduced.git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "accepted run")
@@ -103,6 +110,38 @@ def test_monthly_retrain_keeps_segment_ids_and_names(reproduced, tmp_path):
     )
     segments = json.loads(reproduced.path("metrics", "segmenter").read_text())
     assert segments["share_same_segment"] > 0.5
+    _assert_champion_scored_on_the_same_customers(reproduced)
+    assert "vs_champion.roc_auc" in diff and "champion.roc_auc" in diff
+
+
+def _assert_champion_scored_on_the_same_customers(reproduced) -> None:
+    """The champion's figures are what the promoted model gives on this run's test customers."""
+    from intentseg.classifier.model import PurchaseModel
+    from intentseg.foundation.metrics import roc_auc
+
+    champion = PurchaseModel.from_artifacts(
+        reproduced.path("reference", "classifier").read_text(),
+        json.loads(reproduced.path("reference", "classifier_metadata").read_text()),
+    )
+    assert (
+        champion.version
+        != json.loads(reproduced.path("models", "classifier_metadata").read_text())["model_sha256"][:12]
+    )
+    test = pd.read_parquet(reproduced.path("split", "test"))
+    target = champion.info["target"]
+    details = json.loads(reproduced.path("details", "classifier").read_text())["champion"]
+    assert details["status"] == "compared" and details["customers"] == len(test)
+    expected = roc_auc(test[target].to_numpy(), champion.purchase_probability(test))
+    assert details["metrics"]["roc_auc"]["champion"] == pytest.approx(expected, abs=1e-6)
+    assert details["metrics"]["roc_auc"]["challenger"] == pytest.approx(
+        json.loads(reproduced.path("details", "classifier").read_text())["test"]["roc_auc"], abs=1e-6
+    )
+    metrics = json.loads(reproduced.path("metrics", "classifier").read_text())
+    assert metrics["champion"]["roc_auc"] == pytest.approx(expected, abs=1e-4)
+    low, high = metrics["vs_champion"]["roc_auc_ci"]
+    assert low <= metrics["vs_champion"]["roc_auc"] <= high
+    period = json.loads(reproduced.path("reference", "champion").read_text())["period"]
+    assert f"The model in production (accepted from the {period} run)" in reproduced.path("report").read_text()
 
 
 def test_plots_render(reproduced):

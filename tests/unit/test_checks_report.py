@@ -142,6 +142,9 @@ def _inputs(repo_root) -> ReportInputs:
         gates=params["gates"],
         drift_warn_psi=params["score"]["drift"]["warn_psi"],
         decision=section_config(default_params(repo_root), "train_classifier").decision,
+        champion_period=json.loads((repo_root / paths["reference"]["champion"]).read_text())["period"]
+        if (repo_root / paths["reference"]["champion"]).exists()
+        else None,
     )
 
 

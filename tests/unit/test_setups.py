@@ -46,12 +46,7 @@ def _small_params(folder: Path, repo_root: Path, columns: list[str], rows: int =
         "target": "converted",
         "min_positives": 20,
     }
-    (folder / "reference").mkdir(exist_ok=True)
-    params["paths"]["reference"] = {
-        "dir": str(folder / "reference"),
-        "segmenter": str(folder / "reference/segmenter.json"),
-        "metrics": str(folder / "reference/metrics"),
-    }
+    (folder / "reference").mkdir(exist_ok=True)  # paths are under folder: no champion, no accepted segmentation
     return params
 
 

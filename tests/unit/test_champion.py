@@ -1,0 +1,161 @@
+"""Challenger against champion: the paired bootstrap, the comparison, its gate, and how it reads."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from intentseg.config.evaluate import BootstrapConfig
+from intentseg.evaluation.champion import champion_review_metrics, compare_with_champion
+from intentseg.evaluation.comparison import comparison_summary, verdict
+from intentseg.evaluation.gates import failure_messages, format_gate_table, gate_rows
+from intentseg.foundation.metrics import average_precision, paired_differences, roc_auc
+from intentseg.reference import promote
+from intentseg.reporting.champion import champion_view
+
+BOOTSTRAP = BootstrapConfig(resamples=100, confidence=0.95)
+GATE = {"min_roc_auc_vs_champion": 0.0}
+
+
+def _scores(rows: int, seed: int, noise: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labels and two scores: the label plus normal noise of each scale (less noise ranks better)."""
+    rng = np.random.default_rng(seed)
+    labels = (rng.random(rows) < 0.2).astype(int)
+    return labels, labels + rng.normal(0, noise[0], rows), labels + rng.normal(0, noise[1], rows)
+
+
+def test_paired_interval_covers_a_known_difference_and_excludes_zero():
+    labels, better, worse = _scores(4000, 1, (0.5, 1.0))
+    pairs = {"roc_auc": (roc_auc, roc_auc)}
+    result = paired_differences(labels, (better, worse), pairs, resamples=200, confidence=0.95, seed=7)["roc_auc"]
+    assert result["difference"] == pytest.approx(roc_auc(labels, better) - roc_auc(labels, worse))
+    low, high = result["difference_ci"]
+    assert 0 < low < result["difference"] < high
+    swapped = paired_differences(labels, (worse, better), pairs, resamples=200, confidence=0.95, seed=7)["roc_auc"]
+    assert swapped["difference_ci"] == pytest.approx([-high, -low])  # same draws: the interval mirrors
+
+
+def test_paired_interval_is_narrower_than_the_unpaired_one():
+    """Two models that rank alike: their difference is far more certain than either metric alone."""
+    labels, first, second = _scores(3000, 2, (0.8, 0.8))
+    second = first + np.random.default_rng(3).normal(0, 0.05, len(first))  # nearly the same model
+    pairs = {"pr_auc": (average_precision, average_precision)}
+    paired = paired_differences(labels, (first, second), pairs, resamples=200, confidence=0.95, seed=1)["pr_auc"]
+    alone = paired_differences(labels, (first, np.zeros_like(first)), pairs, resamples=200, confidence=0.95, seed=1)
+    paired_width = np.diff(paired["difference_ci"])[0]
+    assert paired_width < np.diff(alone["pr_auc"]["difference_ci"])[0] / 4
+
+
+def test_the_same_model_differs_by_nothing():
+    labels, score, _ = _scores(500, 4, (0.7, 0.7))
+    result = paired_differences(
+        labels, (score, score), {"auc": (roc_auc, roc_auc)}, resamples=50, confidence=0.9, seed=0
+    )
+    assert result["auc"]["difference"] == 0 and result["auc"]["difference_ci"] == [0.0, 0.0]
+
+
+def test_a_paired_comparison_of_one_label_is_refused():
+    with pytest.raises(ValueError, match="both labels"):
+        paired_differences(np.ones(10), (np.ones(10), np.ones(10)), {}, resamples=5, confidence=0.9, seed=0)
+
+
+def test_compare_with_no_champion_says_so(trained_classifier, small_splits):
+    comparison = compare_with_champion(
+        trained_classifier.model, None, small_splits["test"], bootstrap=BOOTSTRAP, seed=1
+    )
+    assert comparison["status"] == "none" and "make promote" in comparison["message"]
+    assert champion_review_metrics(comparison) == {}
+    assert comparison_summary({}).startswith("No champion")
+
+
+def test_the_champion_against_itself_is_same_within_noise(trained_classifier, small_splits):
+    model, test = trained_classifier.model, small_splits["test"]
+    comparison = compare_with_champion(model, model, test, bootstrap=BOOTSTRAP, seed=1)
+    assert comparison["status"] == "compared" and comparison["customers"] == len(test)
+    for values in comparison["metrics"].values():
+        assert values["challenger"] == values["champion"] and values["difference_ci"] == [0.0, 0.0]
+    metrics = champion_review_metrics(comparison)
+    assert metrics["champion"]["roc_auc"] == pytest.approx(
+        roc_auc(test["purchased_next_30d"], model.purchase_probability(test))
+    )
+    assert gate_rows({"classifier": metrics}, None, GATE)[0].passed is True
+
+
+def test_a_champion_that_cannot_score_the_table_is_named_not_compared(trained_classifier, small_splits):
+    model, test = trained_classifier.model, small_splits["test"]
+    missing = compare_with_champion(model, model, test.drop(columns=["age"]), bootstrap=BOOTSTRAP, seed=1)
+    assert missing["status"] == "incompatible" and "'age'" in missing["message"]
+    other = dataclasses.replace(model, info={**model.info, "target": "churned"})
+    relabelled = compare_with_champion(model, other, test, bootstrap=BOOTSTRAP, seed=1)
+    assert relabelled["status"] == "incompatible" and "'churned'" in relabelled["message"]
+
+
+def test_the_gate_refuses_a_challenger_worse_beyond_noise_only():
+    worse = {"classifier": {"vs_champion": {"roc_auc": -0.012, "roc_auc_ci": [-0.018, -0.006]}}}
+    unsure = {"classifier": {"vs_champion": {"roc_auc": -0.004, "roc_auc_ci": [-0.010, 0.002]}}}
+    rows = gate_rows(worse, None, GATE)
+    assert rows[0].passed is False and rows[0].bar == "interval top >= 0"
+    (message,) = failure_messages(rows, GATE)
+    assert "-0.012" in message and "-0.018 to -0.006" in message and "worse beyond noise" in message
+    assert gate_rows(unsure, None, GATE)[0].passed is True
+    skipped = gate_rows({"classifier": {}}, None, GATE)
+    assert skipped[0].passed is None and "no champion to compare with" in format_gate_table(skipped, "main", True)
+
+
+def test_verdicts_know_which_way_is_better():
+    assert verdict("roc_auc", [0.001, 0.01]) == "better" and verdict("roc_auc", [-0.01, -0.001]) == "worse"
+    assert verdict("ece", [0.001, 0.01]) == "worse" and verdict("ece", [-0.01, 0.01]) == "same within noise"
+    summary = comparison_summary({"vs_champion": {"roc_auc": 0.004, "roc_auc_ci": [0.001, 0.007]}})
+    assert "ROC-AUC +0.0040 (+0.0010 to +0.0070, better)" in summary
+
+
+def test_the_report_view_leads_with_the_backtest(trained_classifier, small_splits):
+    model, test = trained_classifier.model, small_splits["test"]
+    view = champion_view(compare_with_champion(model, model, test, bootstrap=BOOTSTRAP, seed=1), "2026-10")
+    assert view["period"] == "2026-10" and view["headline"] == "same within noise"
+    assert [row["measure"] for row in view["rows"]][0] == "ROC-AUC" and 0 < view["top_decile_rate"] <= 1
+    assert champion_view({"status": "none", "message": "no champion yet"}, None)["status"] == "none"
+    assert champion_view(None, None) is None
+
+
+def test_promote_makes_the_classifier_the_champion(tmp_path):
+    paths = {
+        "models": {
+            name: str(tmp_path / f"models/{name}") for name in ("classifier", "classifier_metadata", "segmenter")
+        },
+        "metrics": {"data": str(tmp_path / "metrics/data.json")},
+        "reference": {
+            **{
+                name: str(tmp_path / f"reference/{name}") for name in ("classifier", "classifier_metadata", "segmenter")
+            },
+            "champion": str(tmp_path / "reference/champion.json"),
+            "metrics": str(tmp_path / "reference/metrics"),
+        },
+    }
+    with pytest.raises(FileNotFoundError, match="nothing to promote"):
+        promote(paths, "2026-10")
+    for path in [*paths["models"].values(), paths["metrics"]["data"]]:
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(json.dumps({"rows": 1}))
+    written = promote(paths, "2026-10")
+    assert (tmp_path / "reference/classifier").read_text() == json.dumps({"rows": 1})
+    assert json.loads((tmp_path / "reference/champion.json").read_text()) == {"period": "2026-10"}
+    assert len(written) == 5
+
+
+def test_an_incomplete_champion_is_refused_in_one_message(tmp_path, repo_root):
+    from intentseg.config.paths import PathsConfig
+    from intentseg.foundation.errors import ModelFileError
+    from stages.classifier_model import champion_model
+    from tests.conftest import default_params
+
+    params = default_params(repo_root)
+    params["paths"]["reference"] = {name: str(tmp_path / name) for name in params["paths"]["reference"]}
+    paths = PathsConfig.from_params(params)
+    assert champion_model(paths) is None
+    (tmp_path / "classifier").write_text("tree")
+    with pytest.raises(ModelFileError, match="champion is incomplete.*classifier_metadata"):
+        champion_model(paths)
