@@ -38,9 +38,8 @@ def main() -> None:
     with timed(log, f"loading and validating source '{config.source}' ({config.snapshot_month})"):
         found = (read.get(name, {}).get("path") for name in ("labelled", "population"))
         tables = tuple(read_customer_file(file, config.read) if file else None for file in found)
-        fractions = SplitConfig.from_params(params).fractions
-        segmenter = TrainSegmenterConfig.from_params(params)
-        prepared = prepare_customers(config, seed_of(params), tables, read, segmenter=segmenter, fractions=fractions)
+        split, segmenter = SplitConfig.from_params(params), TrainSegmenterConfig.from_params(params)
+        prepared = prepare_customers(config, seed_of(params), tables, read, segmenter=segmenter, split=split)
 
     data = prepared.data
     with timed(log, "writing prepared tables"), OutputGroup() as outputs:  # every output, or none of them

@@ -69,6 +69,7 @@ class DataConfig(Section):
     ranges: dict[Key, tuple[Number | None, Number | None]] | None
     date_format: Text | None
     snapshot_date: Text | None
+    snapshot_column: Text | None
     rare_level_share: Number = bounded(0.0, 1.0, high_open=True)
     max_levels: Whole = bounded(2)
     min_positives: Whole = bounded(1)
@@ -98,6 +99,7 @@ class DataConfig(Section):
                 found.append("population: a file does not go with source sql; set sql.population_query instead")
         if self.id_column is not None and self.id_column == self.target:
             found.append(f"id_column and target are both {self.target!r}: the id cannot be the label")
+        found.extend(self._snapshot_column_problems())
         listed = {"numeric": self.numeric or (), "categorical": self.categorical or (), "exclude": self.exclude or ()}
         for kind, names in listed.items():
             for name in (self.id_column, self.target):
@@ -108,3 +110,17 @@ class DataConfig(Section):
         if both:
             found.append(f"numeric and categorical both list {both}: a column has one kind")
         return found
+
+    def _snapshot_column_problems(self) -> list[str]:
+        column = self.snapshot_column
+        if column is None:
+            return []
+        if self.source == SIMULATOR_SOURCE:
+            return [f"snapshot_column: {column!r} is for a file or SQL source; the simulator has one snapshot"]
+        if column in (self.id_column, self.target):
+            role = "id_column" if column == self.id_column else "target"
+            return [f"snapshot_column: {column!r} is the {role}; the snapshot is a column of its own"]
+        listed = [kind for kind in ("numeric", "categorical") if column in (getattr(self, kind) or ())]
+        return [
+            f"snapshot_column: {column!r} is also listed in {kind}; the snapshot is never a feature" for kind in listed
+        ]

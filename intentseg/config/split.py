@@ -1,10 +1,10 @@
-"""``split:``: the stratified train/valid/test fractions (the split stage)."""
+"""``split:``: the train/valid/test fractions, and how many snapshots train an out-of-time split."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from intentseg.config.base import Number, Section, Settings, bounded
+from intentseg.config.base import Number, Section, Settings, Whole, bounded
 
 
 class SplitFractions(Settings):
@@ -26,3 +26,4 @@ class SplitConfig(Section):
     name: ClassVar[str] = "split"
 
     fractions: SplitFractions
+    train_snapshots: Whole | None = bounded(1)

@@ -36,9 +36,11 @@ def _categorical_column(spec: ColumnSpec) -> pa.Column:
 
 def build_schema(spec: TableSpec) -> pa.DataFrameSchema:
     """A pandera schema for ``spec``: types, ranges, levels, unique ids and a binary target."""
-    columns: dict[str, pa.Column] = {
-        spec.id_column: pa.Column(None, nullable=False, unique=True),
+    columns: dict[str, pa.Column] = {  # with snapshots, an id is unique per snapshot (table_problems)
+        spec.id_column: pa.Column(None, nullable=False, unique=spec.snapshot_column is None),
     }
+    if spec.snapshot_column is not None:
+        columns[spec.snapshot_column] = pa.Column(None, nullable=False)
     for column in spec.columns:
         columns[column.name] = _numeric_column(column) if column.kind == "numeric" else _categorical_column(column)
     if spec.target is not None:
@@ -108,6 +110,8 @@ def validate_table(
 def canonical_types(table: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     """Keep the spec's columns in spec order: float64 numerics, fixed-level categoricals, int8 target."""
     out = pd.DataFrame({spec.id_column: table[spec.id_column].to_numpy()})
+    if spec.snapshot_column is not None:
+        out[spec.snapshot_column] = table[spec.snapshot_column].astype(str).to_numpy()
     for column in spec.columns:
         values = table[column.name]
         if column.kind == "numeric":
@@ -120,9 +124,24 @@ def canonical_types(table: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     return out
 
 
+def _repeated_ids(table: pd.DataFrame, spec: TableSpec) -> list[str]:
+    """Ids seen twice in one snapshot (a table of several snapshots may repeat an id across them)."""
+    if spec.snapshot_column is None or spec.snapshot_column not in table:
+        return []
+    repeated = table.duplicated([spec.id_column, spec.snapshot_column], keep=False)
+    if not repeated.any():
+        return []
+    examples = table.loc[repeated, [spec.id_column, spec.snapshot_column]].drop_duplicates().head(MAX_EXAMPLES)
+    shown = ", ".join(f"{_example(row[0])} at {_example(row[1])}" for row in examples.itertuples(index=False))
+    return [
+        f"columns {spec.id_column!r} + {spec.snapshot_column!r}: rule 'unique_per_snapshot' broken by "
+        f"{int(repeated.sum())} row(s); e.g. {shown}"
+    ]
+
+
 def table_problems(table: pd.DataFrame, spec: TableSpec, min_per_class: int) -> list[str]:
     """Whole-table rules pandera's column checks do not cover, as contract messages."""
-    problems = []
+    problems = _repeated_ids(table, spec)
     for column in spec.columns:
         if table[column.name].isna().all():
             problems.append(f"column {column.name!r}: rule 'not_all_missing' broken: every value is missing")

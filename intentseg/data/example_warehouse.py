@@ -1,7 +1,9 @@
 """The worked example's warehouse: ShopSphere's simulated customers as two tables of a database.
 
 Writes ``labelled_customers`` (id, 36 features, ``purchased_next_30d``) and ``customers`` (the
-population to score, no label) to the database at a URL, replacing them. DuckDB needs no server:
+population to score, no label) to the database at a URL, replacing them; with ``--history N``, also
+``labelled_history``: the labelled table at each of the N months before ``--month``, with a
+``snapshot_month`` column (README: Bring your own history). DuckDB needs no server:
 
     python -m intentseg.data.example_warehouse duckdb:///warehouse/shopsphere.duckdb
 
@@ -27,15 +29,31 @@ from intentseg.warehouse.export_table import write_table
 
 LABELLED_TABLE = "labelled_customers"
 POPULATION_TABLE = "customers"
+HISTORY_TABLE = "labelled_history"
 WRITE_ROWS = 200_000
 
 
-def simulated_tables(customers: int, population: int, seed: int, month: str) -> dict[str, pd.DataFrame]:
-    """The simulator's labelled table and population, ids as text, keyed by table name."""
+def simulated_tables(
+    customers: int, population: int, seed: int, month: str, history: int = 0
+) -> dict[str, pd.DataFrame]:
+    """The simulator's labelled table and population (and ``history`` earlier months), ids as text, by table name.
+
+    Each month is the simulator's own draw: the history shows the mechanics of a table of snapshots,
+    not customers followed over time.
+    """
     tables = {
         LABELLED_TABLE: simulate_customers(customers, seed, month, labelled=True).features,
         POPULATION_TABLE: simulate_customers(population, seed, month, labelled=False).features,
     }
+    if history:
+        months = [str(pd.Period(month, "M") - back) for back in range(history, 0, -1)]
+        tables[HISTORY_TABLE] = pd.concat(
+            [
+                simulate_customers(customers, seed, past, labelled=True).features.assign(snapshot_month=past)
+                for past in months
+            ],
+            ignore_index=True,
+        )
     return {name: frame.assign(customer_id=frame["customer_id"].astype(str)) for name, frame in tables.items()}
 
 
@@ -61,9 +79,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--population", type=int, default=1_200_000, help="customers to score (default 1200000)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--month", default="2026-11", help="snapshot month YYYY-MM")
+    parser.add_argument("--history", type=int, default=0, help="also write labelled_history: this many earlier months")
     arguments = parser.parse_args(argv)
     try:
-        tables = simulated_tables(arguments.customers, arguments.population, arguments.seed, arguments.month)
+        tables = simulated_tables(
+            arguments.customers, arguments.population, arguments.seed, arguments.month, arguments.history
+        )
         written = write_example_warehouse(arguments.url, arguments.password_env, tables)
     except ProjectError as error:
         print(f"error: {error}", file=sys.stderr)

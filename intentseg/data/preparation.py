@@ -8,7 +8,7 @@ from typing import Any
 
 from intentseg.config.data import SIMULATOR_SOURCE, SQL_SOURCE, DataConfig
 from intentseg.config.segmenter import TrainSegmenterConfig
-from intentseg.config.split import SplitFractions
+from intentseg.config.split import SplitConfig
 from intentseg.data.reading import RawTable, in_id_order
 from intentseg.data.settings_fit import table_fit_problems
 from intentseg.data.sources import (
@@ -18,7 +18,7 @@ from intentseg.data.sources import (
     source_manifest,
     summarise_data,
 )
-from intentseg.data.split import check_class_counts
+from intentseg.data.split import check_class_counts, split_labelled
 from intentseg.foundation.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,24 @@ class PreparedData:
     review_metrics: dict[str, Any]
 
 
+def _train_rows(data: CustomerData, split: SplitConfig, seed: int) -> int:
+    """The train part's size, after the split's own checks (class counts; snapshots for an out-of-time split)."""
+    fractions = split.fractions.as_dict()
+    if data.spec.snapshot_column is None:
+        check_class_counts(data.labelled[data.spec.target].to_numpy(), fractions)
+        return int(len(data.labelled) * split.fractions.train)
+    parts = split_labelled(
+        data.labelled,
+        data.spec.target,
+        fractions,
+        seed=seed,
+        id_column=data.spec.id_column,
+        snapshot_column=data.spec.snapshot_column,
+        train_snapshots=split.train_snapshots,
+    )
+    return len(parts.parts["train"])
+
+
 def prepare_customers(
     config: DataConfig,
     seed: int,
@@ -46,7 +64,7 @@ def prepare_customers(
     read: dict[str, dict[str, Any]],
     *,
     segmenter: TrainSegmenterConfig,
-    fractions: SplitFractions,
+    split: SplitConfig,
 ) -> PreparedData:
     """The labelled table and population from the read ``tables``, refused when later settings cannot fit them.
 
@@ -57,8 +75,8 @@ def prepare_customers(
     if config.source == SQL_SOURCE:  # a query's row order is not defined: sort by id
         table, population = (in_id_order(raw, config.id_column) if raw else None for raw in (table, population))
     data = load_customer_data(config, seed, table, population)
-    check_class_counts(data.labelled[data.spec.target].to_numpy(), fractions.as_dict())  # split's rule, checked now
-    problems = table_fit_problems(segmenter, config.source, data.spec, int(len(data.labelled) * fractions.train))
+    train_rows = _train_rows(data, split, seed)  # the split's rules, checked now
+    problems = table_fit_problems(segmenter, config.source, data.spec, train_rows)
     if problems:
         raise ConfigError("params.yaml does not fit the table:\n" + "\n".join(problems))
     log.info(

@@ -27,6 +27,7 @@ from intentseg.data.columns import (
     true_false_numbers,
 )
 from intentseg.data.reading import RawTable
+from intentseg.data.snapshots import snapshot_dates
 from intentseg.data.spec import is_output_column
 from intentseg.foundation.errors import DataContractError
 
@@ -97,6 +98,8 @@ def check_configured_columns(raw: RawTable, config: DataConfig, labelled: bool) 
         named.append(("data.id_column", config.id_column))
     if labelled:
         named.append(("data.target", config.target))
+        if config.snapshot_column is not None:
+            named.append(("data.snapshot_column", config.snapshot_column))
     for setting, names in (
         ("data.numeric", config.numeric),
         ("data.categorical", config.categorical),
@@ -142,7 +145,7 @@ def _feature_name(source: str, conversion: Conversion, taken: set[str]) -> str:
 def infer_recipe(raw: RawTable, config: DataConfig) -> tuple[TableRecipe, dict[str, Any]]:
     """Decide every column's conversion and feature name from the labelled table (and note why)."""
     frame = raw.frame
-    excluded = set(config.exclude or ())
+    excluded = set(config.exclude or ()) | ({config.snapshot_column} if config.snapshot_column else set())
     id_column = config.id_column
     if id_column is None:
         id_column = GENERATED_ID
@@ -157,7 +160,7 @@ def infer_recipe(raw: RawTable, config: DataConfig) -> tuple[TableRecipe, dict[s
         "missing_tokens": {},
         "dates": {},
     }
-    taken = {id_column, config.target}
+    taken = {id_column, config.target, *([config.snapshot_column] if config.snapshot_column else [])}
     recipes = []
     for source in frame.columns:
         if source in (config.id_column, config.target) or source in excluded:
@@ -200,7 +203,11 @@ def infer_recipe(raw: RawTable, config: DataConfig) -> tuple[TableRecipe, dict[s
         log.info(
             "dates become days before the snapshot date %s (%s)",
             notes["snapshot_date"],
-            "data.snapshot_date" if config.snapshot_date else "the latest date in the table",
+            "data.snapshot_date"
+            if config.snapshot_date
+            else "the newest snapshot"
+            if config.snapshot_column
+            else "the latest date in the table",
         )
     for name in raw.dropped:
         log.warning("column %r holds no data (an empty column or a written row index): dropped", name)
@@ -209,11 +216,14 @@ def infer_recipe(raw: RawTable, config: DataConfig) -> tuple[TableRecipe, dict[s
 
 
 def _snapshot(frame: pd.DataFrame, recipes: list[ColumnRecipe], config: DataConfig) -> pd.Timestamp | None:
+    """The day dates count to: data.snapshot_date, the newest labelled snapshot, or the latest date."""
     dates = [recipe for recipe in recipes if recipe.conversion == "date"]
+    if config.snapshot_date:
+        return pd.Timestamp(config.snapshot_date) if dates or config.snapshot_column else None
+    if config.snapshot_column:  # the labelled rows count to their own snapshot; the population to the newest
+        return snapshot_dates(frame[config.snapshot_column], config.date_format).max()
     if not dates:
         return None
-    if config.snapshot_date:
-        return pd.Timestamp(config.snapshot_date)
     latest = [date_values(frame[recipe.source], recipe.date_format or "").max() for recipe in dates]
     latest = [value for value in latest if pd.notna(value)]
     if not latest:
@@ -228,8 +238,11 @@ def id_values(frame: pd.DataFrame, recipe: TableRecipe) -> pd.Series:
     return text_values(frame[recipe.id_source]).reset_index(drop=True)
 
 
-def convert_column(values: pd.Series, column: ColumnRecipe, recipe: TableRecipe) -> pd.Series:
-    """One source column converted by its recipe (non-numbers beyond the known tokens stay as text)."""
+def convert_column(
+    values: pd.Series, column: ColumnRecipe, recipe: TableRecipe, snapshots: pd.Series | None = None
+) -> pd.Series:
+    """One source column converted by its recipe (non-numbers beyond the known tokens stay as text); dates
+    become days before ``snapshots`` (each row's own) when given, else before the recipe's snapshot."""
     if column.conversion == "level":
         return canonical_levels(values)
     if column.conversion == "true_false":
@@ -245,6 +258,8 @@ def convert_column(values: pd.Series, column: ColumnRecipe, recipe: TableRecipe)
                 column.date_format,
                 values[unread].head(3).tolist(),
             )
+        if snapshots is not None:
+            return days_since(dates.reset_index(drop=True), snapshots)
         assert recipe.snapshot is not None
         return days_since(dates, recipe.snapshot)
     return number_values(values, recipe.decimal, column.missing_tokens)

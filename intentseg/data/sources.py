@@ -9,6 +9,7 @@ columns; its rows are validated one by one at scoring time, where bad rows are r
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,7 @@ from intentseg.data.reading import RawTable
 from intentseg.data.shopsphere import shopsphere_spec
 from intentseg.data.simulator import simulate_customers
 from intentseg.data.spec import TableSpec
-from intentseg.data.tables import population_table, prepare_table
+from intentseg.data.tables import PreparedTable, population_table, prepare_table
 from intentseg.foundation.errors import DataContractError
 from intentseg.foundation.metrics import best_f1, roc_auc
 
@@ -75,7 +76,7 @@ def _from_file(config: DataConfig, table: RawTable, population: RawTable | None)
             "possible target leakage: %s alone predicts %s with ROC-AUC %.3f", name, prepared.spec.target, strength
         )
     notes = {**prepared.notes, "leakage_suspects": suspects, "separate_population": population is not None}
-    source_population = population if population is not None else table
+    source_population = population if population is not None else _newest_snapshot(table, prepared)
     return CustomerData(
         spec=prepared.spec,
         labelled=labelled,
@@ -83,6 +84,15 @@ def _from_file(config: DataConfig, table: RawTable, population: RawTable | None)
         ground_truth=pd.DataFrame({prepared.spec.id_column: pd.Series(dtype="object")}),
         notes=notes,
     )
+
+
+def _newest_snapshot(table: RawTable, prepared: PreparedTable) -> RawTable:
+    """The labelled file as the population: all of it, or its newest snapshot's rows when it has snapshots."""
+    column = prepared.spec.snapshot_column
+    if column is None:
+        return table
+    newest = prepared.table[column] == prepared.table[column].max()
+    return dataclasses.replace(table, frame=table.frame.reset_index(drop=True)[newest.to_numpy()])
 
 
 def load_customer_data(

@@ -54,11 +54,13 @@ class ColumnSpec:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A customer table: an id column, an optional binary target, and feature columns."""
+    """A customer table: an id column, an optional binary target, feature columns and, for a labelled table
+    of several snapshots, the snapshot column (``YYYY-MM-DD`` text; never a feature)."""
 
     id_column: str
     target: str | None
     columns: tuple[ColumnSpec, ...] = field(default_factory=tuple)
+    snapshot_column: str | None = None
 
     @property
     def feature_names(self) -> list[str]:
@@ -102,11 +104,11 @@ class TableSpec:
         return name
 
     def without_target(self) -> TableSpec:
-        """The same table as an unlabelled scoring population."""
+        """The same table as an unlabelled scoring population (one snapshot: today's)."""
         return TableSpec(id_column=self.id_column, target=None, columns=self.columns)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (written by prepare for the later stages)."""
+        """JSON-ready form (written by prepare for the later stages); ``snapshot_column`` only when there is one."""
         return {
             "id_column": self.id_column,
             "target": self.target,
@@ -114,6 +116,7 @@ class TableSpec:
                 {**asdict(column), "categories": list(column.categories) if column.categories else None}
                 for column in self.columns
             ],
+            **({"snapshot_column": self.snapshot_column} if self.snapshot_column else {}),
         }
 
     @classmethod
@@ -123,4 +126,4 @@ class TableSpec:
             ColumnSpec(**{**column, "categories": tuple(column["categories"]) if column["categories"] else None})
             for column in data["columns"]
         )
-        return cls(id_column=data["id_column"], target=data["target"], columns=columns)
+        return cls(data["id_column"], data["target"], columns, data.get("snapshot_column"))

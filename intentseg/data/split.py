@@ -1,7 +1,17 @@
-"""Stratified, deterministic train/valid/test split."""
+"""Deterministic train/valid/test splits: out of time for a table with several snapshots, else stratified.
+
+Out of time (a labelled table with ``data.snapshot_column`` holding more than one snapshot): test is
+the newest snapshot, valid the one before it and train the snapshots before that (the newest
+``split.train_snapshots`` of them, or all). With only two snapshots, valid is a share of the earlier
+snapshot's customers (``split.fractions``: valid / (train + valid)), drawn by customer so that no
+customer is in both. Calibration, threshold and early stopping are thus chosen on a later month
+than the trees are fitted on, as they will be applied. The snapshot column is dropped from every
+part: it is never a feature.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -61,6 +71,99 @@ def stratified_split(
     return {name: table.iloc[np.sort(part)].reset_index(drop=True) for name, part in parts.items()}
 
 
-def summarise_split(parts: dict[str, pd.DataFrame]) -> dict[str, Any]:
-    """Rows per part, for ``metrics/split.json`` (the positive rate is the table's, by stratification)."""
-    return {name: {"rows": len(part)} for name, part in parts.items()}
+@dataclass(frozen=True)
+class SplitResult:
+    """The three parts, how they were split, and (out of time) the snapshots in each."""
+
+    parts: dict[str, pd.DataFrame]
+    kind: str  # "out_of_time" or "random"
+    snapshots: dict[str, list[str]] = field(default_factory=dict)
+
+
+def split_labelled(
+    table: pd.DataFrame,
+    target: str,
+    fractions: dict[str, float],
+    *,
+    seed: int,
+    id_column: str | None = None,
+    snapshot_column: str | None = None,
+    train_snapshots: int | None = None,
+) -> SplitResult:
+    """Out of time when ``snapshot_column`` holds more than one snapshot (customers by ``id_column``), else
+    stratified at random."""
+    if snapshot_column is None or table[snapshot_column].nunique(dropna=True) < 2:
+        features = table.drop(columns=[snapshot_column]) if snapshot_column in table.columns else table
+        return SplitResult(stratified_split(features, target, fractions, seed), "random")
+    if id_column is None:
+        raise ValueError("an out-of-time split needs the id column (valid is drawn by customer)")
+    return _out_of_time_split(table, (id_column, target, snapshot_column), fractions, seed, train_snapshots)
+
+
+def _out_of_time_split(
+    table: pd.DataFrame,
+    columns: tuple[str, str, str],
+    fractions: dict[str, float],
+    seed: int,
+    train_snapshots: int | None,
+) -> SplitResult:
+    """``columns``: the id, target and snapshot columns."""
+    id_column, target, snapshot_column = columns
+    check_fractions(fractions)
+    snapshots = sorted(str(value) for value in table[snapshot_column].dropna().unique())
+    of = table[snapshot_column].astype(str)
+    test_snapshot, earlier = snapshots[-1], snapshots[:-1]
+    valid_snapshots = earlier[-1:] if len(earlier) >= 2 else []
+    candidates = earlier[:-1] if valid_snapshots else earlier
+    if train_snapshots is not None and train_snapshots > len(candidates):
+        raise DataContractError(
+            f"split.train_snapshots: {train_snapshots} is more than the {len(candidates)} snapshot(s) before "
+            f"{'the valid snapshot ' + valid_snapshots[0] if valid_snapshots else 'the test snapshot ' + test_snapshot} "
+            f"(snapshots in the table: {snapshots}); lower it, or set it to null for all of them"
+        )
+    train_from = candidates[-train_snapshots:] if train_snapshots else candidates
+    rows = {
+        "train": of.isin(train_from).to_numpy(),
+        "valid": of.isin(valid_snapshots).to_numpy(),
+        "test": (of == test_snapshot).to_numpy(),
+    }
+    if not valid_snapshots:  # two snapshots: valid is a share of the earlier one's customers
+        rows["train"], rows["valid"] = _customers_apart(table[id_column], rows["train"], fractions, seed)
+    for name, chosen in rows.items():
+        _check_part_labels(table[target].to_numpy()[chosen], name, sorted(set(of[chosen])))
+    parts = {
+        name: table[chosen].drop(columns=[snapshot_column]).reset_index(drop=True) for name, chosen in rows.items()
+    }
+    used = {"train": train_from, "valid": valid_snapshots or train_from, "test": [test_snapshot]}
+    return SplitResult(parts, "out_of_time", used)
+
+
+def _customers_apart(
+    ids: pd.Series, rows: np.ndarray, fractions: dict[str, float], seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``rows`` divided into train and valid by a seeded random draw of whole customers."""
+    customers = ids.astype(str).to_numpy()
+    chosen = np.unique(customers[rows])
+    share = fractions["valid"] / (fractions["valid"] + fractions["train"])
+    picked = np.random.default_rng(seed).random(len(chosen)) < share
+    in_valid = rows & np.isin(customers, chosen[picked])
+    return rows & ~in_valid, in_valid
+
+
+def _check_part_labels(labels: np.ndarray, part: str, snapshots: list[str]) -> None:
+    counts = {value: int((labels == value).sum()) for value in (0, 1)}
+    if min(counts.values()) < 2:
+        found = ", ".join(f"label {value}: {count} rows" for value, count in counts.items())
+        raise DataContractError(
+            f"split: the {part} part (snapshots {snapshots}) needs at least 2 rows of each label for an "
+            f"out-of-time split; it has {found}. Add labelled rows for these snapshots, or drop data.snapshot_column "
+            "for a random split"
+        )
+
+
+def summarise_split(result: SplitResult) -> dict[str, Any]:
+    """Rows (and, out of time, snapshots) per part, for ``metrics/split.json``."""
+    return {
+        name: {"rows": len(part), **({"snapshots": result.snapshots[name]} if result.snapshots else {})}
+        for name, part in result.parts.items()
+    }

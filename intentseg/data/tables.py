@@ -42,6 +42,7 @@ from intentseg.data.recipe import (
     missing_columns_message,
     number_problems,
 )
+from intentseg.data.snapshots import snapshot_dates, snapshot_text
 from intentseg.data.spec import TRUE_FALSE, ColumnSpec, TableSpec
 from intentseg.foundation.errors import DataContractError
 
@@ -100,10 +101,18 @@ def prepare_table(raw: RawTable, config: DataConfig) -> PreparedTable:
         )
         notes["generated_id"] = recipe.id_column
     table = pd.DataFrame({recipe.id_column: id_values(frame, recipe)})
+    snapshots = None
+    if config.snapshot_column is not None:  # each row's snapshot: its dates count to it; the split reads it
+        snapshots = snapshot_dates(frame[config.snapshot_column], config.date_format)
+        table[config.snapshot_column] = snapshot_text(snapshots)
+        notes["snapshots"] = {
+            day: int(rows) for day, rows in table[config.snapshot_column].value_counts().sort_index().items()
+        }
+        log.info("%d snapshots in %s: %s", len(notes["snapshots"]), config.snapshot_column, notes["snapshots"])
     columns: list[ColumnSpec] = []
     notes.update(dropped_constant=[], lumped_levels={})
     for column in recipe.columns:
-        values = convert_column(frame[column.source], column, recipe)
+        values = convert_column(frame[column.source], column, recipe, snapshots)
         if column.kind == "numeric":
             problems.extend(number_problems(values, column.source))
         if values.nunique(dropna=True) == 1:
@@ -147,7 +156,7 @@ def prepare_table(raw: RawTable, config: DataConfig) -> PreparedTable:
         recipe.decimal,
         recipe.snapshot,
     )
-    spec = TableSpec(recipe.id_column, config.target, tuple(columns))
+    spec = TableSpec(recipe.id_column, config.target, tuple(columns), config.snapshot_column)
     return PreparedTable(table, spec, recipe, notes, problems, label_ok=mapping is not None)
 
 

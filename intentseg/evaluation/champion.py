@@ -18,8 +18,6 @@ import pandas as pd
 from intentseg.classifier.model import PurchaseModel
 from intentseg.config.evaluate import BootstrapConfig
 from intentseg.evaluation.comparison import COMPARED
-
-REVIEWED = ("roc_auc", "f1", "ece")  # the differences in metrics/classifier.json (about 40 numbers in all)
 from intentseg.foundation.errors import FeatureMismatchError
 from intentseg.foundation.metrics import (
     Metric,
@@ -31,6 +29,7 @@ from intentseg.foundation.metrics import (
     top_decile_lift,
 )
 
+REVIEWED = ("roc_auc", "f1", "ece")  # the differences in metrics/classifier.json (about 40 numbers in all)
 NO_CHAMPION = "no champion yet: `make promote` accepts a run's classifier as the model in production"
 
 

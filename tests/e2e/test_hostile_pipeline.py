@@ -48,11 +48,6 @@ def hostile_run(tmp_path_factory, repo_root):
     params["reason_words"] = {"labels": {days: "{value:.0f} " + HOSTILE["markdown"], "plan": "plan " + "{value}"}}
     params["score"] = {**params["score"], "export": {"per_segment": True}}
     (folder / "reference").mkdir()
-    params["paths"]["reference"] = {
-        "dir": str(folder / "reference"),
-        "segmenter": str(folder / "reference/segmenter.json"),
-        "metrics": str(folder / "reference/metrics"),
-    }
     run_all_stages(folder, params)
     return folder, params
 

@@ -166,11 +166,6 @@ def test_tables_with_one_kind_of_feature_train_and_score(tiny_run, tmp_path, rep
         "categorical": categorical,
     }
     (tmp_path / "reference").mkdir(exist_ok=True)
-    params["paths"]["reference"] = {
-        "dir": str(tmp_path / "reference"),
-        "segmenter": str(tmp_path / "reference/segmenter.json"),
-        "metrics": str(tmp_path / "reference/metrics"),
-    }
     run_all_stages(tmp_path, params)
     scores = pd.read_parquet(params["paths"]["scores"]["scores"])
     assert len(scores) == 3000 and scores["purchase_probability"].between(0, 1).all()
@@ -262,3 +257,38 @@ def test_the_report_states_the_contact_plan_and_embeds_every_figure(tiny_run):
     assert f"| test ROC-AUC | >= {params['gates']['min_roc_auc']:g} |" in text and f"{low:.3f} to {high:.3f}" in text
     figures = [path for group in params["paths"]["figures"].values() for path in group.values()]
     assert len(figures) == 11 and all(f"figures/{Path(path).name})" in text for path in figures)
+
+
+def test_a_history_of_snapshots_is_split_out_of_time_and_scores_the_newest(tiny_run, tmp_path, repo_root):
+    """Bring your own history: a labelled file with a snapshot column and several months, one file."""
+    from tests.unit.test_time_split import _monthly_file
+
+    months = ["2026-07", "2026-08", "2026-09", "2026-10"]
+    _monthly_file(months, rows=1500).to_csv(tmp_path / "history.csv", index=False)
+    _, tiny = tiny_run
+    params = with_absolute_paths(default_params(repo_root), tmp_path)
+    for section in ("score", "train_classifier", "train_segmenter", "evaluate"):
+        params[section] = tiny[section]
+    params["data"] |= {
+        "source": str(tmp_path / "history.csv"),
+        "id_column": "member_no",
+        "target": "converted",
+        "categorical": ["store_id"],
+        "snapshot_column": "snapshot",
+    }
+    params["split"]["train_snapshots"] = 2
+    (tmp_path / "reference").mkdir(exist_ok=True)
+    run_all_stages(tmp_path, params)
+    split = json.loads(Path(params["paths"]["metrics"]["split"]).read_text())
+    assert split == {
+        "train": {"rows": 3000, "snapshots": ["2026-07-01", "2026-08-01"]},
+        "valid": {"rows": 1500, "snapshots": ["2026-09-01"]},
+        "test": {"rows": 1500, "snapshots": ["2026-10-01"]},
+    }
+    test = pd.read_parquet(params["paths"]["split"]["test"])
+    assert "snapshot" not in test.columns and test["member_no"].is_unique
+    model = json.loads(Path(params["paths"]["models"]["classifier_metadata"]).read_text())
+    assert "snapshot" not in json.dumps(model["features"])  # never a feature
+    scores = pd.read_parquet(params["paths"]["scores"]["scores"])
+    assert len(scores) == 1500 and scores["member_no"].is_unique  # today's population: the newest snapshot
+    assert "Purchase intent and customer segments: 2026-10-01" in Path(params["paths"]["report"]).read_text()

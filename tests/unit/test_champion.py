@@ -16,7 +16,7 @@ from intentseg.foundation.metrics import average_precision, paired_differences, 
 from intentseg.reference import promote
 from intentseg.reporting.champion import champion_view
 
-BOOTSTRAP = BootstrapConfig(resamples=100, confidence=0.95)
+BOOTSTRAP = BootstrapConfig(resamples=20, confidence=0.95)
 GATE = {"min_roc_auc_vs_champion": 0.0}
 
 
@@ -28,23 +28,23 @@ def _scores(rows: int, seed: int, noise: tuple[float, float]) -> tuple[np.ndarra
 
 
 def test_paired_interval_covers_a_known_difference_and_excludes_zero():
-    labels, better, worse = _scores(4000, 1, (0.5, 1.0))
+    labels, better, worse = _scores(2000, 1, (0.5, 1.0))
     pairs = {"roc_auc": (roc_auc, roc_auc)}
-    result = paired_differences(labels, (better, worse), pairs, resamples=200, confidence=0.95, seed=7)["roc_auc"]
+    result = paired_differences(labels, (better, worse), pairs, resamples=100, confidence=0.95, seed=7)["roc_auc"]
     assert result["difference"] == pytest.approx(roc_auc(labels, better) - roc_auc(labels, worse))
     low, high = result["difference_ci"]
     assert 0 < low < result["difference"] < high
-    swapped = paired_differences(labels, (worse, better), pairs, resamples=200, confidence=0.95, seed=7)["roc_auc"]
+    swapped = paired_differences(labels, (worse, better), pairs, resamples=100, confidence=0.95, seed=7)["roc_auc"]
     assert swapped["difference_ci"] == pytest.approx([-high, -low])  # same draws: the interval mirrors
 
 
 def test_paired_interval_is_narrower_than_the_unpaired_one():
     """Two models that rank alike: their difference is far more certain than either metric alone."""
-    labels, first, second = _scores(3000, 2, (0.8, 0.8))
+    labels, first, _ = _scores(2000, 2, (0.8, 0.8))
     second = first + np.random.default_rng(3).normal(0, 0.05, len(first))  # nearly the same model
     pairs = {"pr_auc": (average_precision, average_precision)}
-    paired = paired_differences(labels, (first, second), pairs, resamples=200, confidence=0.95, seed=1)["pr_auc"]
-    alone = paired_differences(labels, (first, np.zeros_like(first)), pairs, resamples=200, confidence=0.95, seed=1)
+    paired = paired_differences(labels, (first, second), pairs, resamples=100, confidence=0.95, seed=1)["pr_auc"]
+    alone = paired_differences(labels, (first, np.zeros_like(first)), pairs, resamples=100, confidence=0.95, seed=1)
     paired_width = np.diff(paired["difference_ci"])[0]
     assert paired_width < np.diff(alone["pr_auc"]["difference_ci"])[0] / 4
 
@@ -71,9 +71,19 @@ def test_compare_with_no_champion_says_so(trained_classifier, small_splits):
     assert comparison_summary({}).startswith("No champion")
 
 
-def test_the_champion_against_itself_is_same_within_noise(trained_classifier, small_splits):
-    model, test = trained_classifier.model, small_splits["test"]
-    comparison = compare_with_champion(model, model, test, bootstrap=BOOTSTRAP, seed=1)
+@pytest.fixture(scope="module")
+def test_customers(small_splits):
+    return small_splits["test"].head(800)
+
+
+@pytest.fixture(scope="module")
+def against_itself(trained_classifier, test_customers) -> dict:
+    model = trained_classifier.model
+    return compare_with_champion(model, model, test_customers, bootstrap=BOOTSTRAP, seed=1)
+
+
+def test_the_champion_against_itself_is_same_within_noise(trained_classifier, test_customers, against_itself):
+    model, test, comparison = trained_classifier.model, test_customers, against_itself
     assert comparison["status"] == "compared" and comparison["customers"] == len(test)
     for values in comparison["metrics"].values():
         assert values["challenger"] == values["champion"] and values["difference_ci"] == [0.0, 0.0]
@@ -84,8 +94,8 @@ def test_the_champion_against_itself_is_same_within_noise(trained_classifier, sm
     assert gate_rows({"classifier": metrics}, None, GATE)[0].passed is True
 
 
-def test_a_champion_that_cannot_score_the_table_is_named_not_compared(trained_classifier, small_splits):
-    model, test = trained_classifier.model, small_splits["test"]
+def test_a_champion_that_cannot_score_the_table_is_named_not_compared(trained_classifier, test_customers):
+    model, test = trained_classifier.model, test_customers
     missing = compare_with_champion(model, model, test.drop(columns=["age"]), bootstrap=BOOTSTRAP, seed=1)
     assert missing["status"] == "incompatible" and "'age'" in missing["message"]
     other = dataclasses.replace(model, info={**model.info, "target": "churned"})
@@ -112,9 +122,8 @@ def test_verdicts_know_which_way_is_better():
     assert "ROC-AUC +0.0040 (+0.0010 to +0.0070, better)" in summary
 
 
-def test_the_report_view_leads_with_the_backtest(trained_classifier, small_splits):
-    model, test = trained_classifier.model, small_splits["test"]
-    view = champion_view(compare_with_champion(model, model, test, bootstrap=BOOTSTRAP, seed=1), "2026-10")
+def test_the_report_view_leads_with_the_backtest(against_itself):
+    view = champion_view(against_itself, "2026-10")
     assert view["period"] == "2026-10" and view["headline"] == "same within noise"
     assert [row["measure"] for row in view["rows"]][0] == "ROC-AUC" and 0 < view["top_decile_rate"] <= 1
     assert champion_view({"status": "none", "message": "no champion yet"}, None)["status"] == "none"

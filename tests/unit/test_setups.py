@@ -120,7 +120,7 @@ def test_split_fractions_the_labels_cannot_fill_are_refused_at_prepare(tmp_path,
     from stages import prepare
 
     params = _small_params(tmp_path, repo_root, ["visits_30d"])
-    params["split"] = {"fractions": {"train": 0.96, "valid": 0.02, "test": 0.02}}
+    params["split"]["fractions"] = {"train": 0.96, "valid": 0.02, "test": 0.02}
     with pytest.raises(DataContractError) as refused:
         _run_stages(tmp_path, params, (prepare,))
     message = str(refused.value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from intentseg.data.shopsphere import shopsphere_spec
-from intentseg.data.split import stratified_split, summarise_split
+from intentseg.data.split import SplitResult, stratified_split, summarise_split
 
 SPEC = shopsphere_spec()
 FRACTIONS = {"train": 0.7, "valid": 0.15, "test": 0.15}
@@ -16,7 +16,7 @@ def test_parts_are_disjoint_complete_and_stratified(small_table):
     parts = stratified_split(table, SPEC.target, FRACTIONS, seed=1)
     ids = [set(part[SPEC.id_column]) for part in parts.values()]
     assert sum(len(i) for i in ids) == len(table) and set.union(*ids) == set(table[SPEC.id_column])
-    summary = summarise_split(parts)
+    summary = summarise_split(SplitResult(parts, "random"))
     for name, fraction in FRACTIONS.items():
         assert summary[name]["rows"] == pytest.approx(fraction * len(table), abs=2)
         assert parts[name][SPEC.target].mean() == pytest.approx(table[SPEC.target].mean(), abs=0.002)
