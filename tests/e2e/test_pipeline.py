@@ -214,7 +214,9 @@ def test_gate_passes_on_another_blas_kernel_and_fails_on_a_real_change(committed
     assert "metrics/classifier.json: test.roc_auc: committed" in changed.stderr
     assert "reports/details/model_predictions.json: raw_score[0]" in changed.stderr
     table = _checks(committed_run, "gates", "--base", "HEAD")
-    assert "| gate" not in table.stdout and "min_roc_auc" in table.stdout and "HEAD" in table.stdout.splitlines()[0]
+    lead, header = table.stdout.splitlines()[:2]  # challenger against champion first, then the table
+    assert lead.startswith("Challenger minus champion on the same test customers") and "ROC-AUC" in lead
+    assert "| gate" not in table.stdout and "min_roc_auc" in table.stdout and "HEAD" in header
     review = subprocess.run(
         [
             sys.executable,
@@ -235,5 +237,6 @@ def test_gate_passes_on_another_blas_kernel_and_fails_on_a_real_change(committed
     assert review.returncode == 0, review.stderr
     body = review.stdout
     assert body.startswith("<!-- intentseg: pipeline review -->") and "| min_roc_auc | >= 0.82 |" in body
+    assert body.index("Challenger minus champion") < body.index("| gate |")  # the comparison leads
     assert "metrics/classifier.json" in body and "test.roc_auc" in body  # dvc metrics diff HEAD
     assert "https://github.com/acme/shop/raw/abc123/reports/figures/classifier_gains.png" in body
