@@ -11,21 +11,21 @@ it refreshes land in the same commit of the reviewed branch.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 from intentseg.config.base import load_params
+from intentseg.foundation.io import read_json, write_json
 
 
 def promote(paths: dict[str, Any], snapshot_month: str) -> list[Path]:
     """Copy the classifier, segment model and every metrics file to the reference; returns the files written."""
     reference = paths["reference"]
     written = []
-    sources = [(Path(paths["models"][name]), Path(reference[name])) for name in ("classifier", "classifier_metadata")]
-    sources += [(Path(paths["models"]["segmenter"]), Path(reference["segmenter"]))]
+    models = ("classifier", "classifier_metadata", "segmenter")
+    sources = [(Path(paths["models"][name]), Path(reference[name])) for name in models]
     sources += [(Path(path), Path(reference["metrics"]) / Path(path).name) for path in paths["metrics"].values()]
     missing = [str(source) for source, _ in sources if not source.exists()]
     if missing:
@@ -34,10 +34,10 @@ def promote(paths: dict[str, Any], snapshot_month: str) -> list[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
         written.append(target)
-    data = json.loads(Path(paths["metrics"]["data"]).read_text(encoding="utf-8"))
+    data = read_json(paths["metrics"]["data"])
     champion = Path(reference["champion"])
     period = data.get("snapshot_date", snapshot_month)  # a table with dates names its snapshot
-    champion.write_text(json.dumps({"period": period}, indent=2) + "\n", encoding="utf-8")
+    write_json({"period": period}, champion)
     return [*written, champion]
 
 

@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from intentseg.config.base import Key, LabelText, Number, Section, Settings, Text, Whole, bounded, password_env_problems
 
+MONTH = r"\d{4}-(0[1-9]|1[0-2])"  # a month as YYYY-MM (data.snapshot_month; a snapshot column's months)
 SIMULATOR_SOURCE = "simulator"  # data.source naming the built-in simulator rather than a file
 SQL_SOURCE = "sql"  # data.source naming a database query (data.sql) rather than a file
 
@@ -80,7 +81,7 @@ class DataConfig(Section):
 
     def problems(self) -> list[str]:
         found = []
-        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", self.snapshot_month):
+        if not re.fullmatch(MONTH, self.snapshot_month):
             found.append(f"snapshot_month: must be a month 'YYYY-MM', got {self.snapshot_month!r}")
         if self.snapshot_date is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", self.snapshot_date):
             found.append(

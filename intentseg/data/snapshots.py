@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from intentseg.config.data import MONTH
 from intentseg.data.columns import date_values, detect_date_format, text_values
 from intentseg.foundation.errors import DataContractError
-
-MONTH = r"\d{4}-(0[1-9]|1[0-2])"
 
 
 def snapshot_dates(values: pd.Series, date_format: str | None) -> pd.Series:

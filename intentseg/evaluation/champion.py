@@ -61,10 +61,13 @@ def compare_with_champion(
     champion: PurchaseModel | None,
     test: pd.DataFrame,
     *,
+    challenger_probability: np.ndarray,
     bootstrap: BootstrapConfig,
     seed: int,
 ) -> dict[str, Any]:
-    """The comparison on ``test`` (details/classifier.json ``champion``): status, both models' figures, differences."""
+    """The comparison on ``test`` (details/classifier.json ``champion``): status, both models' figures, differences.
+
+    ``challenger_probability``: the challenger's probabilities of ``test``, already scored by the caller."""
     target = challenger.info["target"]
     if champion is None:
         return {"status": "none", "message": NO_CHAMPION}
@@ -72,7 +75,7 @@ def compare_with_champion(
     if problem is not None:
         return {"status": "incompatible", "message": problem}
     labels = test[target].to_numpy()
-    scores = (challenger.purchase_probability(test), champion.purchase_probability(test))
+    scores = (challenger_probability, champion.purchase_probability(test))
     compared = paired_differences(
         labels,
         scores,

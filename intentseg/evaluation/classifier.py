@@ -111,7 +111,9 @@ def evaluate_classifier(
         )
     )
     bins = config.calibration_bins
-    details["champion"] = compare_with_champion(model, champion, test, bootstrap=config.bootstrap, seed=seed)
+    details["champion"] = compare_with_champion(
+        model, champion, test, challenger_probability=test_probability, bootstrap=config.bootstrap, seed=seed
+    )
     plots = {
         **curve_tables(curves),
         "calibration_test": reliability_table(test_labels, test_probability, bins).round(4).to_dict("records"),

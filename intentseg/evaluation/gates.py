@@ -38,9 +38,13 @@ class GateRow:
     bar: str
     base: float | None
     value: float | None
-    noise: float | None  # half-width of this run's 95% interval
     passed: bool | None  # None: the metric does not exist for this data (e.g. no oracle on real data)
     interval: tuple[float, float] | None = None  # this run's 95% interval of the value
+
+    @property
+    def noise(self) -> float | None:
+        """Half-width of this run's 95% interval."""
+        return None if self.interval is None else (self.interval[1] - self.interval[0]) / 2
 
     @property
     def change(self) -> float | None:
@@ -65,14 +69,13 @@ def gate_rows(
         gate = GATES[name]
         value = lookup(metrics.get(gate.source, {}), gate.path)
         base_value = lookup(base.get(gate.source, {}), gate.path) if base is not None else None
-        interval = lookup(metrics.get(gate.source, {}), gate.interval) if gate.interval else None
-        noise = (interval[1] - interval[0]) / 2 if isinstance(interval, list) and len(interval) == 2 else None
-        judged = interval[1] if gate.judged_on == "interval_high" and isinstance(interval, list) else value
+        found = lookup(metrics.get(gate.source, {}), gate.interval) if gate.interval else None
+        interval = (float(found[0]), float(found[1])) if isinstance(found, list) and len(found) == 2 else None
+        judged = interval[1] if gate.judged_on == "interval_high" and interval else value
         passed = None if judged is None else (judged >= threshold if gate.kind == "min" else judged <= threshold)
         bar = f"{'>=' if gate.kind == 'min' else '<='} {threshold:g}"
         bar = f"interval top {bar}" if gate.judged_on == "interval_high" else bar
-        bounds = (float(interval[0]), float(interval[1])) if noise is not None else None
-        rows.append(GateRow(name, gate.description, bar, base_value, value, noise, passed, bounds))
+        rows.append(GateRow(name, gate.description, bar, base_value, value, passed, interval))
     return rows
 
 

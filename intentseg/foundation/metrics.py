@@ -6,7 +6,7 @@ never hold one record per customer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -156,21 +156,26 @@ def bootstrap_interval(
     labels, score = np.asarray(labels), np.asarray(score)
     if len(labels) == 0 or labels.min() == labels.max():
         raise ValueError(f"a bootstrap interval needs both labels among the rows; got {len(labels)} rows of one label")
+    values = [metric(labels[rows], score[rows]) for rows in _resamples_of_both_labels(labels, resamples, seed)]
+    return percentile_interval(values, confidence)
+
+
+def _resamples_of_both_labels(labels: np.ndarray, resamples: int, seed: int) -> Iterator[np.ndarray]:
+    """``resamples`` seeded bootstrap draws of row numbers, each holding both labels (one-label draws redrawn)."""
     rng = np.random.default_rng(seed)
-    values = []
-    draws = 0
-    while len(values) < resamples:
+    kept = draws = 0
+    while kept < resamples:
         draws += 1
         if draws > 100 * resamples:
             raise ValueError(
-                f"{resamples} bootstrap resamples of {len(labels)} rows: only {len(values)} of {draws} draws held both "
+                f"{resamples} bootstrap resamples of {len(labels)} rows: only {kept} of {draws} draws held both "
                 "labels; too few rows of the rarer label for an interval"
             )
         rows = rng.integers(0, len(labels), size=len(labels))
         if labels[rows].min() == labels[rows].max():
             continue
-        values.append(metric(labels[rows], score[rows]))
-    return percentile_interval(values, confidence)
+        kept += 1
+        yield rows
 
 
 def percentile_interval(values: list[float], confidence: float) -> list[float]:
@@ -239,17 +244,8 @@ def paired_differences(
     new, old = (np.asarray(score) for score in scores)
     if len(labels) == 0 or labels.min() == labels.max():
         raise ValueError(f"a paired comparison needs both labels among the rows; got {len(labels)} rows of one label")
-    rng = np.random.default_rng(seed)
     draws: dict[str, list[float]] = {name: [] for name in metrics}
-    kept = tried = 0
-    while kept < resamples:
-        tried += 1
-        if tried > 100 * resamples:
-            raise ValueError(f"{resamples} paired resamples of {len(labels)} rows: too few rows of the rarer label")
-        rows = rng.integers(0, len(labels), size=len(labels))
-        if labels[rows].min() == labels[rows].max():
-            continue
-        kept += 1
+    for rows in _resamples_of_both_labels(labels, resamples, seed):
         for name, (of_new, of_old) in metrics.items():
             draws[name].append(of_new(labels[rows], new[rows]) - of_old(labels[rows], old[rows]))
     result = {}

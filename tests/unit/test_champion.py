@@ -20,6 +20,12 @@ BOOTSTRAP = BootstrapConfig(resamples=20, confidence=0.95)
 GATE = {"min_roc_auc_vs_champion": 0.0}
 
 
+def _compare(challenger, champion, test, probability=None) -> dict:
+    """The comparison as the evaluate stage makes it: the challenger's probabilities scored beforehand."""
+    scored = challenger.purchase_probability(test) if probability is None else probability
+    return compare_with_champion(challenger, champion, test, challenger_probability=scored, bootstrap=BOOTSTRAP, seed=1)
+
+
 def _scores(rows: int, seed: int, noise: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Labels and two scores: the label plus normal noise of each scale (less noise ranks better)."""
     rng = np.random.default_rng(seed)
@@ -63,9 +69,7 @@ def test_a_paired_comparison_of_one_label_is_refused():
 
 
 def test_compare_with_no_champion_says_so(trained_classifier, small_splits):
-    comparison = compare_with_champion(
-        trained_classifier.model, None, small_splits["test"], bootstrap=BOOTSTRAP, seed=1
-    )
+    comparison = _compare(trained_classifier.model, None, small_splits["test"])
     assert comparison["status"] == "none" and "make promote" in comparison["message"]
     assert champion_review_metrics(comparison) == {}
     assert comparison_summary({}).startswith("No champion")
@@ -79,7 +83,7 @@ def test_customers(small_splits):
 @pytest.fixture(scope="module")
 def against_itself(trained_classifier, test_customers) -> dict:
     model = trained_classifier.model
-    return compare_with_champion(model, model, test_customers, bootstrap=BOOTSTRAP, seed=1)
+    return _compare(model, model, test_customers)
 
 
 def test_the_champion_against_itself_is_same_within_noise(trained_classifier, test_customers, against_itself):
@@ -96,10 +100,10 @@ def test_the_champion_against_itself_is_same_within_noise(trained_classifier, te
 
 def test_a_champion_that_cannot_score_the_table_is_named_not_compared(trained_classifier, test_customers):
     model, test = trained_classifier.model, test_customers
-    missing = compare_with_champion(model, model, test.drop(columns=["age"]), bootstrap=BOOTSTRAP, seed=1)
+    missing = _compare(model, model, test.drop(columns=["age"]), model.purchase_probability(test))
     assert missing["status"] == "incompatible" and "'age'" in missing["message"]
     other = dataclasses.replace(model, info={**model.info, "target": "churned"})
-    relabelled = compare_with_champion(model, other, test, bootstrap=BOOTSTRAP, seed=1)
+    relabelled = _compare(model, other, test)
     assert relabelled["status"] == "incompatible" and "'churned'" in relabelled["message"]
 
 
