@@ -1,6 +1,8 @@
-"""Benchmark the customer simulator: 1.2M-customer scoring population and 240K labelled table.
+"""Benchmark the customer simulators: 1.2M-customer scoring population and 240K labelled table, and the panel.
 
-Targets (foundation issue): 1.2M customers in under 30 s, peak memory under 4 GB.
+Targets (foundation issue): 1.2M customers in under 30 s, peak memory under 4 GB. The panel (issue 22)
+builds the default run's whole history: 1.2M customers' events over 18 months, four labelled months
+of 240K and the 1.2M population at the newest snapshot.
 Run: `make bench` or `.venv/bin/python -m benchmarks.bench_simulator [--repeats N]`.
 """
 
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from benchmarks.common import measure, save
 
 CASES = {"population_1_2m": (1_200_000, False), "labelled_240k": (240_000, True)}
+PANEL = {"panel_1_2m": (1_200_000, 240_000, 4)}
 
 
 def simulate(rows: int, labelled: bool) -> Callable[[], object]:
@@ -19,6 +22,13 @@ def simulate(rows: int, labelled: bool) -> Callable[[], object]:
     from intentseg.data.simulator import simulate_customers
 
     return lambda: simulate_customers(rows, seed=42, snapshot_month="2026-11", labelled=labelled)
+
+
+def simulate_history(population: int, labelled: int, snapshots: int) -> Callable[[], object]:
+    """Workload: the panel's tables at the default run month."""
+    from intentseg.data.panel_tables import simulate_panel
+
+    return lambda: simulate_panel(42, "2026-11", labelled, population, snapshots)
 
 
 def main() -> None:
@@ -35,6 +45,20 @@ def main() -> None:
             f"{name:>16}: median {result['median_seconds']:.2f} s (min {result['min_seconds']:.2f}, "
             f"max {result['max_seconds']:.2f}) over {args.repeats} runs, "
             f"{result['rows_per_second']:,.0f} rows/s, peak RSS {result['median_peak_rss_mb']:.0f} MB"
+        )
+    for name, (population, labelled, snapshots) in PANEL.items():
+        result = measure(
+            "benchmarks.bench_simulator:simulate_history",
+            args.repeats,
+            population=population,
+            labelled=labelled,
+            snapshots=snapshots,
+        )
+        result.update(population=population, labelled_per_month=labelled, labelled_months=snapshots)
+        results[name] = result
+        print(
+            f"{name:>16}: median {result['median_seconds']:.2f} s (min {result['min_seconds']:.2f}, "
+            f"max {result['max_seconds']:.2f}) over {args.repeats} runs, peak RSS {result['median_peak_rss_mb']:.0f} MB"
         )
     print(f"saved {save('simulator', results)}")
 

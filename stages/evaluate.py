@@ -5,39 +5,28 @@ from __future__ import annotations
 
 from intentseg.config.base import seed_of
 from intentseg.config.check import checked_params
-from intentseg.config.data import SIMULATOR_SOURCE, DataConfig
+from intentseg.config.data import DataConfig
 from intentseg.config.evaluate import EvaluateConfig
 from intentseg.config.paths import PathsConfig
 from intentseg.config.segmenter import TrainSegmenterConfig
-from intentseg.data.spec import TableSpec
-from intentseg.evaluation.run import EvaluationInputs, evaluate_models
-from intentseg.foundation.io import OutputGroup, read_json, read_parquet, write_json, write_png
+from intentseg.evaluation.run import evaluate_models
+from intentseg.foundation.io import OutputGroup, read_json, write_json, write_png
 from intentseg.foundation.runlog import run_stage, stage_logger, timed
 from intentseg.reporting import figures
 from intentseg.reporting.wording import target_words
-from stages.classifier_model import baseline_model, champion_model, purchase_model
-from stages.segment_model import reference_segments, segment_model
+from stages.evaluation_inputs import evaluation_inputs
 
 
 def main() -> None:
     params = checked_params()
     config, data, paths = (section.from_params(params) for section in (EvaluateConfig, DataConfig, PathsConfig))
-    spec = TableSpec.from_dict(read_json(paths.prepared.spec))
-    inputs = EvaluationInputs(
-        classifier=purchase_model(paths),
-        baseline=baseline_model(paths),
-        champion=champion_model(paths),
-        segmenter=segment_model(paths),
-        reference=reference_segments(paths),
-        **{part: read_parquet(getattr(paths.split, part)) for part in ("train", "valid", "test")},
-        ground_truth=read_parquet(paths.prepared.ground_truth),
-        spec=spec,
-    )
+    inputs = evaluation_inputs(paths)
+    spec = inputs.spec
     with timed(stage_logger("evaluate"), f"evaluating both models on {len(inputs.test)} test customers"):
         result = evaluate_models(inputs, config, TrainSegmenterConfig.from_params(params).naming, seed_of(params))
 
     label = read_json(paths.metrics["data"]).get("positive_label")
-    words = target_words(data.target_description, data.source == SIMULATOR_SOURCE, spec.target, label)
+    words = target_words(data.target_description, data.simulated, spec.target, label)
     drawn = figures.classifier_figures(result.classifier.plots) | figures.segment_figures(
         result.segments.plots, result.segments.metrics["k"], words
     )

@@ -39,7 +39,7 @@ def main() -> None:
             seed_of(params),
             spec.target,
             spec.id_column,
-            source=data.source,
+            source=data.preset,
             reference=reference,
             display_names=spec.display_names(),
             groups={column.name: column.group for column in spec.columns},

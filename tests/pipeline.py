@@ -27,6 +27,7 @@ TINY = {
             "sweep_sample_size": 1000,
             "sweep_n_init": 1,
             "stability_resamples": 2,
+            "notable_move_share": 0.1,
         },
     },
 }

@@ -64,6 +64,23 @@ class Sandbox:
             raise AssertionError(f"dvc {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result
 
+    def promote(self) -> str:
+        """``make promote``'s command: accept the current run (champion and reference); its output."""
+        result = subprocess.run(
+            [sys.executable, "-m", "intentseg.reference", "promote"],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise AssertionError(f"promote failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def commit(self, message: str) -> None:
+        self.git("add", "-A")
+        self.git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", message)
+
     def params(self) -> dict[str, Any]:
         return yaml.safe_load((self.root / "params.yaml").read_text())
 

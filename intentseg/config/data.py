@@ -9,7 +9,9 @@ from typing import ClassVar
 from intentseg.config.base import Key, LabelText, Number, Section, Settings, Text, Whole, bounded, password_env_problems
 
 MONTH = r"\d{4}-(0[1-9]|1[0-2])"  # a month as YYYY-MM (data.snapshot_month; a snapshot column's months)
-SIMULATOR_SOURCE = "simulator"  # data.source naming the built-in simulator rather than a file
+SIMULATOR_SOURCE = "simulator"  # data.source naming the built-in simulator (one snapshot) rather than a file
+PANEL_SOURCE = "panel"  # data.source naming the built-in customer panel (monthly snapshots of one history)
+SIMULATED_SOURCES = (SIMULATOR_SOURCE, PANEL_SOURCE)
 SQL_SOURCE = "sql"  # data.source naming a database query (data.sql) rather than a file
 
 
@@ -78,6 +80,17 @@ class DataConfig(Section):
     snapshot_month: Text
     n_customers: Whole = bounded(1)
     population_size: Whole = bounded(0)
+    labelled_snapshots: Whole = bounded(1)
+
+    @property
+    def simulated(self) -> bool:
+        """Whether the data comes from a built-in simulator (with ground truth), not from a table."""
+        return self.source in SIMULATED_SOURCES
+
+    @property
+    def preset(self) -> str:
+        """The name of the source's settings preset (``train_segmenter.presets``): both simulators share one."""
+        return SIMULATOR_SOURCE if self.simulated else self.source
 
     def problems(self) -> list[str]:
         found = []
@@ -117,7 +130,12 @@ class DataConfig(Section):
         if column is None:
             return []
         if self.source == SIMULATOR_SOURCE:
-            return [f"snapshot_column: {column!r} is for a file or SQL source; the simulator has one snapshot"]
+            return [
+                f"snapshot_column: {column!r} is for a file or SQL source; the simulator has one snapshot "
+                "(source 'panel' has monthly snapshots)"
+            ]
+        if self.source == PANEL_SOURCE:
+            return [f"snapshot_column: {column!r} is for a file or SQL source; the panel writes its own"]
         if column in (self.id_column, self.target):
             role = "id_column" if column == self.id_column else "target"
             return [f"snapshot_column: {column!r} is the {role}; the snapshot is a column of its own"]

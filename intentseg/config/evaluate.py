@@ -19,6 +19,7 @@ class SegmentEvaluationConfig(Settings):
     sweep_sample_size: Whole = bounded(2)
     sweep_n_init: Whole = bounded(1)
     stability_resamples: Whole = bounded(2)
+    notable_move_share: Number = bounded(0.0, 1.0, low_open=True)
 
     def problems(self) -> list[str]:
         small = [k for k in self.sweep_k if k < 2]

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from intentseg.config.data import SIMULATOR_SOURCE, SQL_SOURCE, DataConfig
+from intentseg.config.data import SIMULATED_SOURCES, SQL_SOURCE, DataConfig
 from intentseg.config.segmenter import TrainSegmenterConfig
 from intentseg.config.split import SplitConfig
 from intentseg.data.reading import RawTable, in_id_order
@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 
 def source_files(config: DataConfig) -> list[str]:
     """The files a file source names (the labelled table and, when set, the population); none otherwise."""
-    return [name for name in (config.source, config.population) if name and name not in (SIMULATOR_SOURCE, SQL_SOURCE)]
+    return [
+        name for name in (config.source, config.population) if name and name not in (*SIMULATED_SOURCES, SQL_SOURCE)
+    ]
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def prepare_customers(
         table, population = (in_id_order(raw, config.id_column) if raw else None for raw in (table, population))
     data = load_customer_data(config, seed, table, population)
     train_rows = _train_rows(data, split, seed)  # the split's rules, checked now
-    problems = table_fit_problems(segmenter, config.source, data.spec, train_rows)
+    problems = table_fit_problems(segmenter, config.preset, data.spec, train_rows)
     if problems:
         raise ConfigError("params.yaml does not fit the table:\n" + "\n".join(problems))
     log.info(

@@ -1,6 +1,7 @@
 """Producing the validated customer tables from the configured source, and summarising them.
 
-Two sources (``data.source`` in params.yaml): the seeded ShopSphere simulator, or a customer
+Three kinds of source (``data.source`` in params.yaml): the seeded ShopSphere simulator (one snapshot), its
+customer panel (monthly snapshots of one event history: :mod:`intentseg.data.panel`), or a customer
 table read from a CSV or Parquet file (see :mod:`intentseg.data.tables` for how its columns are
 configured or inferred). The labelled table is validated strictly: any broken rule stops
 the pipeline with every failure listed. The scoring population only has to have the model
@@ -17,9 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from intentseg.config.data import SIMULATOR_SOURCE, SQL_SOURCE, DataConfig
+from intentseg.config.data import PANEL_SOURCE, SIMULATOR_SOURCE, SQL_SOURCE, DataConfig
 from intentseg.data.contract import table_problems, validate_table
 from intentseg.data.leakage import leakage_suspects
+from intentseg.data.panel_tables import SNAPSHOT_COLUMN, simulate_panel
 from intentseg.data.reading import RawTable
 from intentseg.data.shopsphere import shopsphere_spec
 from intentseg.data.simulator import simulate_customers
@@ -42,14 +44,34 @@ class CustomerData:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
-def _simulated(config: DataConfig, seed: int) -> CustomerData:
+def _simulator_spec(config: DataConfig) -> TableSpec:
+    """The ShopSphere table's spec, once the configured id and target are checked to be its own."""
     spec = shopsphere_spec()
     configured = (config.id_column, config.target)
     if configured != (spec.id_column, spec.target):
         raise DataContractError(
-            f"data.id_column/data.target are {configured}, but the simulator writes "
-            f"{(spec.id_column, spec.target)}; use the simulator's names with source '{SIMULATOR_SOURCE}'"
+            f"data.id_column/data.target are {configured}, but the {config.source} writes "
+            f"{(spec.id_column, spec.target)}; use its names with source '{config.source}'"
         )
+    return spec
+
+
+def _panel(config: DataConfig, seed: int) -> CustomerData:
+    """The customer panel: labelled closed months (with their snapshot day) and today's population."""
+    spec = dataclasses.replace(_simulator_spec(config), snapshot_column=SNAPSHOT_COLUMN)
+    panel = simulate_panel(
+        seed, config.snapshot_month, config.n_customers, config.population_size, config.labelled_snapshots
+    )
+    return CustomerData(
+        spec=spec,
+        labelled=validate_table(panel.labelled, spec, name="labelled customer table"),
+        population=validate_table(panel.population, spec.without_target(), name="scoring population"),
+        ground_truth=panel.ground_truth,
+    )
+
+
+def _simulated(config: DataConfig, seed: int) -> CustomerData:
+    spec = _simulator_spec(config)
     labelled = simulate_customers(config.n_customers, seed, config.snapshot_month, labelled=True)
     population = simulate_customers(config.population_size, seed, config.snapshot_month, labelled=False)
     as_text = {spec.id_column: lambda frame: frame[spec.id_column].astype(str)}  # ids are text in every output
@@ -106,6 +128,8 @@ def load_customer_data(
     """
     if config.source == SIMULATOR_SOURCE:
         return _simulated(config, seed)
+    if config.source == PANEL_SOURCE:
+        return _panel(config, seed)
     if table is None:
         raise ValueError(f"data.source is {config.source!r}: pass the table read from that file")
     return _from_file(config, table, population)
@@ -123,8 +147,8 @@ def source_manifest(
     tables.setdefault("labelled", {})["rows"] = tables.get("labelled", {}).get("rows", len(data.labelled))
     tables.setdefault("population", {})
     tables["population"].setdefault("rows", len(data.population))
-    if config.source == SIMULATOR_SOURCE:
-        return {"source": SIMULATOR_SOURCE, "seed": seed, "snapshot_month": config.snapshot_month, "tables": tables}
+    if config.simulated:
+        return {"source": config.source, "seed": seed, "snapshot_month": config.snapshot_month, "tables": tables}
     if config.source == SQL_SOURCE:
         from intentseg.warehouse.connection import shown  # imports SQLAlchemy: only for SQL sources
 
@@ -162,9 +186,31 @@ def summarise_data(data: CustomerData) -> dict[str, Any]:
         summary["columns"] = {"numeric": data.spec.numeric_features, "categorical": data.spec.categorical_features}
         summary["inferred"] = data.notes
     if len(data.ground_truth) and "true_probability" in data.ground_truth:
-        truth = data.labelled[[data.spec.id_column]].merge(data.ground_truth, on=data.spec.id_column, how="left")
+        keys = [data.spec.id_column, *([data.spec.snapshot_column] if data.spec.snapshot_column else [])]
+        truth = data.labelled[keys].merge(data.ground_truth, on=keys, how="left")
         summary["simulator"] = oracle_metrics(labels, truth["true_probability"].to_numpy())
+    if data.spec.snapshot_column:
+        summary["snapshots"] = snapshot_summaries(data)
     return summary
+
+
+def snapshot_summaries(data: CustomerData) -> dict[str, dict[str, Any]]:
+    """Per labelled snapshot: rows, positive rate, missing rates per group and (simulated) the oracle."""
+    spec, column = data.spec, data.spec.snapshot_column
+    truth = data.ground_truth if "true_probability" in data.ground_truth else None
+    found = {}
+    for snapshot, rows in data.labelled.groupby(column, sort=True, observed=True):
+        labels = rows[spec.target].to_numpy()
+        entry: dict[str, Any] = {
+            "rows": len(rows),
+            "positive_rate": float(labels.mean()),
+            "missing_rate": missing_rate_by_group(rows, spec),
+        }
+        if truth is not None:
+            matched = rows[[spec.id_column, column]].merge(truth, on=[spec.id_column, column], how="left")
+            entry.update(oracle_metrics(labels, matched["true_probability"].to_numpy()))
+        found[str(snapshot)] = entry
+    return found
 
 
 DATA_REVIEW_KEYS = ("rows", "features", "positive_rate", "missing_share", "population_rows")

@@ -48,8 +48,13 @@ def evaluate_classifier(
     config: EvaluateConfig,
     seed: int,
     champion: PurchaseModel | None = None,
+    valid_ground_truth: pd.DataFrame | None = None,
 ) -> Evaluation:
-    """Score valid and test, compare model, baseline, champion and (simulator) oracle on the test split."""
+    """Score valid and test, compare model, baseline, champion and (simulator) oracle on the test split.
+
+    ``ground_truth`` covers the test customers, ``valid_ground_truth`` the valid ones (None: the same
+    table, when ids do not repeat across parts).
+    """
     id_column, target = model.info["id_column"], model.info["target"]
     valid_labels, test_labels = valid[target].to_numpy(), test[target].to_numpy()
     valid_probability = model.purchase_probability(valid)
@@ -72,7 +77,8 @@ def evaluate_classifier(
     }
     gains = {"model": (test_labels, test_probability), "baseline": (test_labels, baseline_test)}
 
-    valid_truth, test_truth = _truth_for(valid, ground_truth, id_column), _truth_for(test, ground_truth, id_column)
+    valid_truth = _truth_for(valid, ground_truth if valid_ground_truth is None else valid_ground_truth, id_column)
+    test_truth = _truth_for(test, ground_truth, id_column)
     if valid_truth is not None and test_truth is not None:
         details["oracle"] = classification_metrics(test_labels, test_truth, oracle_threshold(valid_labels, valid_truth))
         details["gap_to_oracle"] = {

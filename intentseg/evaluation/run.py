@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -38,6 +38,15 @@ class EvaluationInputs:
     test: pd.DataFrame
     ground_truth: pd.DataFrame
     spec: TableSpec
+    snapshots: dict[str, list[str]] = field(default_factory=dict)  # out of time: each part's snapshots
+    population: pd.DataFrame | None = None  # today's customers: the test customers' later snapshot, if in it
+
+
+def part_truth(ground_truth: pd.DataFrame, snapshot_column: str | None, snapshots: list[str] | None) -> pd.DataFrame:
+    """The ground truth of one split part: the rows of its snapshots when the truth has several (ids repeat)."""
+    if snapshot_column is None or snapshot_column not in ground_truth:
+        return ground_truth
+    return ground_truth[ground_truth[snapshot_column].isin(snapshots or [])].drop(columns=snapshot_column)
 
 
 @dataclass(frozen=True)
@@ -54,21 +63,26 @@ def evaluate_models(
 ) -> ModelEvaluation:
     """The classifier against the champion, baseline and oracle, the segments (silhouette, sweep, stability, profiles)."""
     names = inputs.spec.display_names()
+    truth = {
+        part: part_truth(inputs.ground_truth, inputs.spec.snapshot_column, inputs.snapshots.get(part))
+        for part in ("valid", "test")
+    }
     classifier = evaluate_classifier(
         inputs.classifier,
         inputs.baseline,
         inputs.valid,
         inputs.test,
-        inputs.ground_truth,
+        truth["test"],
         config=config,
         seed=seed,
         champion=inputs.champion,
+        valid_ground_truth=truth["valid"],
     )
     segments = evaluate_segments(
         inputs.segmenter,
         inputs.train,
         inputs.test,
-        inputs.ground_truth,
+        truth["test"],
         inputs.reference,
         profile_columns=profile_columns_of(inputs.segmenter),
         naming=naming,
@@ -77,6 +91,7 @@ def evaluate_models(
         seed=seed,
         outcome_columns=outcome_columns_of(inputs.segmenter),
         id_column=inputs.spec.id_column,
+        today=inputs.population,
     )
     log.info("classifier test metrics: %s", classifier.metrics["test"])
     log.info(

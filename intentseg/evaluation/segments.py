@@ -28,6 +28,7 @@ from intentseg.segments.profiles import segment_profiles
 from intentseg.segments.quality import (
     archetype_ari,
     bootstrap_stability,
+    customer_migration,
     k_sweep,
     migration_matrix,
     silhouette_samples_summary,
@@ -60,12 +61,15 @@ def evaluate_segments(
     seed: int,
     outcome_columns: dict[str, str],
     id_column: str,
+    today: pd.DataFrame | None = None,
 ) -> Evaluation:
     """Everything the evaluate stage reports about the segmentation of the fitted ``model``.
 
     The k sweep and the bootstrap refit clones of the estimator ``model`` was fitted with. Each
     segment's traits (``naming`` rules) are measured again on the test split, so the report can
-    show the numbers behind every word of a name.
+    show the numbers behind every word of a name. ``today``: the scoring population; the test
+    customers found in it (a later snapshot of the same people) give the customer-level migration
+    from the reference segmentation then to this model's segments now.
     """
     names = model.name_of()
     test_ids = model.assign(test)
@@ -150,13 +154,47 @@ def evaluate_segments(
             for segment, profile in profiles.items()
         ],
         "migration": [],
+        "customer_migration": [],
     }
     if reference is not None:
         moved = migration_matrix(reference.assign(test), test_ids)
         plots["migration"] = moved
         stayed = sum(row["count"] for row in moved if row["from_segment"] == row["to_segment"])
         details["migration"] = {"reference": True, "share_same_segment": stayed / len(test)}
+        moved = _customers_moved(
+            model, reference, test, today, id_column=id_column, min_share=config.notable_move_share
+        )
+        if moved is not None:
+            plots["customer_migration"] = moved.pop("matrix")
+            details["migration"]["customers"] = moved
     return Evaluation(metrics=segment_review_metrics(details), details=details, plots=plots)
+
+
+def _customers_moved(
+    model: SegmentModel,
+    reference: SegmentModel,
+    test: pd.DataFrame,
+    today: pd.DataFrame | None,
+    *,
+    id_column: str,
+    min_share: float,
+) -> dict[str, Any] | None:
+    """Test customers' reference segment at their snapshot against this model's segment today.
+
+    None when no test customer is in today's population, or when today's rows are the test rows.
+    """
+    if today is None:
+        return None
+    now = today[today[id_column].isin(test[id_column])]
+    if now.empty:
+        return None
+    then = test.set_index(id_column).loc[now[id_column]].reset_index()
+    columns = list(model.features)
+    if then[columns].reset_index(drop=True).equals(now[columns].reset_index(drop=True)):
+        return None  # today's rows are the test snapshot itself (a table scored as its own population)
+    return customer_migration(
+        reference.assign(then), model.assign(now), reference.name_of(), model.name_of(), min_share
+    )
 
 
 def segment_review_metrics(details: dict[str, Any]) -> dict[str, Any]:
@@ -177,5 +215,7 @@ def segment_review_metrics(details: dict[str, Any]) -> dict[str, Any]:
         metrics["k_rule_reaches_silhouette_bar"] = any(row["reaches_bar"] for row in rows)
     if "migration" in details:
         metrics["share_same_segment"] = details["migration"]["share_same_segment"]
+        if "customers" in details["migration"]:
+            metrics["share_customers_moved"] = details["migration"]["customers"]["share_moved"]
     metrics["names"] = {segment: profile["name"] for segment, profile in details["segments"].items()}
     return metrics

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from intentseg.config.classifier import DecisionConfig
-from intentseg.config.data import SIMULATOR_SOURCE, DataConfig
+from intentseg.config.data import DataConfig
 from intentseg.config.gates import GATES
 from intentseg.config.score import ScoreConfig
 from intentseg.evaluation.gates import gate_rows, lookup
@@ -72,7 +72,7 @@ class ReportInputs:
         champion_period: str | None = None,
     ) -> ReportInputs:
         """The inputs of one run: its files, and the settings of ``data:``, ``score:`` and the decision rule."""
-        simulated = data.source == SIMULATOR_SOURCE
+        simulated = data.simulated
         label = files.metrics["data"].get("positive_label")
         return cls(
             snapshot_month=data.snapshot_month,
@@ -364,6 +364,7 @@ def report_view(inputs: ReportInputs) -> dict[str, Any]:
         "changes": _changes(inputs),
         "migration": _migration(inputs),
         "share_same_segment": inputs.segments.get("migration", {}).get("share_same_segment") or 0,
+        "customer_moves": inputs.segments.get("migration", {}).get("customers"),
         "campaign": inputs.campaign,
         "quality_bars": _quality_bars(inputs),
         "more_figures": [

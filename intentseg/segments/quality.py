@@ -178,6 +178,42 @@ def migration_matrix(reference_ids: np.ndarray, new_ids: np.ndarray) -> list[dic
     ]
 
 
+def customer_migration(
+    then_ids: np.ndarray,
+    now_ids: np.ndarray,
+    names_then: dict[int, str],
+    names_now: dict[int, str],
+    min_share: float,
+) -> dict[str, Any]:
+    """The same customers' segments at two snapshots: share who moved, per-pair counts, and the notable moves.
+
+    A move is notable when at least ``min_share`` of a segment's customers made it, largest first.
+    """
+    counts = pd.crosstab(pd.Series(then_ids, name="from"), pd.Series(now_ids, name="to"))
+    moves = []
+    for source in counts.index:
+        size = int(counts.loc[source].sum())
+        for target in counts.columns:
+            share = int(counts.loc[source, target]) / size
+            if target != source and share >= min_share:
+                moves.append(
+                    {
+                        "from_segment": str(source),
+                        "from_name": names_then.get(int(source), str(source)),
+                        "to_segment": str(target),
+                        "to_name": names_now.get(int(target), str(target)),
+                        "share_of_from": share,
+                        "customers": int(counts.loc[source, target]),
+                    }
+                )
+    return {
+        "customers": len(then_ids),
+        "share_moved": float(np.mean(np.asarray(then_ids) != np.asarray(now_ids))),
+        "notable_moves": sorted(moves, key=lambda move: -move["share_of_from"]),
+        "matrix": migration_matrix(then_ids, now_ids),
+    }
+
+
 def archetype_ari(true_archetypes: np.ndarray, segment_ids: np.ndarray) -> float:
     """Adjusted Rand index between segments and the simulator's true archetypes."""
     return float(adjusted_rand_score(true_archetypes, segment_ids))

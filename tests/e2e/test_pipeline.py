@@ -76,17 +76,9 @@ def test_forced_repro_is_byte_identical(reproduced):
 def test_monthly_retrain_keeps_segment_ids_and_names(reproduced, tmp_path):
     """Month M promoted, M+1 retrained: challenger and champion on the same customers, ids and names kept."""
     reproduced = reproduced.copy_to(tmp_path / "retrain")  # this test commits, branches and retrains
-    promoted = subprocess.run(
-        [sys.executable, "-m", "intentseg.reference", "promote"],
-        cwd=reproduced.root,
-        env=reproduced.env,
-        capture_output=True,
-        text=True,
-    )
-    assert promoted.returncode == 0 and "reference/classifier.txt" in promoted.stdout, promoted.stderr
+    assert "reference/classifier.txt" in reproduced.promote()
     reproduced.dvc("repro")
-    reproduced.git("add", "-A")
-    reproduced.git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "accepted run")
+    reproduced.commit("accepted run")
     accepted = json.loads(reproduced.path("reference", "segmenter").read_text())
     reproduced.git("checkout", "-qb", "retrain-2026-12")
     reproduced.set_params({"data.snapshot_month": "2026-12"})

@@ -149,5 +149,7 @@ def test_snapshot_settings_are_refused_before_any_work(snapshot_params):
 
     with pytest.raises(ConfigError, match="the simulator has one snapshot"):
         config_of("data", {**snapshot_params, "source": "simulator"})
+    with pytest.raises(ConfigError, match="the panel writes its own"):
+        config_of("data", {**snapshot_params, "source": "panel"})
     with pytest.raises(ConfigError, match="'converted' is the target"):
         config_of("data", {**snapshot_params, "snapshot_column": "converted"})
