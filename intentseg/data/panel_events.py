@@ -84,8 +84,11 @@ def _uniform_times(rng: np.random.Generator, start: np.ndarray, length: np.ndarr
 def _category(rng: np.random.Generator, favourite: np.ndarray, shares: tuple[float, float]) -> np.ndarray:
     """The first favourite, the second, or any category, with the given shares for the first two."""
     pick = rng.random(len(favourite))
-    other = np.floor(pick * N_CATEGORIES).astype(np.int64) % N_CATEGORIES
-    return np.where(pick < shares[0], favourite[:, 0], np.where(pick < shares[0] + shares[1], favourite[:, 1], other))
+    favoured = shares[0] + shares[1]
+    other = np.minimum(np.floor((pick - favoured) / (1 - favoured) * N_CATEGORIES), N_CATEGORIES - 1)
+    return np.where(
+        pick < shares[0], favourite[:, 0], np.where(pick < favoured, favourite[:, 1], other.astype(np.int64))
+    )
 
 
 def _month_events(

@@ -115,3 +115,13 @@ def test_the_ground_truth_is_kept_apart(panel):
     merged = keys.merge(panel.ground_truth, on=[ID_COLUMN, SNAPSHOT_COLUMN], how="left")
     assert merged["true_probability"].between(0, 1).all()
     assert TARGET in panel.labelled and TARGET not in panel.population
+
+
+
+def test_a_visit_browses_a_favourite_or_any_category_evenly():
+    from intentseg.data.panel_events import _category
+
+    favourites = np.tile([0, 1], (80_000, 1))
+    shares = np.bincount(_category(np.random.default_rng(0), favourites, (0.55, 0.25)), minlength=8) / 80_000
+    expected = np.array([0.55, 0.25, 0, 0, 0, 0, 0, 0]) + 0.2 / 8
+    np.testing.assert_allclose(shares, expected, atol=0.006)
