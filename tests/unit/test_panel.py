@@ -117,7 +117,6 @@ def test_the_ground_truth_is_kept_apart(panel):
     assert TARGET in panel.labelled and TARGET not in panel.population
 
 
-
 def test_a_visit_browses_a_favourite_or_any_category_evenly():
     from intentseg.data.panel_events import _category
 

@@ -73,9 +73,7 @@ def test_values_respect_spec_ranges_and_levels(small_table):
             assert set(values.astype(str)) <= set(column.categories), column.name
 
 
-@pytest.mark.parametrize(
-    "n_rows,seed,month", [(60_000, 1, "2026-11"), (60_000, 2, "2026-06"), (80_000, 3, "2027-02")]
-)
+@pytest.mark.parametrize("n_rows,seed,month", [(60_000, 1, "2026-11"), (60_000, 2, "2026-06"), (80_000, 3, "2027-02")])
 def test_prevalence_is_18_percent(n_rows, seed, month):
     table = simulate_customers(n_rows, seed=seed, snapshot_month=month)
     assert abs(table.features[SPEC.target].mean() - 0.18) <= 0.005
