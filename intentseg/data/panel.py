@@ -67,8 +67,8 @@ CALIBRATION_CUSTOMERS = 20_000  # about this many registered customers set each 
 
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(9)
 _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
-_WITHIN_WINDOW = 1 - np.exp(-OUTCOME_DAYS / EPISODE_DAYS)  # an ongoing episode ends inside the window
-_NEW_EXPOSURE = OUTCOME_DAYS - EPISODE_DAYS * _WITHIN_WINDOW  # days of a new episode's chance to end inside
+WITHIN_WINDOW = 1 - np.exp(-OUTCOME_DAYS / EPISODE_DAYS)  # an ongoing episode ends inside the window
+_NEW_EXPOSURE = OUTCOME_DAYS - EPISODE_DAYS * WITHIN_WINDOW  # days of a new episode's chance to end inside
 
 
 def month_index(month: str) -> int:
@@ -112,7 +112,7 @@ class World:
 
 
 # Purposes of the random streams (one per kind of draw, so that each is taken in customer order).
-_PROFILE, _DRIFT, _QUIET, _SAMPLE = range(4)
+_PROFILE, _DRIFT, _QUIET, SAMPLE_STREAM = range(4)
 _INITIAL = 10_000  # the key of the states before the first month
 
 
@@ -237,12 +237,11 @@ def _profile_block(rng: np.random.Generator, signup: np.ndarray) -> dict[str, np
 
 def panel_customers(world: World, count: int) -> PanelCustomers:
     """Customers 1..count of ``world``, drawn block by block."""
-    population_size = world.population_size
-    signup = signup_days(population_size, count)
+    padded = signup_days(world.population_size, -(-count // BLOCK) * BLOCK)  # whole blocks: a profile
+    signup = padded[:count]  # depends on its block only
     blocks = []
     for start in range(0, count, BLOCK):
-        full = signup_days(population_size, start + BLOCK)[start:]
-        block = _profile_block(world.stream(_PROFILE, start // BLOCK), full)
+        block = _profile_block(world.stream(_PROFILE, start // BLOCK), padded[start : start + BLOCK])
         blocks.append({name: values[: count - start] for name, values in block.items()})
     joined = {name: np.concatenate([block[name] for block in blocks]) for name in blocks[0]}
     return PanelCustomers(
@@ -272,13 +271,9 @@ class Rates:
     deal_response: np.ndarray  # extra conversion log-odds per unit of promotion
     churn: np.ndarray  # monthly chance of going quiet
 
-    def conversion_log_odds(self, promo: float) -> np.ndarray:
-        """Log-odds that an episode ends in an order, in a month of ``promo``."""
-        return self.conversion + promo * self.deal_response
-
     def conversion_in(self, promo: float) -> np.ndarray:
         """The chance that an episode ends in an order, in a month of ``promo``."""
-        return sigmoid(self.conversion_log_odds(promo))
+        return sigmoid(self.conversion + promo * self.deal_response)
 
     def take(self, rows: np.ndarray) -> Rates:
         return Rates(*(values[rows] for values in vars(self).values()))
@@ -373,7 +368,7 @@ def latent_path(world: World, customers: PanelCustomers, rates: Rates, months: i
                 + previous_drift[sample]
                 + np.log(QUIET_FACTOR) * previous_quiet[sample]
             )
-            ongoing = -expected * EPISODE_DAYS * rates.conversion_in(previous_promo)[sample] * _WITHIN_WINDOW
+            ongoing = -expected * EPISODE_DAYS * rates.conversion_in(previous_promo)[sample] * WITHIN_WINDOW
         intercept[month] = _prevalence_intercept(
             rates.take(sample), previous_drift[sample], previous_quiet[sample], ongoing, season.promo
         )

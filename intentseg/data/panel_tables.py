@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from intentseg.data.panel import (
-    _SAMPLE,
-    EPISODE_DAYS,
     HISTORY_MONTHS,
     OUTCOME_DAYS,
+    SAMPLE_STREAM,
+    WITHIN_WINDOW,
     LatentPath,
     PanelCustomers,
     Rates,
@@ -74,8 +74,9 @@ def _ongoing_log_miss(events: PanelEvents, day: int, size: int) -> np.ndarray:
     e = events.episodes
     now = day + 1
     ongoing = (e["start"] < now) & (e["end"] > now)
-    within = 1 - np.exp(-OUTCOME_DAYS / EPISODE_DAYS)
-    return np.bincount(e["customer"][ongoing], weights=np.log1p(-e["conversion"][ongoing] * within), minlength=size)
+    return np.bincount(
+        e["customer"][ongoing], weights=np.log1p(-e["conversion"][ongoing] * WITHIN_WINDOW), minlength=size
+    )
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def simulate_panel(
     for month in months:
         day, index = snapshot_day(month), month_index(month)
         present = registered_by(population_size, day)
-        sample = World(seed, population_size).stream(_SAMPLE, index)
+        sample = World(seed, population_size).stream(SAMPLE_STREAM, index)
         rows = np.sort(sample.choice(present, size=min(n_labelled, present), replace=False))
         table = snapshot_features(customers, events, day, rows)
         table[TARGET] = ordered_after(events, day, rows, size)

@@ -185,30 +185,31 @@ def summarise_data(data: CustomerData) -> dict[str, Any]:
     if data.notes:
         summary["columns"] = {"numeric": data.spec.numeric_features, "categorical": data.spec.categorical_features}
         summary["inferred"] = data.notes
+    truth = None
     if len(data.ground_truth) and "true_probability" in data.ground_truth:
         keys = [data.spec.id_column, *([data.spec.snapshot_column] if data.spec.snapshot_column else [])]
-        truth = data.labelled[keys].merge(data.ground_truth, on=keys, how="left")
-        summary["simulator"] = oracle_metrics(labels, truth["true_probability"].to_numpy())
+        truth = data.labelled[keys].merge(data.ground_truth, on=keys, how="left")["true_probability"].to_numpy()
+        summary["simulator"] = oracle_metrics(labels, truth)
     if data.spec.snapshot_column:
-        summary["snapshots"] = snapshot_summaries(data)
+        summary["snapshots"] = snapshot_summaries(data, truth)
     return summary
 
 
-def snapshot_summaries(data: CustomerData) -> dict[str, dict[str, Any]]:
-    """Per labelled snapshot: rows, positive rate, missing rates per group and (simulated) the oracle."""
+def snapshot_summaries(data: CustomerData, true_probability: np.ndarray | None) -> dict[str, dict[str, Any]]:
+    """Per labelled snapshot: rows, positive rate, missing rates per group and (simulated) the oracle.
+
+    ``true_probability``: per labelled row, in its order (None without ground truth)."""
     spec, column = data.spec, data.spec.snapshot_column
-    truth = data.ground_truth if "true_probability" in data.ground_truth else None
     found = {}
-    for snapshot, rows in data.labelled.groupby(column, sort=True, observed=True):
+    for snapshot, rows in data.labelled.reset_index(drop=True).groupby(column, sort=True, observed=True):
         labels = rows[spec.target].to_numpy()
         entry: dict[str, Any] = {
             "rows": len(rows),
             "positive_rate": float(labels.mean()),
             "missing_rate": missing_rate_by_group(rows, spec),
         }
-        if truth is not None:
-            matched = rows[[spec.id_column, column]].merge(truth, on=[spec.id_column, column], how="left")
-            entry.update(oracle_metrics(labels, matched["true_probability"].to_numpy()))
+        if true_probability is not None:
+            entry.update(oracle_metrics(labels, true_probability[rows.index.to_numpy()]))
         found[str(snapshot)] = entry
     return found
 

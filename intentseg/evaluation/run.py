@@ -39,7 +39,9 @@ class EvaluationInputs:
     ground_truth: pd.DataFrame
     spec: TableSpec
     snapshots: dict[str, list[str]] = field(default_factory=dict)  # out of time: each part's snapshots
-    population: pd.DataFrame | None = None  # today's customers: the test customers' later snapshot, if in it
+    population: pd.DataFrame | None = (
+        None  # today's customers (id and segment features): the test customers' later snapshot
+    )
 
 
 def part_truth(ground_truth: pd.DataFrame, snapshot_column: str | None, snapshots: list[str] | None) -> pd.DataFrame:

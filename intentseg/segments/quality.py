@@ -170,7 +170,14 @@ def bootstrap_stability(
 
 def migration_matrix(reference_ids: np.ndarray, new_ids: np.ndarray) -> list[dict[str, Any]]:
     """Customers per (reference segment, new segment) pair, as aggregated records."""
-    counts = pd.crosstab(pd.Series(reference_ids, name="from"), pd.Series(new_ids, name="to"))
+    return _pair_records(_pair_counts(reference_ids, new_ids))
+
+
+def _pair_counts(from_ids: np.ndarray, to_ids: np.ndarray) -> pd.DataFrame:
+    return pd.crosstab(pd.Series(from_ids, name="from"), pd.Series(to_ids, name="to"))
+
+
+def _pair_records(counts: pd.DataFrame) -> list[dict[str, Any]]:
     return [
         {"from_segment": str(a), "to_segment": str(b), "count": int(counts.loc[a, b])}
         for a in counts.index
@@ -189,7 +196,7 @@ def customer_migration(
 
     A move is notable when at least ``min_share`` of a segment's customers made it, largest first.
     """
-    counts = pd.crosstab(pd.Series(then_ids, name="from"), pd.Series(now_ids, name="to"))
+    counts = _pair_counts(then_ids, now_ids)
     moves = []
     for source in counts.index:
         size = int(counts.loc[source].sum())
@@ -210,7 +217,7 @@ def customer_migration(
         "customers": len(then_ids),
         "share_moved": float(np.mean(np.asarray(then_ids) != np.asarray(now_ids))),
         "notable_moves": sorted(moves, key=lambda move: -move["share_of_from"]),
-        "matrix": migration_matrix(then_ids, now_ids),
+        "matrix": _pair_records(counts),
     }
 
 
