@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 
 import pytest
@@ -30,7 +32,7 @@ def band_table() -> SimulatedTable:
 
 FAST_CLASSIFIER_PARAMS = {
     "model": "lightgbm",
-    "lightgbm": {"learning_rate": 0.1, "num_leaves": 15, "min_data_in_leaf": 40, "num_threads": 2},
+    "lightgbm": {"learning_rate": 0.1, "num_leaves": 15, "min_data_in_leaf": 40, "num_threads": 1},
     "num_boost_round": 300,
     "early_stopping_rounds": 30,
     "log_every": 50,
@@ -51,10 +53,20 @@ def config_of(section: str, values: dict):
 
 
 def default_params(repo_root: Path = REPO_ROOT) -> dict:
-    """The project's params.yaml, read as the stages read it."""
+    """The project's params.yaml, read as the stages read it (a fresh copy each call: tests may edit it)."""
     from intentseg.config.base import load_params
 
-    return load_params(repo_root / "params.yaml")
+    if Path(repo_root) != REPO_ROOT:
+        return load_params(Path(repo_root) / "params.yaml")
+    return copy.deepcopy(_project_params())
+
+
+@functools.lru_cache(maxsize=1)
+def _project_params() -> dict:
+    """The project's params.yaml, parsed once per test process (a parse costs about 50 ms)."""
+    from intentseg.config.base import load_params
+
+    return load_params(REPO_ROOT / "params.yaml")
 
 
 FAST_CLASSIFIER_SETTINGS = config_of("train_classifier", FAST_CLASSIFIER_PARAMS)

@@ -209,7 +209,7 @@ def test_imbalance_selection_reports_every_option(small_splits):
         "train_classifier",
         {
             **FAST_CLASSIFIER_PARAMS,
-            "lightgbm": {"learning_rate": 0.2, "num_leaves": 7, "num_threads": 2},
+            "lightgbm": {"learning_rate": 0.2, "num_leaves": 7, "num_threads": 1},
             "num_boost_round": 60,
             "early_stopping_rounds": 10,
             "imbalance_candidates": ["none", "scale_pos_weight"],

@@ -151,3 +151,14 @@ def test_sql_rows_are_put_in_id_order(tmp_path):
     assert ordered["id"].tolist()[:4] == ["10", "9", "a1", "b2"] and pd.isna(ordered["id"].iloc[4])
     assert ordered["x"].tolist() == [4, 5, 3, 1, 2] and ordered.index.tolist() == list(range(5))
     assert in_id_order(RawTable(frame, "q"), None).frame is frame
+
+
+def test_numbers_accept_every_white_space_python_knows():
+    """Currency signs and percentages are read around every character str.isspace() knows."""
+    from intentseg.data.columns import parse_numbers
+
+    spaces = [chr(code) for code in range(0x3001) if chr(code).isspace()]
+    texts = [form.format(s=space) for space in spaces for form in ("{s}$1,200{s}", "USD{s}5", "5{s}€", "{s}12%")]
+    expected = [value for _ in spaces for value in (1200.0, 5.0, 5.0, 0.12)]
+    assert parse_numbers(pd.Series(texts)).tolist() == pytest.approx(expected)
+    assert parse_numbers(pd.Series(["١٢", "1,2345", "$ ", "USD5"])).isna().all()  # not numbers as written
