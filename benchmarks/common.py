@@ -47,6 +47,7 @@ def measure(workload: str, repeats: int, **kwargs: Any) -> dict[str, Any]:
     }
     if runs[0]["result"] is not None:
         summary["result"] = runs[0]["result"]
+        summary["median_result"] = statistics.median(run["result"] for run in runs)
     return summary
 
 

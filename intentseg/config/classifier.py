@@ -53,4 +53,16 @@ class TrainClassifierConfig(Section):
     baseline: BaselineConfig
 
     def problems(self) -> list[str]:
-        return [] if self.imbalance_candidates else ["imbalance_candidates: list at least one option"]
+        options = self.imbalance_candidates
+        if not options:
+            return ["imbalance_candidates: list at least one option"]
+        found = []
+        if len(set(options)) < len(options):
+            repeated = sorted({option for option in options if options.count(option) > 1})
+            found.append(f"imbalance_candidates: each option once; {repeated} listed more than once")
+        if {"scale_pos_weight", "is_unbalance"} <= set(options):
+            found.append(
+                "imbalance_candidates: list one of scale_pos_weight and is_unbalance, not both: LightGBM fits "
+                "the same model for them (positives weighted by negatives/positives), so the second fit is wasted"
+            )
+        return found

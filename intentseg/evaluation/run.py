@@ -60,16 +60,18 @@ class ModelEvaluation:
     predictions: dict[str, Any]
 
 
-def evaluate_models(
-    inputs: EvaluationInputs, config: EvaluateConfig, naming: NamingConfig, seed: int
-) -> ModelEvaluation:
-    """The classifier against the champion, baseline and oracle, the segments (silhouette, sweep, stability, profiles)."""
-    names = inputs.spec.display_names()
-    truth = {
+def _part_truths(inputs: EvaluationInputs) -> dict[str, pd.DataFrame]:
+    """The valid and test parts' ground truth."""
+    return {
         part: part_truth(inputs.ground_truth, inputs.spec.snapshot_column, inputs.snapshots.get(part))
         for part in ("valid", "test")
     }
-    classifier = evaluate_classifier(
+
+
+def classifier_evaluation_of(inputs: EvaluationInputs, config: EvaluateConfig, seed: int) -> Evaluation:
+    """The classifier on the test split against the champion, the baseline and (simulated data) the oracle."""
+    truth = _part_truths(inputs)
+    return evaluate_classifier(
         inputs.classifier,
         inputs.baseline,
         inputs.valid,
@@ -80,11 +82,17 @@ def evaluate_models(
         champion=inputs.champion,
         valid_ground_truth=truth["valid"],
     )
-    segments = evaluate_segments(
+
+
+def segment_evaluation_of(
+    inputs: EvaluationInputs, config: EvaluateConfig, naming: NamingConfig, seed: int
+) -> Evaluation:
+    """The segments on the test split: silhouette, k sweep, stability, profiles and migration."""
+    return evaluate_segments(
         inputs.segmenter,
         inputs.train,
         inputs.test,
-        truth["test"],
+        _part_truths(inputs)["test"],
         inputs.reference,
         profile_columns=profile_columns_of(inputs.segmenter),
         naming=naming,
@@ -95,6 +103,15 @@ def evaluate_models(
         id_column=inputs.spec.id_column,
         today=inputs.population,
     )
+
+
+def evaluate_models(
+    inputs: EvaluationInputs, config: EvaluateConfig, naming: NamingConfig, seed: int
+) -> ModelEvaluation:
+    """The classifier against the champion, baseline and oracle, the segments (silhouette, sweep, stability, profiles)."""
+    names = inputs.spec.display_names()
+    classifier = classifier_evaluation_of(inputs, config, seed)
+    segments = segment_evaluation_of(inputs, config, naming, seed)
     log.info("classifier test metrics: %s", classifier.metrics["test"])
     log.info(
         "segment silhouette %.3f %s, stability ARI %.3f",

@@ -86,7 +86,7 @@ class SegmentPreprocessor(TransformerMixin, BaseEstimator):
     @staticmethod
     def _levels(column: pd.Series) -> list[str]:
         if isinstance(column.dtype, pd.CategoricalDtype):
-            observed = set(column.dropna().astype(str))
+            observed = set(column.dropna().astype(str).unique())
             levels = [str(level) for level in column.cat.categories if str(level) in observed]
         else:
             levels = sorted(column.dropna().astype(str).unique())

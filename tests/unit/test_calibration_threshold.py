@@ -103,3 +103,20 @@ def test_impossible_decision_settings_are_refused_before_any_work():
     ]:
         with pytest.raises(ConfigError, match=re.escape(message)):
             section_config({"train_classifier": {**section, "decision": {**base, **change}}}, "train_classifier")
+
+
+def test_imbalance_options_that_fit_the_same_model_twice_are_refused():
+    from tests.conftest import FAST_CLASSIFIER_PARAMS
+
+    for options, message in [
+        (["none", "scale_pos_weight", "is_unbalance"], "list one of scale_pos_weight and is_unbalance, not both"),
+        (["none", "none"], "each option once; ['none'] listed more than once"),
+        ([], "list at least one option"),
+    ]:
+        section = {**FAST_CLASSIFIER_PARAMS, "imbalance_candidates": options}
+        with pytest.raises(ConfigError, match=re.escape(f"imbalance_candidates: {message}")):
+            section_config({"train_classifier": section}, "train_classifier")
+    for options in (["none", "is_unbalance"], ["scale_pos_weight"]):
+        section_config(
+            {"train_classifier": {**FAST_CLASSIFIER_PARAMS, "imbalance_candidates": options}}, "train_classifier"
+        )

@@ -244,18 +244,23 @@ def test_small_valid_split_switches_to_cross_validation(small_splits):
     from tests.conftest import FAST_CLASSIFIER_SETTINGS
 
     train, valid = small_splits["train"].iloc[:1500], small_splits["valid"].iloc[:300]
-    config = FAST_CLASSIFIER_SETTINGS.model_copy(update={"imbalance_candidates": ("none", "scale_pos_weight")})
+    config = FAST_CLASSIFIER_SETTINGS.model_copy(
+        update={
+            "imbalance_candidates": ("none", "scale_pos_weight"),
+            "cross_validation": FAST_CLASSIFIER_SETTINGS.cross_validation.model_copy(update={"folds": 3}),
+        }
+    )
     trained = fit_purchase_model(train, valid, config, 5, "customer_id", target="purchased_next_30d")
     validation = trained.summary["validation"]
-    assert validation["method"] == "cross_validation" and validation["folds"] == 5
+    assert validation["method"] == "cross_validation" and validation["folds"] == 3
     assert validation["valid_positives"] == int(valid["purchased_next_30d"].sum()) < 200
     assert trained.model.info["training_rows"] == 1800  # refitted on train+valid
     rounds = trained.summary["best_iteration"]
-    assert rounds == round(sum(validation["best_rounds_by_fold"]) / 5)
+    assert rounds == round(sum(validation["best_rounds_by_fold"]) / 3)
     assert trained.model.engine.booster.num_trees() == rounds
     assert set(trained.summary["imbalance"]["valid_roc_auc_by_option"]) == {"none", "scale_pos_weight"}
     assert "baseline_valid_roc_auc" not in trained.summary  # valid is no longer held out
-    assert training_review_metrics(trained.summary)["validation"] == "5-fold CV"
+    assert training_review_metrics(trained.summary)["validation"] == "3-fold CV"
     assert 0 < trained.model.decision.threshold < 1 and trained.learning_curve
     holdout = fit_purchase_model(
         train,

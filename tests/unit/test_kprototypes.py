@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from kmodes.kprototypes import KPrototypes
 
-from intentseg.segments.kprototypes import FastKPrototypes, assign, kmodes_gamma
+from intentseg.segments.kprototypes import FastKPrototypes, assign, assign_in_numpy, kmodes_gamma
 
 
 def _fast(n_clusters, n_init=3, init="Cao", gamma=None, max_iter=100, random_state=0):
@@ -48,8 +48,26 @@ def test_labels_identical_to_kmodes_predict_for_the_same_centroids(seed):
 
 
 @pytest.mark.parametrize("seed", [0, 1])
+def test_compiled_assign_is_bit_identical_to_numpy(seed):
+    numeric, categorical = mixed_data(5000, seed)
+    numeric = numeric * np.random.default_rng(seed).lognormal(0, 3, size=numeric.shape)  # wide magnitudes
+    rng = np.random.default_rng(seed)
+    centers, modes = numeric[rng.choice(len(numeric), 5)], categorical[rng.choice(len(numeric), 5)]
+    centers[3], modes[3] = centers[1], modes[1]  # 3 ties with 1 wherever 1 is nearest: the first wins
+    categorical = categorical.copy()
+    categorical[::7, 0] = -1  # unseen levels
+    numeric[::11, 1] = np.nan  # numpy's argmin takes the first NaN
+    for got, expected in zip(
+        assign(numeric, categorical, centers, modes, 0.37), assign_in_numpy(numeric, categorical, centers, modes, 0.37)
+    ):
+        np.testing.assert_array_equal(got, expected)
+    no_features = assign(np.zeros((4, 0)), np.zeros((4, 0), dtype=np.int64), np.zeros((2, 0)), np.zeros((2, 0)), 1.0)
+    assert no_features[0].tolist() == [0, 0, 0, 0] and no_features[1].tolist() == [0.0] * 4
+
+
+@pytest.mark.parametrize("seed", [0, 1])
 def test_final_cost_no_worse_than_kmodes(seed):
-    numeric, categorical = mixed_data(800, seed)
+    numeric, categorical = mixed_data(400, seed)
     reference, _, _ = kmodes_fit(numeric, categorical, 4, 2, seed)
     ours = _fast(n_clusters=4, n_init=2, random_state=seed).fit(numeric, categorical)
     assert ours.cost_ <= 1.01 * reference.cost_

@@ -1,0 +1,131 @@
+"""Benchmark the evaluate stage's two halves and the K-Prototypes assignment kernel they repeat.
+
+Issue 25 (no duplicated work): the segment evaluation (silhouette, k sweep, 10 bootstrap refits
+of the 168K-customer train split) was the largest cost of the pipeline, 129 s, and the classifier
+evaluation 19 s of bootstrap and TreeSHAP work. Measured here, on the outputs of the default
+`dvc repro` (run it first), medians of fresh-process runs:
+- ``evaluate_segments`` and ``evaluate_classifier`` as the evaluate stage calls them;
+- one bootstrap refit (168K customers, the model's 10 initialisations);
+- the assignment of 168K customers to 5 prototypes: the compiled kernel against the numpy
+  computation it replaced (column by column over an (n, k) matrix), timed in the same process.
+The numba kernels are compiled (or loaded from numba's cache) in the set-up, not timed: the
+stage pays that once, about 0.2 s from the cache and 3 s on a fresh clone.
+Run: `.venv/bin/python -m benchmarks.bench_evaluation [--repeats N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from benchmarks.common import measure, save
+
+KERNEL_CALLS = 20
+
+
+def _inputs() -> dict[str, Any]:
+    """The evaluate stage's inputs and settings, read from the default run's outputs."""
+    from intentseg.config.base import seed_of
+    from intentseg.config.check import checked_params
+    from intentseg.config.evaluate import EvaluateConfig
+    from intentseg.config.paths import PathsConfig
+    from intentseg.config.segmenter import TrainSegmenterConfig
+    from stages.evaluation_inputs import evaluation_inputs
+
+    params = checked_params()
+    inputs = evaluation_inputs(PathsConfig.from_params(params))
+    warm = np.zeros((2, 1))
+    from intentseg.segments.kprototypes import FastKPrototypes
+
+    FastKPrototypes(n_clusters=1, gamma=1.0, n_init=1, max_iter=2, init="Cao").fit(warm, np.zeros((2, 1), int))
+    return {
+        "inputs": inputs,
+        "config": EvaluateConfig.from_params(params),
+        "naming": TrainSegmenterConfig.from_params(params).naming,
+        "seed": seed_of(params),
+    }
+
+
+def segment_evaluation() -> Callable[[], float]:
+    """Workload: evaluate_segments on the default run (returns the stability ARI)."""
+    from intentseg.evaluation.run import segment_evaluation_of
+
+    setup = _inputs()
+    return lambda: segment_evaluation_of(setup["inputs"], setup["config"], setup["naming"], setup["seed"]).metrics[
+        "stability_ari"
+    ]
+
+
+def classifier_evaluation() -> Callable[[], float]:
+    """Workload: evaluate_classifier on the default run (returns the test ROC-AUC)."""
+    from intentseg.evaluation.run import classifier_evaluation_of
+
+    setup = _inputs()
+    return lambda: classifier_evaluation_of(setup["inputs"], setup["config"], setup["seed"]).metrics["test"]["roc_auc"]
+
+
+def bootstrap_refit() -> Callable[[], float]:
+    """Workload: one bootstrap refit of the segmenter on the train split (returns its cost)."""
+    from sklearn.base import clone
+
+    from intentseg.segments.model import CustomerSegmenter
+
+    setup = _inputs()
+    inputs = setup["inputs"]
+    estimator = CustomerSegmenter.like(inputs.segmenter)
+    resample = inputs.train.iloc[np.random.default_rng(0).integers(0, len(inputs.train), size=len(inputs.train))]
+    return lambda: float(clone(estimator).fit(resample).kprototypes_.cost_)
+
+
+def assignment_kernels() -> Callable[[], float]:
+    """Workload: numpy and compiled assignment of the train split, alternated; returns numpy / compiled time."""
+    from intentseg.segments.kprototypes import assign, assign_in_numpy
+
+    setup = _inputs()
+    model = setup["inputs"].segmenter
+    numeric, codes = model.preprocessor.transform(setup["inputs"].train)
+    args = (numeric, codes, model.centers, model.modes, model.gamma)
+
+    def ratio() -> float:
+        spent = {"numpy": 0.0, "compiled": 0.0}
+        for _ in range(KERNEL_CALLS):
+            for name, kernel in (("numpy", assign_in_numpy), ("compiled", assign)):
+                start = time.perf_counter()
+                labels, _ = kernel(*args)
+                spent[name] += time.perf_counter() - start
+        assert np.array_equal(assign_in_numpy(*args)[0], assign(*args)[0]), "the kernels disagree"
+        print(
+            f"per call: numpy {spent['numpy'] / KERNEL_CALLS * 1e3:.1f} ms, "
+            f"compiled {spent['compiled'] / KERNEL_CALLS * 1e3:.1f} ms",
+            flush=True,
+        )
+        return spent["numpy"] / spent["compiled"]
+
+    return ratio
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    here = "benchmarks.bench_evaluation"
+    results = {
+        "evaluate_segments": measure(f"{here}:segment_evaluation", args.repeats),
+        "evaluate_classifier": measure(f"{here}:classifier_evaluation", args.repeats),
+        "bootstrap_refit_168k": measure(f"{here}:bootstrap_refit", args.repeats),
+        "assignment_numpy_over_compiled": measure(f"{here}:assignment_kernels", args.repeats),
+    }
+    for name, result in results.items():
+        print(
+            f"{name:>32}: median {result['median_seconds']:.2f} s over {result['repeats']} runs "
+            f"(min {result['min_seconds']:.2f}, max {result['max_seconds']:.2f}), result {result.get('result')}"
+        )
+    print(f"saved {save('evaluation', results)}")
+
+
+if __name__ == "__main__":
+    main()
