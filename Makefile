@@ -34,8 +34,8 @@ format: setup  ## ruff: apply the formatting and the safe lint fixes
 test: setup  ## fast tier (tests/unit): unit, contract and behaviour tests on tiny frames; no subprocess, no pipeline
 	python -m pytest tests/unit -n auto --dist worksteal
 
-test-e2e: setup  ## end-to-end tier (tests/e2e): whole pipelines in process and under dvc repro, databases, programs
-	python -m pytest tests/e2e
+test-e2e: setup  ## end-to-end tier (tests/e2e): whole pipelines in process and under dvc repro, databases, programs; a file per xdist worker (module fixtures stay in one process)
+	python -m pytest tests/e2e -n auto --dist loadfile
 
 
 # make check: the CI gate. BASE is the branch the gate table compares with; REPRO_FLAGS how the

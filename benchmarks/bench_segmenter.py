@@ -67,7 +67,7 @@ def fast_fit(n_init: int) -> Callable[[], float]:
     setup = _setup()
     config = setup["config"]
     model = FastKPrototypes(
-        n_clusters=config.k,
+        n_clusters=setup["k"],
         gamma=config.gamma,
         n_init=n_init,
         max_iter=config.max_iter,

@@ -97,20 +97,24 @@ def non_number_tokens(values: pd.Series, decimal: str = ".") -> Counter[str]:
     """The present values of a column that are not numbers, with their counts."""
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         return Counter()
-    text = text_values(values)
+    return _tokens_of(text_values(values), decimal)
+
+
+def _tokens_of(text: pd.Series, decimal: str) -> Counter[str]:
+    """The present values of a column already as text that are not numbers, with their counts."""
     numbers = parse_numbers(text, decimal)
     return Counter(text[text.notna() & numbers.isna()].tolist())
 
 
 def looks_numeric(values: pd.Series, decimal: str = ".") -> bool:
     """Numbers; text that is nearly all numbers; or mostly numbers with a few distinct stray tokens (``unknown``)."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return True
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return True  # numbers; or true/false, which read as 1/0
     text = text_values(values)
     present = int(text.notna().sum())
     if present == 0:
         return False
-    tokens = non_number_tokens(values, decimal)
+    tokens = _tokens_of(text, decimal)
     numbers = present - sum(tokens.values())
     if numbers >= SURELY_NUMERIC_SHARE * present:
         return True

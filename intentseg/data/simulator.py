@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from intentseg.data.contact_effect import true_contact_effect
 from intentseg.data.sampling import (
     beta_mean,
     categorical,
@@ -85,7 +86,8 @@ def simulate_customers(n_rows: int, seed: int, snapshot_month: str, *, labelled:
     """Simulate ``n_rows`` customers of ``snapshot_month``.
 
     With ``labelled`` the table carries ``purchased_next_30d`` and the ground truth has
-    the true purchase probability; otherwise it is a scoring population (no label).
+    the true purchase probability and the true effect of a contact (:mod:`intentseg.data.contact_effect`);
+    otherwise it is a scoring population (no label).
     """
     if n_rows < 1:
         raise ValueError(f"n_rows must be at least 1, got {n_rows}")
@@ -294,6 +296,8 @@ def simulate_customers(n_rows: int, seed: int, snapshot_month: str, *, labelled:
         probability = _calibrate_prevalence(propensity, TARGET_PREVALENCE)
         features[TARGET] = (rng.random(n) < probability).astype(np.int8)
         ground_truth["true_probability"] = probability
+        effect_rng = table_rng(seed, snapshot_month, n_rows, "contact_effect")  # its own stream: no draw above moves
+        ground_truth["true_effect"] = true_contact_effect(features, probability, effect_rng)
 
     _mask_engagement(features, tenure)
     _mask_demographics(rng, features, archetype)

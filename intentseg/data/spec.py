@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 ColumnKind = Literal["numeric", "categorical"]
 # Simulator ground truth: allowed for evaluation ceilings, never as features.
-GROUND_TRUTH_COLUMNS = ("true_probability", "true_archetype")
+GROUND_TRUTH_COLUMNS = ("true_probability", "true_archetype", "true_effect")
 TRUE_FALSE = "true/false"  # ColumnSpec.description of a column that was true/false in the source (now 1/0)
 # Columns the score stage writes: an input column with one of these names is renamed at prepare.
 OUTPUT_COLUMNS = (

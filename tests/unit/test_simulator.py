@@ -160,7 +160,7 @@ def test_snapshot_month_shifts_behaviour():
 
 
 def test_ground_truth_kept_apart(small_table):
-    assert not {"true_probability", "true_archetype"} & set(small_table.features.columns)
+    assert not {"true_probability", "true_archetype", "true_effect"} & set(small_table.features.columns)
     assert small_table.ground_truth[SPEC.id_column].equals(small_table.features[SPEC.id_column])
     assert set(small_table.ground_truth["true_archetype"].unique()) == set(ARCHETYPES)
 
@@ -219,3 +219,40 @@ def test_parse_month_rejects_bad_months(bad):
 def test_rejects_empty_size():
     with pytest.raises(ValueError, match="n_rows"):
         simulate_customers(0, seed=1, snapshot_month="2026-11")
+
+
+def test_true_contact_effects_have_the_shape_issue_23_fixes(band_table):
+    """Heterogeneous effects of an offer e-mail, averaging +2 to +3 points, ranked unlike the propensity."""
+    from scipy.stats import spearmanr
+
+    from intentseg.data.contact_effect import sleeping_dogs
+
+    features, truth = band_table.features, band_table.ground_truth
+    effect, probability = truth["true_effect"].to_numpy(), truth["true_probability"].to_numpy()
+    assert 0.02 <= effect.mean() <= 0.03 and effect.std() > effect.mean()  # heterogeneous
+    assert np.all(probability + effect >= 0) and np.all(probability + effect <= 1)
+    hurt = effect < 0  # sleeping dogs: about 5%, exactly the customers the rule names
+    assert 0.03 <= hurt.mean() <= 0.07 and np.array_equal(hurt, sleeping_dogs(features) & (probability > 0))
+    assert spearmanr(effect, probability)[0] < 0.3
+    sure_things = probability >= np.quantile(probability, 0.9)
+    assert effect[sure_things].mean() < 0.5 * effect.mean()
+    lost_causes = features["days_since_last_visit"].to_numpy() > 90
+    assert np.abs(effect[lost_causes]).mean() < 0.005
+    persuadables = effect >= np.quantile(effect, 0.9)
+    deal_driven = features["discount_usage_rate"].to_numpy() > 0.3
+    lapsing = (features["days_since_last_order"].between(55, 145) & (features["orders_last_12m"] > 0)).to_numpy()
+    assert deal_driven[persuadables].mean() > 1.5 * deal_driven.mean()
+    assert lapsing[persuadables].mean() > 1.5 * lapsing.mean()
+    low, high = np.quantile(probability, [0.3, 0.9])  # mid-propensity: neither lost causes nor sure things
+    assert low < np.median(probability[persuadables]) < high
+
+
+def test_the_effect_has_its_own_stream(monkeypatch):
+    """Adding the effect moved no draw: features and labels equal those of a simulator without it."""
+    from intentseg.data import simulator
+
+    table, again = simulate_customers(3000, 5, "2026-11"), simulate_customers(3000, 5, "2026-11")
+    assert table.ground_truth["true_effect"].equals(again.ground_truth["true_effect"])  # deterministic
+    monkeypatch.setattr(simulator, "true_contact_effect", lambda features, probability, rng: np.zeros(len(features)))
+    without = simulate_customers(3000, 5, "2026-11")
+    pd.testing.assert_frame_equal(table.features, without.features)

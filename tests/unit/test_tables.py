@@ -28,7 +28,7 @@ def data_params(repo_root) -> dict:
 
 @pytest.fixture()
 def table() -> pd.DataFrame:
-    return make_example_table(3000, seed=1)
+    return make_example_table(1500, seed=1)
 
 
 def raw_of(frame: pd.DataFrame, folder, name: str = "table.csv", **to_csv) -> RawTable:
@@ -166,7 +166,7 @@ def test_awkward_names_are_sanitised_and_output_names_kept_apart(table, data_par
     data = load(renamed, data_params, tmp_path)
     assert "visits_30d_n" in data.spec.numeric_features and "purchase_probability_input" in data.labelled
     assert data.spec.column("visits_30d_n").display_name == "visits (30d) [n]"
-    assert data.labelled["purchase_probability_input"].notna().sum() > 2000  # values kept
+    assert data.labelled["purchase_probability_input"].notna().sum() > 0.9 * len(renamed)  # values kept
     assert data.notes["renamed"]["purchase_probability"] == "purchase_probability_input"
 
 
