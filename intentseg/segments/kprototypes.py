@@ -78,8 +78,8 @@ def assign(
     Features are summed left to right, as kmodes' ``euclidean_dissim`` and ``matching_dissim`` sum a
     row, so rounding and ties match kmodes' ``predict`` (numba compiles this without fast-math, so
     the IEEE operations are the same on every CPU). The loop is compiled because numpy's version,
-    column by column over an (n, k) matrix, was 7x slower and the refits of the evaluation run it
-    thousands of times.
+    column by column over an (n, k) matrix, was 5.3x slower (benchmarks/bench_evaluation.py), and the
+    refits of the evaluation run it thousands of times.
     """
     return _nearest_prototypes(
         np.ascontiguousarray(numeric, dtype=np.float64),
@@ -94,7 +94,7 @@ def assign_in_numpy(
     numeric: np.ndarray, categorical: np.ndarray, centers: np.ndarray, modes: np.ndarray, gamma: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`assign` in numpy, column by column over the (n, k) matrix: the definition the compiled kernel is
-    checked against (tests) and measured against (benchmarks); 7x slower, so not used by the pipeline."""
+    checked against (tests) and measured against (benchmarks); 5.3x slower, so not used by the pipeline."""
     distances = np.empty((len(numeric), len(centers)))
     for cluster in range(len(centers)):
         squared = np.zeros(len(numeric))
