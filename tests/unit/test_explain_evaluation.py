@@ -174,3 +174,29 @@ def test_bootstrap_intervals_cover_the_estimate_and_shrink_with_data(synthetic):
     large = bootstrap_interval(lambda y, s: float(np.mean(s)), labels, truth, 40, 0.95, seed=1)
     assert small[1] - small[0] > large[1] - large[0]
     assert intervals == metric_intervals(labels, truth, threshold=0.3, resamples=40, confidence=0.95, seed=1)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bootstrap_metrics_counted_in_numpy_agree_with_their_definitions(seed):
+    """F1, top-decile lift and ECE are counted directly for speed: they equal scikit-learn's F1 and the
+    gains and reliability tables, ties in the scores included."""
+    from sklearn.metrics import f1_score
+
+    from intentseg.foundation.metrics import (
+        expected_calibration_error,
+        f1_at,
+        gains_table,
+        reliability_table,
+        top_decile_lift,
+    )
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(50, 3000))
+    labels = (rng.random(n) < 0.2).astype(int)
+    score = np.round(rng.random(n), 1 + seed)  # many ties at seed 0
+    assert f1_at(0.5)(labels, score) == f1_score(labels, score >= 0.5, zero_division=0)
+    assert f1_at(2.0)(np.zeros(5), np.zeros(5)) == 0.0  # nobody bought, nobody targeted
+    assert top_decile_lift(labels, score) == gains_table(labels, score)["lift"].iloc[0]
+    table = reliability_table(labels, score)
+    by_table = (table["count"] * (table["observed_rate"] - table["mean_probability"]).abs()).sum() / n
+    assert expected_calibration_error(labels, score) == pytest.approx(by_table, abs=1e-12)
