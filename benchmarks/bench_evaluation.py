@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import measure, save
+from benchmarks.common import measure, save, summary_line
 
 KERNEL_CALLS = 20
 
@@ -120,10 +120,7 @@ def main() -> None:
         "assignment_numpy_over_compiled": measure(f"{here}:assignment_kernels", args.repeats),
     }
     for name, result in results.items():
-        print(
-            f"{name:>32}: median {result['median_seconds']:.2f} s over {result['repeats']} runs "
-            f"(min {result['min_seconds']:.2f}, max {result['max_seconds']:.2f}), result {result.get('result')}"
-        )
+        print(summary_line(name, result))
     print(f"saved {save('evaluation', results)}")
 
 

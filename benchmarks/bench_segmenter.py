@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import measure, save
+from benchmarks.common import measure, save, summary_line
 
 SAMPLE_ROWS = 20_000
 
@@ -117,11 +117,7 @@ def main() -> None:
     speedup = results["kmodes_fit_20k"]["median_seconds"] / results["fast_fit_20k"]["median_seconds"]
     cost_ratio = results["fast_fit_20k"]["result"] / results["kmodes_fit_20k"]["result"]
     for name, result in results.items():
-        print(
-            f"{name:>22}: median {result['median_seconds']:.3f} s over {result['repeats']} runs "
-            f"(min {result['min_seconds']:.3f}, max {result['max_seconds']:.3f}), "
-            f"peak RSS {result['median_peak_rss_mb']:.0f} MB"
-        )
+        print(summary_line(name, result))
     print(
         f"vectorised fit vs kmodes at 20K rows, n_init={args.n_init}: {speedup:.0f}x faster; "
         f"final cost ours / kmodes = {cost_ratio:.6f}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from benchmarks.common import measure, save
+from benchmarks.common import measure, save, summary_line
 
 CASES = {"population_1_2m": (1_200_000, False), "labelled_240k": (240_000, True)}
 PANEL = {"panel_1_2m": (1_200_000, 240_000, 4)}
@@ -41,11 +41,7 @@ def main() -> None:
         result["rows"] = rows
         result["rows_per_second"] = rows / result["median_seconds"]
         results[name] = result
-        print(
-            f"{name:>16}: median {result['median_seconds']:.2f} s (min {result['min_seconds']:.2f}, "
-            f"max {result['max_seconds']:.2f}) over {args.repeats} runs, "
-            f"{result['rows_per_second']:,.0f} rows/s, peak RSS {result['median_peak_rss_mb']:.0f} MB"
-        )
+        print(f"{summary_line(name, result)}, {result['rows_per_second']:,.0f} rows/s")
     for name, (population, labelled, snapshots) in PANEL.items():
         result = measure(
             "benchmarks.bench_simulator:simulate_history",
@@ -56,10 +52,7 @@ def main() -> None:
         )
         result.update(population=population, labelled_per_month=labelled, labelled_months=snapshots)
         results[name] = result
-        print(
-            f"{name:>16}: median {result['median_seconds']:.2f} s (min {result['min_seconds']:.2f}, "
-            f"max {result['max_seconds']:.2f}) over {args.repeats} runs, peak RSS {result['median_peak_rss_mb']:.0f} MB"
-        )
+        print(summary_line(name, result))
     print(f"saved {save('simulator', results)}")
 
 

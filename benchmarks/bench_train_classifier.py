@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from benchmarks.common import measure, save
+from benchmarks.common import measure, save, summary_line
 
 
 def train_classifier(imbalance_candidates: list[str] | None = None) -> Callable[[], object]:
@@ -43,10 +43,7 @@ def main() -> None:
         "one_imbalance_option": measure(workload, args.repeats, imbalance_candidates=["none"]),
     }
     for name, result in results.items():
-        print(
-            f"{name}: median {result['median_seconds']:.1f} s (min {result['min_seconds']:.1f}, "
-            f"max {result['max_seconds']:.1f}) over {args.repeats} runs, peak RSS {result['median_peak_rss_mb']:.0f} MB"
-        )
+        print(summary_line(name, result))
     print(f"saved {save('train_classifier', results)}")
 
 

@@ -51,6 +51,15 @@ def measure(workload: str, repeats: int, **kwargs: Any) -> dict[str, Any]:
     return summary
 
 
+def summary_line(name: str, result: dict[str, Any]) -> str:
+    """One printed line of a :func:`measure` result: median, spread, runs, peak memory and the median result."""
+    line = (
+        f"{name:>32}: median {result['median_seconds']:.3f} s (min {result['min_seconds']:.3f}, "
+        f"max {result['max_seconds']:.3f}) over {result['repeats']} runs, peak RSS {result['median_peak_rss_mb']:.0f} MB"
+    )
+    return line + (f", result {result['median_result']:.6g}" if "median_result" in result else "")
+
+
 def machine() -> dict[str, Any]:
     """What the numbers were measured on."""
     return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
