@@ -46,6 +46,7 @@ def main() -> None:
         write_parquet(data.labelled, paths.prepared.customers, outputs)
         write_parquet(data.population, paths.prepared.population, outputs)
         write_parquet(data.ground_truth, paths.prepared.ground_truth, outputs)
+        write_parquet(data.population_truth, paths.prepared.population_truth, outputs)
         write_json(data.spec.to_dict(), paths.prepared.spec, digits=None, group=outputs)
         write_json(prepared.manifest, paths.snapshot.manifest, digits=None, group=outputs)
         write_json(prepared.summary, paths.details["data"], group=outputs)

@@ -18,7 +18,8 @@ from intentseg.foundation.runlog import run_stage
 from intentseg.reporting import figures
 from intentseg.reporting.html import render_html
 from intentseg.reporting.report import ReportInputs, build_report, report_figure_links
-from stages.report_inputs import campaign_result, champion_period, figure_images, reference_metrics, run_files
+from stages.classifier_model import champion_period
+from stages.report_inputs import campaign_result, figure_images, reference_metrics, run_files
 
 
 def main() -> None:

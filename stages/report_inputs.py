@@ -21,12 +21,6 @@ def reference_metrics(paths: PathsConfig) -> dict[str, dict]:
     return {name: read_json(path) for name, path in found.items() if path.exists()}
 
 
-def champion_period(paths: PathsConfig) -> str | None:
-    """The period of the run whose classifier ``make promote`` put in production, or None before the first."""
-    record = Path(paths.reference.champion)
-    return read_json(record).get("period") if record.exists() else None
-
-
 def campaign_result(params: dict, campaign: CampaignConfig, data: DataConfig) -> dict | None:
     """The last campaign's readout (``campaign.result``: a DVC-tracked file), or None when none is named."""
     if not campaign.result:

@@ -32,7 +32,8 @@ def main() -> None:
         paths.prepared.population, tuple(columns), io.read_parquet_column(paths.prepared.population, spec.id_column)
     )
     train = io.read_parquet(paths.split.train, columns=models.classifier.schema.names)
-    job = scoring_job(population, models, spec, train, config, reason_words=ReasonWordsConfig.from_params(params))
+    words = ReasonWordsConfig.from_params(params)
+    job = scoring_job(population, models, spec, train, config, reason_words=words, snapshot_month=data.snapshot_month)
     with io.OutputGroup() as outputs:  # scores, export, rejects (and the sink's commit) together, or none of them
         with timed(stage_logger("score"), f"scoring {job.rows} customers (engine {config.engine})"):
             result = score_day(job, config, data.snapshot_month, paths.scores, outputs)

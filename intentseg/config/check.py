@@ -26,6 +26,7 @@ from intentseg.config.reproducibility import ReproducibilityConfig
 from intentseg.config.score import ScoreConfig
 from intentseg.config.segmenter import TrainSegmenterConfig
 from intentseg.config.split import SplitConfig
+from intentseg.config.uplift import UpliftConfig
 
 SECTIONS: dict[str, type[Section]] = {
     model.name: model
@@ -39,6 +40,7 @@ SECTIONS: dict[str, type[Section]] = {
         ScoreConfig,
         ReasonWordsConfig,
         CampaignConfig,
+        UpliftConfig,
         ReproducibilityConfig,
     )
 }

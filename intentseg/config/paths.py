@@ -15,6 +15,7 @@ class PreparedPaths(Settings):
     customers: Text
     population: Text
     ground_truth: Text
+    population_truth: Text
     spec: Text
 
 
@@ -57,6 +58,13 @@ class ModelPaths(Settings):
     classifier: Text
     classifier_metadata: Text
     baseline: Text
+    uplift: Text
+
+
+class CampaignPaths(Settings):
+    history: Text
+    features: Text
+    truth: Text
 
 
 class CheckPaths(Settings):
@@ -73,6 +81,7 @@ class PathsConfig(Section):
     snapshot: SnapshotPaths
     split: SplitPaths
     scores: ScoresPaths
+    campaign: CampaignPaths
     logs: LogPaths
     reference: ReferencePaths
     report: Text

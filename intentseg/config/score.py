@@ -74,6 +74,7 @@ class ScoreConfig(Section):
     chunk_rows: Whole = bounded(1)
     max_audience: Whole | None = bounded(1)
     control_share: Number = bounded(0.0, 1.0, high_open=True)
+    exploration_share: Number = bounded(0.0, 1.0, high_open=True)
     run_date: Text | None
     engine: Literal["local", "dask"]
     dask: DaskConfig

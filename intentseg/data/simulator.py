@@ -85,9 +85,9 @@ class SimulatedTable:
 def simulate_customers(n_rows: int, seed: int, snapshot_month: str, *, labelled: bool = True) -> SimulatedTable:
     """Simulate ``n_rows`` customers of ``snapshot_month``.
 
-    With ``labelled`` the table carries ``purchased_next_30d`` and the ground truth has
-    the true purchase probability and the true effect of a contact (:mod:`intentseg.data.contact_effect`);
-    otherwise it is a scoring population (no label).
+    With ``labelled`` the table carries ``purchased_next_30d``; otherwise it is a scoring population
+    (no label). The ground truth of both has the true purchase probability and the true effect of a
+    contact (:mod:`intentseg.data.contact_effect`).
     """
     if n_rows < 1:
         raise ValueError(f"n_rows must be at least 1, got {n_rows}")
@@ -291,13 +291,14 @@ def simulate_customers(n_rows: int, seed: int, snapshot_month: str, *, labelled:
     ground_truth = pd.DataFrame(
         {ID_COLUMN: features[ID_COLUMN], "true_archetype": pd.Categorical.from_codes(archetype, ARCHETYPES)}
     )
+    propensity = _purchase_propensity(features, archetype, season)  # no draw: the population's stream is as before
+    probability = _calibrate_prevalence(propensity, TARGET_PREVALENCE)
     if labelled:
-        propensity = _purchase_propensity(features, archetype, season)
-        probability = _calibrate_prevalence(propensity, TARGET_PREVALENCE)
         features[TARGET] = (rng.random(n) < probability).astype(np.int8)
-        ground_truth["true_probability"] = probability
-        effect_rng = table_rng(seed, snapshot_month, n_rows, "contact_effect")  # its own stream: no draw above moves
-        ground_truth["true_effect"] = true_contact_effect(features, probability, effect_rng)
+    ground_truth["true_probability"] = probability
+    effect_stream = "contact_effect" if labelled else "population_contact_effect"  # its own stream: no draw above moves
+    effect_rng = table_rng(seed, snapshot_month, n_rows, effect_stream)
+    ground_truth["true_effect"] = true_contact_effect(features, probability, effect_rng)
 
     _mask_engagement(features, tenure)
     _mask_demographics(rng, features, archetype)

@@ -35,12 +35,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class CustomerData:
-    """Validated customer tables: labelled, scoring population, and (simulator only) ground truth."""
+    """Validated customer tables: labelled, scoring population, and (simulator only) their ground truth."""
 
     spec: TableSpec
     labelled: pd.DataFrame
     population: pd.DataFrame
     ground_truth: pd.DataFrame
+    population_truth: pd.DataFrame
     notes: dict[str, Any] = field(default_factory=dict)
 
 
@@ -67,21 +68,30 @@ def _panel(config: DataConfig, seed: int) -> CustomerData:
         labelled=validate_table(panel.labelled, spec, name="labelled customer table"),
         population=validate_table(panel.population, spec.without_target(), name="scoring population"),
         ground_truth=panel.ground_truth,
+        population_truth=pd.DataFrame({spec.id_column: pd.Series(dtype="object")}),  # not simulated yet
     )
+
+
+def simulated_population(config: DataConfig, seed: int, month: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The simulator's scoring population of ``month`` (validated, ids as text) and its ground truth."""
+    spec = _simulator_spec(config)
+    population = simulate_customers(config.population_size, seed, month, labelled=False)
+    as_text = {spec.id_column: lambda frame: frame[spec.id_column].astype(str)}  # ids are text in every output
+    checked = validate_table(population.features.assign(**as_text), spec.without_target(), name="scoring population")
+    return checked, population.ground_truth.assign(**as_text)
 
 
 def _simulated(config: DataConfig, seed: int) -> CustomerData:
     spec = _simulator_spec(config)
     labelled = simulate_customers(config.n_customers, seed, config.snapshot_month, labelled=True)
-    population = simulate_customers(config.population_size, seed, config.snapshot_month, labelled=False)
-    as_text = {spec.id_column: lambda frame: frame[spec.id_column].astype(str)}  # ids are text in every output
+    population, population_truth = simulated_population(config, seed, config.snapshot_month)
+    as_text = {spec.id_column: lambda frame: frame[spec.id_column].astype(str)}
     return CustomerData(
         spec=spec,
         labelled=validate_table(labelled.features.assign(**as_text), spec, name="labelled customer table"),
-        population=validate_table(
-            population.features.assign(**as_text), spec.without_target(), name="scoring population"
-        ),
+        population=population,
         ground_truth=labelled.ground_truth.assign(**as_text),
+        population_truth=population_truth,
     )
 
 
@@ -104,6 +114,7 @@ def _from_file(config: DataConfig, table: RawTable, population: RawTable | None)
         labelled=labelled,
         population=population_table(source_population, prepared.recipe, prepared.spec.without_target()),
         ground_truth=pd.DataFrame({prepared.spec.id_column: pd.Series(dtype="object")}),
+        population_truth=pd.DataFrame({prepared.spec.id_column: pd.Series(dtype="object")}),
         notes=notes,
     )
 

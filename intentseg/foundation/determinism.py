@@ -17,10 +17,12 @@ The CI gate never relies on byte identity: it compares results with stated toler
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from threadpoolctl import threadpool_limits
 
 STORED_SIGNIFICANT_DIGITS = 10
@@ -41,3 +43,16 @@ def single_threaded_blas() -> Iterator[None]:
     """Run the block with one BLAS thread (the result then does not depend on the core count)."""
     with threadpool_limits(limits=1, user_api="blas"):
         yield
+
+
+def id_draw(ids: pd.Series, key: str) -> np.ndarray:
+    """A number in [0, 1) per id, fixed by the id and ``key``: no random state, the same on every machine.
+
+    SipHash-2-4 of the id's text (pandas' vectorised :func:`pandas.util.hash_array`, about 0.3 s per
+    million ids), keyed by the first 16 hex digits of SHA-256 of ``key``: another key (a new month,
+    another purpose) gives independent numbers. A test pins known values, so a pandas upgrade
+    that changed the hash would be caught before it moved anyone's group.
+    """
+    hash_key = hashlib.sha256(key.encode()).hexdigest()[:16]
+    values = pd.util.hash_array(ids.astype(str).to_numpy(dtype=object), hash_key=hash_key, categorize=False)
+    return (values >> np.uint64(11)).astype(np.float64) / 2.0**53

@@ -20,10 +20,11 @@ from intentseg.config.score import ScoreConfig
 from intentseg.evaluation.gates import gate_rows, lookup
 from intentseg.reporting.champion import champion_view
 from intentseg.reporting.markdown import Markdown, link_target, markdown_environment
+from intentseg.reporting.uplift import uplift_view
 from intentseg.reporting.wording import target_words
 from intentseg.scoring.export import expected_profit
 
-REPORT_DETAILS = ("classifier", "segmenter", "score")  # reports/details/ files the report reads
+REPORT_DETAILS = ("classifier", "segmenter", "score", "uplift", "targeting")  # reports/details/ files the report reads
 REPORT_PLOTS = {  # the plot data it reads: name -> (paths.plots group, plot)
     "gains": ("classifier", "gains"),
     "calibration": ("classifier", "calibration_test"),
@@ -260,6 +261,8 @@ def _contact_plan(inputs: ReportInputs) -> dict[str, Any] | None:
         "target": export["target"],
         "control": export["control"],
         "control_share": inputs.export.get("control_share", 0),
+        "exploration": export.get("exploration"),
+        "exploration_share": inputs.export.get("exploration_share", 0),
         "examples": inputs.export.get("examples") or [],
         "profit": expected_profit(export["target"], inputs.decision),
     }
@@ -366,6 +369,7 @@ def report_view(inputs: ReportInputs) -> dict[str, Any]:
         "share_same_segment": inputs.segments.get("migration", {}).get("share_same_segment") or 0,
         "customer_moves": inputs.segments.get("migration", {}).get("customers"),
         "campaign": inputs.campaign,
+        "uplift": uplift_view(inputs.files.details.get("uplift"), inputs.files.details.get("targeting")),
         "quality_bars": _quality_bars(inputs),
         "more_figures": [
             (Markdown(caption), inputs.figures[key])

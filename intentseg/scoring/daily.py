@@ -31,6 +31,7 @@ from intentseg.scoring.export import (
     per_segment_files,
     stamped_scores,
 )
+from intentseg.scoring.second_pass import ExportRule
 from intentseg.scoring.summaries import audience_plot, drift_plot, score_summary, segment_decile_plot
 from intentseg.scoring.types import ScoringJob, ScoringModels
 from intentseg.scoring.validation import duplicated_ids
@@ -55,6 +56,7 @@ def scoring_job(
     config: ScoreConfig,
     *,
     reason_words: ReasonWordsConfig,
+    snapshot_month: str,
 ) -> ScoringJob:
     """The job every engine runs: the models, the rules, drift measured against ``train``, reasons in words."""
     schema = models.classifier.schema
@@ -73,6 +75,7 @@ def scoring_job(
         population.ids.dtype,
         population.columns,
         len(population.ids),
+        snapshot_month,
     )
 
 
@@ -109,10 +112,11 @@ def score_day(
 ) -> ScoringResult:
     """Score the population with ``score.engine``, then assemble the export, the summary, details and plots."""
     max_audience = config.max_audience and sized_down("score.max_audience", config.max_audience, job.rows, "customers")
+    export_rule = ExportRule(max_audience, config.exploration_share)
     if config.engine == "dask":
-        run = score_with_dask(job, config.dask, max_audience, out, outputs)
+        run = score_with_dask(job, config.dask, export_rule, out, outputs)
     else:
-        run = score_locally(job, config.chunk_rows, max_audience, out, outputs)
+        run = score_locally(job, config.chunk_rows, export_rule, out, outputs)
     stamp = ExportStamp(config.stamped_date(snapshot_month), snapshot_month)
     export = audience_export(
         run.tables.exported_members, job.spec.id_column, job.reasons.top_k, config.control_share, stamp
@@ -126,6 +130,7 @@ def score_day(
     details = {
         "export": export_summary(export),
         "control_share": config.control_share,
+        "exploration_share": config.exploration_share,
         "run_date": stamp.run_date,
     }
     plots = {

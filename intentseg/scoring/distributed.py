@@ -32,9 +32,10 @@ from intentseg.config.score import DaskConfig
 from intentseg.foundation.errors import ConfigError
 from intentseg.foundation.io import ParquetAppender
 from intentseg.scoring.first_pass import score_population
-from intentseg.scoring.second_pass import combine_final, exported_rows, finalise_chunk, rank_deciles
+from intentseg.scoring.second_pass import ExportRule, combine_final, exported_rows, finalise_chunk, rank_deciles
 from intentseg.scoring.types import FinalChunk, FinalTables, ScoreAccumulator, ScoringJob, empty_scores
 from intentseg.scoring.validation import empty_rejects
+from intentseg.uplift.design import explored_rows
 
 logger = logging.getLogger(__name__)
 
@@ -98,19 +99,26 @@ def score_partition(job: ScoringJob, partition: Partition, scores_dir: str, reje
             reasons=job.reasons,
             scored_sink=scored.write,
             rejects_sink=rejects.write,
+            month=job.snapshot_month,
             words=job.words,
         )
     return accumulator, drift.current_counts_
 
 
-def finalise_partition(
-    interim: str, final: str, deciles: np.ndarray, exported_audience: np.ndarray, audience_columns: list[str]
-) -> FinalChunk:
-    """Pass 2 on a worker: add deciles to one partition's scores and write them; its aggregates.
+@dataclass(frozen=True)
+class PartitionRows:
+    """Pass 2's decisions for one partition's scored rows: deciles, the audience rows exported, the explored rows."""
 
-    ``exported_audience`` flags, in row order, which of the partition's audience rows the export takes.
-    """
-    part = finalise_chunk(pd.read_parquet(interim), deciles, exported_audience, audience_columns)
+    deciles: np.ndarray
+    exported_audience: np.ndarray  # per audience row, in order: does the export take it
+    explored: np.ndarray
+
+
+def finalise_partition(interim: str, final: str, rows: PartitionRows, audience_columns: list[str]) -> FinalChunk:
+    """Pass 2 on a worker: add deciles to one partition's scores and write them; its aggregates."""
+    part = finalise_chunk(
+        pd.read_parquet(interim), rows.deciles, rows.exported_audience, rows.explored, audience_columns
+    )
     table_sink = ParquetAppender(final, part.scores.iloc[:0])
     with table_sink:
         table_sink.write(part.scores)
@@ -129,6 +137,7 @@ def merge_accumulators(parts: list[ScoreAccumulator]) -> ScoreAccumulator:
         total.rejects_by_rule.update(part.rejects_by_rule)
         total.probabilities.extend(part.probabilities)
         total.audience_probabilities.extend(part.audience_probabilities)
+        total.exploration_draws.extend(part.exploration_draws)
         for step, seconds in part.timings.items():
             total.clock(step, seconds)
     return total
@@ -167,7 +176,7 @@ def score_on_dask(
     job: ScoringJob,
     partitions: list[Partition],
     folders: dict[str, Path],
-    max_audience: int | None,
+    export: ExportRule,
     *,
     audience_columns: list[str],
 ) -> tuple[ScoreAccumulator, FinalTables]:
@@ -193,7 +202,8 @@ def score_on_dask(
         job.drift.add_counts(counts)
 
     deciles = rank_deciles(accumulator.all_probabilities())
-    exported_by_audience_row = exported_rows(accumulator, max_audience)
+    exported_by_audience_row = exported_rows(accumulator, export.max_audience)
+    explored = explored_rows(accumulator.all_exploration_draws(), deciles, export.exploration_share)
     tasks, offset, audience_offset = [], 0, 0
     for partition, (part, _) in zip(partitions, results):
         audience_rows = int(sum(len(a) for a in part.audience_probabilities))
@@ -203,8 +213,11 @@ def score_on_dask(
                 finalise_partition,
                 str(folders["interim"] / partition.part_name),
                 str(folders["scores"] / partition.part_name),
-                deciles[offset : offset + scored_rows],
-                exported_by_audience_row[audience_offset : audience_offset + audience_rows],
+                PartitionRows(
+                    deciles[offset : offset + scored_rows],
+                    exported_by_audience_row[audience_offset : audience_offset + audience_rows],
+                    explored[offset : offset + scored_rows],
+                ),
                 audience_columns,
                 pure=False,
             )

@@ -17,7 +17,7 @@ from intentseg.config.paths import ScoresPaths
 from intentseg.config.score import DaskConfig
 from intentseg.foundation.io import OutputGroup, ParquetAppender, atomic_path, iter_parquet_frames, temporary_beside
 from intentseg.scoring.first_pass import score_population
-from intentseg.scoring.second_pass import finalise_scores
+from intentseg.scoring.second_pass import ExportRule, finalise_scores
 from intentseg.scoring.types import FinalTables, ScoreAccumulator, ScoringJob, audience_columns, empty_scores
 from intentseg.scoring.validation import empty_rejects
 
@@ -33,7 +33,7 @@ class ScoredRun:
 
 
 def score_locally(
-    job: ScoringJob, chunk_rows: int, max_audience: int | None, out: ScoresPaths, group: OutputGroup
+    job: ScoringJob, chunk_rows: int, export: ExportRule, out: ScoresPaths, group: OutputGroup
 ) -> ScoredRun:
     """Two passes over ``chunk_rows``-row chunks in this process; scores and rejects as single files."""
     id_column, top_k = job.spec.id_column, job.reasons.top_k
@@ -53,13 +53,14 @@ def score_locally(
                 reasons=job.reasons,
                 scored_sink=scored.write,
                 rejects_sink=rejects.write,
+                month=job.snapshot_month,
                 words=job.words,
             )
         with ParquetAppender(out.scores, empty_scores(id_column, job.id_dtype, top_k, True), group) as final:
             tables = finalise_scores(
                 iter_parquet_frames(interim, chunk_rows),
                 accumulator,
-                max_audience,
+                export,
                 audience_columns(id_column, top_k),
                 final.write,
             )
@@ -72,7 +73,7 @@ def score_locally(
 
 
 def score_with_dask(
-    job: ScoringJob, config: DaskConfig, max_audience: int | None, out: ScoresPaths, group: OutputGroup
+    job: ScoringJob, config: DaskConfig, export: ExportRule, out: ScoresPaths, group: OutputGroup
 ) -> ScoredRun:
     """Both passes on the configured Dask cluster; scores and rejects as folders of part files."""
     from intentseg.scoring.distributed import dask_client, plan_partitions, score_on_dask, worker_peak_memory_mb
@@ -89,7 +90,7 @@ def score_with_dask(
                 job,
                 partitions,
                 folders,
-                max_audience,
+                export,
                 audience_columns=audience_columns(job.spec.id_column, job.reasons.top_k),
             )
             peaks = worker_peak_memory_mb(client)

@@ -1,18 +1,22 @@
-"""The campaign-ready audience export: sorted by probability, with deciles, reasons, a control group and run stamps.
+"""The campaign-ready export: sorted by probability, with deciles, reasons, groups and run stamps.
 
-A random control group makes a campaign measurable: a share of the audience (``score.control_share``)
-is flagged ``control`` and not contacted, so that conversion in target vs control after the
-campaign is its incremental effect (docs/scoring.md: reading a campaign result). The split is
-drawn from a hash of the customer id and the snapshot month: the same inputs always give the same
-groups, a new month gives a new split, and no state is kept between runs. It is stratified by
-propensity decile: in each decile, the ``round(share x customers)`` audience members with the
-smallest hash are the control (so every decile holds the share exactly, and a customer keeps
-their group all month unless their decile changes).
+Two randomised samples make a campaign measurable and learnable (docs/scoring.md: the campaign's
+design; :mod:`intentseg.uplift.design` draws them):
+
+* the **audience** (``sample`` ``audience``): a share of it (``score.control_share``) is flagged
+  ``control`` and not contacted, so that conversion in target vs control after the campaign is its
+  incremental effect (docs/scoring.md: reading a campaign result);
+* the **exploration sample** (``sample`` ``exploration``): ``score.exploration_share`` of every
+  propensity decile of all scored customers, half contacted and half held out, so that the effect
+  of a contact can be learned where propensity targeting would never contact anyone.
+
+Both are drawn from hashes of the customer id and the snapshot month: the same inputs always give
+the same groups, a new month gives a new split, and no state is kept between runs. Shares are
+exact in every decile.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from intentseg.config.classifier import DecisionConfig
+from intentseg.uplift.design import AUDIENCE, EXPLORATION, assign_contacts
 
 CONTROL, TARGET = "control", "target"
 
@@ -33,27 +38,6 @@ class ExportStamp:
     snapshot_month: str
 
 
-def group_draw(ids: pd.Series, month: str) -> np.ndarray:
-    """A number in [0, 1) per customer, fixed by the id and the month (SHA-256, no random state)."""
-    digests = b"".join(hashlib.sha256(f"{month}|{value}".encode()).digest()[:8] for value in ids.astype(str))
-    return np.frombuffer(digests, dtype=">u8").astype(np.float64) / 2.0**64
-
-
-def assign_groups(ids: pd.Series, deciles: np.ndarray, month: str, control_share: float) -> np.ndarray:
-    """``control`` for ``round(control_share x n)`` members of each decile (smallest draws), else ``target``."""
-    groups = np.full(len(ids), TARGET, dtype=object)
-    if control_share <= 0 or len(ids) == 0:
-        return groups
-    draw = group_draw(ids.reset_index(drop=True), month)
-    deciles = np.asarray(deciles)
-    for decile in np.unique(deciles):
-        members = np.flatnonzero(deciles == decile)
-        quota = int(round(control_share * len(members)))
-        chosen = members[np.argsort(draw[members], kind="stable")[:quota]]
-        groups[chosen] = CONTROL
-    return groups
-
-
 def member_columns(id_column: str, top_k: int) -> list[str]:
     """The scored columns the export takes from the final scores."""
     reasons = [f"reason_{i + 1}" for i in range(top_k)]
@@ -62,21 +46,32 @@ def member_columns(id_column: str, top_k: int) -> list[str]:
 
 def export_columns(id_column: str, top_k: int) -> list[str]:
     """The audience export's columns, in order."""
-    stamps = ["group", "run_date", "snapshot_month", "classifier_version", "segmenter_version"]
+    stamps = ["group", "sample", "run_date", "snapshot_month", "classifier_version", "segmenter_version"]
     return [*member_columns(id_column, top_k), *stamps]
 
 
 def audience_export(
     members: pd.DataFrame, id_column: str, top_k: int, control_share: float, stamp: ExportStamp
 ) -> pd.DataFrame:
-    """The exported audience: highest probability first (ties by id), each row with its group and stamps.
+    """The exported audience and exploration sample: highest probability first (ties by id), each row
+    with its group (``target``: contact, ``control``: hold out), its sample and stamps.
 
-    Ids are text; every column is a plain type a spreadsheet reads as is.
+    ``members`` flag the audience the export takes (``targeted``) and the exploration sample
+    (``explored``); :func:`intentseg.uplift.design.assign_contacts` draws who is contacted. Ids are
+    text; every column is a plain type a spreadsheet reads as is.
     """
     frame = members.reset_index(drop=True).copy()
     frame[id_column] = frame[id_column].astype(str)
-    deciles = frame["propensity_decile"].to_numpy()
-    frame["group"] = assign_groups(frame[id_column], deciles, stamp.snapshot_month, control_share)
+    plan = assign_contacts(
+        frame[id_column],
+        frame["propensity_decile"].to_numpy(),
+        frame["targeted"].to_numpy(dtype=bool),
+        frame["explored"].to_numpy(dtype=bool),
+        month=stamp.snapshot_month,
+        control_share=control_share,
+    )
+    frame["group"] = np.where(plan["contacted"].to_numpy() == 1, TARGET, CONTROL)
+    frame["sample"] = np.where(frame["explored"].to_numpy(dtype=bool), EXPLORATION, AUDIENCE)
     frame["run_date"] = stamp.run_date
     frame["snapshot_month"] = stamp.snapshot_month
     frame = frame.sort_values(["purchase_probability", id_column], ascending=[False, True], kind="stable")
@@ -84,19 +79,27 @@ def audience_export(
 
 
 def export_summary(export: pd.DataFrame) -> dict[str, Any]:
-    """Group sizes and expected buyers in target and control (the campaign's counterfactual), and per decile."""
-    by_group = export.groupby("group")["purchase_probability"].agg(["size", "sum"])
-    summary: dict[str, Any] = {}
+    """The audience's groups (size, expected buyers: the campaign's counterfactual) and control share per
+    decile, and the exploration sample's contacted and held-out customers."""
+    audience, explored = (export[export["sample"] == sample] for sample in (AUDIENCE, EXPLORATION))
+    summary: dict[str, Any] = _group_sizes(audience)
+    shares = audience.groupby("propensity_decile")["group"].apply(lambda values: float((values == CONTROL).mean()))
+    summary["control_share_by_decile"] = {str(int(decile)): share for decile, share in shares.items()}
+    summary["exploration"] = _group_sizes(explored)
+    return summary
+
+
+def _group_sizes(rows: pd.DataFrame) -> dict[str, Any]:
+    by_group = rows.groupby("group")["purchase_probability"].agg(["size", "sum"])
+    sizes: dict[str, Any] = {}
     for group in (TARGET, CONTROL):
         size, expected = by_group.loc[group] if group in by_group.index else (0, 0.0)
-        summary[group] = {
+        sizes[group] = {
             "customers": int(size),
             "expected_buyers": float(expected),
             "expected_rate": float(expected / size) if size else None,
         }
-    shares = export.groupby("propensity_decile")["group"].apply(lambda values: float((values == CONTROL).mean()))
-    summary["control_share_by_decile"] = {str(int(decile)): share for decile, share in shares.items()}
-    return summary
+    return sizes
 
 
 def export_examples(export: pd.DataFrame, id_column: str, count: int = 3) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from intentseg.data.spec import TableSpec
 from intentseg.scoring.drift import DriftMonitor
 from intentseg.scoring.types import ScoreAccumulator, ScoringModels
 from intentseg.scoring.validation import REJECT_COLUMN, numeric_view, row_problems
+from intentseg.uplift.design import exploration_draws
 
 log = logging.getLogger(__name__)
 Sink = Callable[[pd.DataFrame], None]
@@ -107,6 +108,7 @@ def score_population(
     reasons: ReasonsConfig,
     scored_sink: Sink,
     rejects_sink: Sink,
+    month: str,
     words: FeatureWords | None = None,
 ) -> ScoreAccumulator:
     """Pass 1: validate and score every chunk; rejected rows go to ``rejects_sink`` with their rules.
@@ -140,6 +142,7 @@ def score_population(
         accumulator.audience_size += int(audience.sum())
         accumulator.expected_conversions += float(probability[audience].sum())
         accumulator.audience_probabilities.append(probability[audience])
+        accumulator.exploration_draws.append(exploration_draws(scored[spec.id_column], month))
         with StepTimer(accumulator, "write"):
             scored_sink(scored)
         log.info(

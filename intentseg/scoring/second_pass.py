@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from intentseg.scoring.first_pass import StepTimer, timed_chunks
 from intentseg.scoring.types import FinalChunk, FinalTables, ScoreAccumulator
+from intentseg.uplift.design import explored_rows
 
 Sink = Callable[[pd.DataFrame], None]
+
+
+@dataclass(frozen=True)
+class ExportRule:
+    """Who pass 2 exports: the audience (at most ``max_audience``) and the exploration sample's share."""
+
+    max_audience: int | None
+    exploration_share: float
 
 
 def rank_deciles(probabilities: np.ndarray) -> np.ndarray:
@@ -49,16 +59,22 @@ class AudienceCap:
 
 
 def finalise_chunk(
-    chunk: pd.DataFrame, deciles: np.ndarray, exported_audience: np.ndarray, audience_columns: list[str]
+    chunk: pd.DataFrame,
+    deciles: np.ndarray,
+    exported_audience: np.ndarray,
+    explored: np.ndarray,
+    audience_columns: list[str],
 ) -> FinalChunk:
     """Add this chunk's propensity deciles; count segment x decile and the audience.
 
-    ``exported_audience`` says, for each of the chunk's audience rows in order, whether the export takes it.
+    ``exported_audience`` says, for each of the chunk's audience rows in order, whether the export
+    takes it; ``explored`` marks the chunk's rows in the exploration sample (exported too).
     """
     exported = np.zeros(len(chunk), dtype=bool)
     exported[chunk["in_audience"].to_numpy()] = exported_audience
     chunk = chunk.copy()
     chunk.insert(2, "propensity_decile", deciles)
+    members = chunk.assign(targeted=exported, explored=np.asarray(explored, dtype=bool))
     counts = pd.crosstab(chunk["segment_id"], chunk["propensity_decile"]).reindex(columns=range(1, 11), fill_value=0)
     in_audience = chunk[chunk["in_audience"]].assign(exported=exported[chunk["in_audience"].to_numpy()])
     stats = in_audience.groupby("segment_id").agg(
@@ -66,7 +82,7 @@ def finalise_chunk(
         expected_conversions=("purchase_probability", "sum"),
         exported=("exported", "sum"),
     )
-    return FinalChunk(chunk, counts, stats, chunk.loc[exported, audience_columns])
+    return FinalChunk(chunk, counts, stats, members.loc[exported | members["explored"], audience_columns])
 
 
 def combine_final(parts: Iterable[FinalChunk | FinalTables], audience_columns: list[str]) -> FinalTables:
@@ -81,7 +97,8 @@ def combine_final(parts: Iterable[FinalChunk | FinalTables], audience_columns: l
         audience = audience.add(part.audience_by_segment, fill_value=0)
         members.append(part.exported_members)
     exported = pd.concat(members, ignore_index=True) if members else pd.DataFrame(columns=audience_columns)
-    return FinalTables(deciles.astype(int).sort_index(), audience.sort_index(), len(exported), exported)
+    targeted = int(exported["targeted"].sum()) if len(exported) else 0
+    return FinalTables(deciles.astype(int).sort_index(), audience.sort_index(), targeted, exported)
 
 
 def exported_rows(accumulator: ScoreAccumulator, max_audience: int | None) -> np.ndarray:
@@ -93,19 +110,21 @@ def exported_rows(accumulator: ScoreAccumulator, max_audience: int | None) -> np
 def finalise_scores(
     interim: Iterable[pd.DataFrame],
     accumulator: ScoreAccumulator,
-    max_audience: int | None,
+    export: ExportRule,
     audience_columns: list[str],
     scores_sink: Sink,
 ) -> FinalTables:
-    """Pass 2: add deciles, write final scores, and collect the (capped) audience for the export."""
+    """Pass 2: add deciles, write final scores, and collect the (capped) audience and the exploration sample."""
     deciles_by_row = rank_deciles(accumulator.all_probabilities())
-    exported_by_audience_row = exported_rows(accumulator, max_audience)
+    exported_by_audience_row = exported_rows(accumulator, export.max_audience)
+    explored_by_row = explored_rows(accumulator.all_exploration_draws(), deciles_by_row, export.exploration_share)
     offset = audience_offset = 0
     parts: list[FinalChunk] = []
     for chunk in timed_chunks(interim, accumulator, "read"):
         audience_rows = int(chunk["in_audience"].sum())
         exported = exported_by_audience_row[audience_offset : audience_offset + audience_rows]
-        part = finalise_chunk(chunk, deciles_by_row[offset : offset + len(chunk)], exported, audience_columns)
+        rows = slice(offset, offset + len(chunk))
+        part = finalise_chunk(chunk, deciles_by_row[rows], exported, explored_by_row[rows], audience_columns)
         offset, audience_offset = offset + len(chunk), audience_offset + audience_rows
         with StepTimer(accumulator, "write"):
             scores_sink(part.scores)

@@ -42,11 +42,12 @@ class ScoringJob:
     id_dtype: object
     columns: tuple[str, ...]
     rows: int  # customers in the population file
+    snapshot_month: str  # keys the exploration draw (a new month, a new sample)
 
 
 def audience_columns(id_column: str, top_k: int) -> list[str]:
     """Scored columns the audience export takes (see :mod:`intentseg.scoring.export` for the rest)."""
-    return [*member_columns(id_column, top_k), "classifier_version", "segmenter_version"]
+    return [*member_columns(id_column, top_k), "classifier_version", "segmenter_version", "targeted", "explored"]
 
 
 def load_models(classifier: PurchaseModel, segmenter: SegmentModel) -> ScoringModels:
@@ -84,6 +85,7 @@ class ScoreAccumulator:
     rejects_by_rule: Counter = field(default_factory=Counter)
     probabilities: list[np.ndarray] = field(default_factory=list)
     audience_probabilities: list[np.ndarray] = field(default_factory=list)
+    exploration_draws: list[np.ndarray] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
     def clock(self, step: str, seconds: float) -> None:
@@ -93,10 +95,17 @@ class ScoreAccumulator:
     def all_probabilities(self) -> np.ndarray:
         return np.concatenate(self.probabilities) if self.probabilities else np.zeros(0)
 
+    def all_exploration_draws(self) -> np.ndarray:
+        return np.concatenate(self.exploration_draws) if self.exploration_draws else np.zeros(0)
+
 
 @dataclass(frozen=True)
 class FinalTables:
-    """Pass-2 aggregates: segment x decile counts, the audience per segment, and the exported members."""
+    """Pass-2 aggregates: segment x decile counts, the audience per segment, and the exported members.
+
+    The exported members are the audience the export takes (``targeted``) and the exploration
+    sample (``explored``); ``audience_exported`` counts the first.
+    """
 
     segment_by_decile: pd.DataFrame
     audience_by_segment: pd.DataFrame

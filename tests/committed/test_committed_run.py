@@ -93,7 +93,9 @@ def test_metrics_files_hold_only_what_a_reviewer_decides_on(repo_root):
         name: _numeric_leaves(json.loads((repo_root / path).read_text()))
         for name, path in params["paths"]["metrics"].items()
     }
-    assert sum(leaves.values()) <= 46, leaves  # 41, and the champion comparison's 5 (metrics/classifier.json)
+    # 41, the champion comparison's 5 (metrics/classifier.json), and what contact changes: 4 in
+    # metrics/uplift.json (learner, Qini and its lower bound, the oracle's) and 7 in metrics/targeting.json
+    assert sum(leaves.values()) <= 58, leaves
 
 
 def test_the_committed_report_page_runs_no_script(repo_root):

@@ -17,7 +17,7 @@ LAYERS: list[set[str]] = [
     {"stages"},
     {"reporting", "checks", "reference"},
     {"evaluation", "scoring"},
-    {"classifier", "segments"},
+    {"classifier", "segments", "uplift"},
     {"data"},
     {"warehouse"},
     {"config", "foundation"},

@@ -9,12 +9,12 @@ import pytest
 from intentseg.scoring.export import (
     CONTROL,
     ExportStamp,
-    assign_groups,
     audience_export,
     export_columns,
     export_summary,
     per_segment_files,
 )
+from intentseg.uplift.design import assign_contacts
 
 
 def members(n: int, seed: int = 0) -> pd.DataFrame:
@@ -30,8 +30,17 @@ def members(n: int, seed: int = 0) -> pd.DataFrame:
             "reason_1": "last ordered 3 days ago: raises the chance",
             "classifier_version": "c1",
             "segmenter_version": "s1",
+            "targeted": True,
+            "explored": False,
         }
     )
+
+
+def assign_groups(ids: pd.Series, deciles: np.ndarray, month: str, share: float) -> np.ndarray:
+    """The audience's groups as the export draws them (everyone in the audience, nobody explored)."""
+    everyone, nobody = np.ones(len(ids), dtype=bool), np.zeros(len(ids), dtype=bool)
+    plan = assign_contacts(ids, deciles, everyone, nobody, month=month, control_share=share)
+    return np.where(plan["contacted"].to_numpy() == 1, "target", CONTROL)
 
 
 def test_export_is_sorted_stamped_and_spreadsheet_ready():
@@ -40,7 +49,22 @@ def test_export_is_sorted_stamped_and_spreadsheet_ready():
     assert export["purchase_probability"].is_monotonic_decreasing
     assert (export["run_date"] == "2026-11-28").all() and (export["snapshot_month"] == "2026-11").all()
     assert export["customer_id"].iloc[-1].startswith("0") and export["customer_id"].map(type).eq(str).all()
-    assert set(export["group"]) == {"target", "control"}
+    assert set(export["group"]) == {"target", "control"} and (export["sample"] == "audience").all()
+
+
+def test_the_exploration_sample_is_exported_half_contacted_beside_the_audience():
+    frame = members(4000, seed=5)
+    frame["targeted"] = frame["propensity_decile"] <= 3
+    frame["explored"] = np.arange(4000) % 20 == 0
+    frame = frame[frame["targeted"] | frame["explored"]]
+    export = audience_export(frame, "customer_id", 1, 0.1, ExportStamp("2026-11-28", "2026-11"))
+    explored = export[export["sample"] == "exploration"]
+    assert len(explored) == 200 and len(export) == len(frame)
+    for decile, rows in explored.groupby("propensity_decile"):
+        assert (rows["group"] == "target").sum() == round(len(rows) / 2), decile
+    summary = export_summary(export)
+    assert summary["exploration"]["target"]["customers"] + summary["exploration"]["control"]["customers"] == 200
+    assert summary["target"]["customers"] + summary["control"]["customers"] == len(export) - 200
 
 
 @pytest.mark.parametrize("share", [0.1, 0.25])

@@ -13,9 +13,10 @@ from intentseg.data.simulator import simulate_customers
 from intentseg.foundation.errors import FeatureMismatchError
 from intentseg.scoring.drift import DriftMonitor
 from intentseg.scoring.first_pass import score_population
-from intentseg.scoring.second_pass import AudienceCap, finalise_scores, rank_deciles
+from intentseg.scoring.second_pass import AudienceCap, ExportRule, finalise_scores, rank_deciles
 from intentseg.scoring.types import audience_columns, load_models
 from intentseg.scoring.validation import REJECT_COLUMN, check_population_columns, duplicated_ids, row_problems
+from intentseg.uplift.design import explored_rows
 
 SPEC = shopsphere_spec().without_target()
 REASONS = ReasonsConfig(method="path", scope="everyone", top_k=3)
@@ -41,7 +42,7 @@ def drift_reference(small_splits, models):
     )
 
 
-def run(population, models, drift, chunk_rows=700, reasons=REASONS, max_audience=None):
+def run(population, models, drift, chunk_rows=700, reasons=REASONS, max_audience=None, exploration_share=0.0):
     """Both passes over in-memory chunks; returns scores, rejects, audience, accumulator, tables."""
     scored, rejects, final = [], [], []
     chunks = [population.iloc[i : i + chunk_rows] for i in range(0, len(population), chunk_rows)]
@@ -54,8 +55,10 @@ def run(population, models, drift, chunk_rows=700, reasons=REASONS, max_audience
         reasons=reasons,
         scored_sink=scored.append,
         rejects_sink=rejects.append,
+        month="2026-11",
     )
-    tables = finalise_scores(scored, accumulator, max_audience, audience_columns(SPEC.id_column, 3), final.append)
+    rule = ExportRule(max_audience, exploration_share)
+    tables = finalise_scores(scored, accumulator, rule, audience_columns(SPEC.id_column, 3), final.append)
     frame = lambda parts: pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()  # noqa: E731
     return frame(final), frame(rejects), tables.exported_members, accumulator, tables
 
@@ -217,7 +220,7 @@ def test_partitions_scored_apart_and_merged_equal_one_stream(population, models,
     bad = inject_bad_rows(population)
     expected_drift = drift_reference()
     expected_scores, _, expected_members, expected_acc, expected_tables = run(
-        bad, models, expected_drift, max_audience=150
+        bad, models, expected_drift, max_audience=150, exploration_share=0.05
     )
     ids = duplicated_ids(bad[SPEC.id_column])
     parts, scored, drifts = [], [], []
@@ -226,7 +229,15 @@ def test_partitions_scored_apart_and_merged_equal_one_stream(population, models,
         drift, kept = drift_reference(), []
         parts.append(
             score_population(
-                [frame], models, SPEC, ids, drift, reasons=REASONS, scored_sink=kept.append, rejects_sink=lambda _: None
+                [frame],
+                models,
+                SPEC,
+                ids,
+                drift,
+                reasons=REASONS,
+                scored_sink=kept.append,
+                rejects_sink=lambda _: None,
+                month="2026-11",
             )
         )
         scored.append(pd.concat(kept, ignore_index=True))
@@ -236,12 +247,19 @@ def test_partitions_scored_apart_and_merged_equal_one_stream(population, models,
     for counts in drifts:
         merged_drift.add_counts(counts)
     deciles, exported_audience = rank_deciles(accumulator.all_probabilities()), exported_rows(accumulator, 150)
+    explored = explored_rows(accumulator.all_exploration_draws(), deciles, 0.05)
     finals, offset, audience_offset = [], 0, 0
     for chunk in scored:
         audience_rows = int(chunk["in_audience"].sum())
         exported = exported_audience[audience_offset : audience_offset + audience_rows]
         finals.append(
-            finalise_chunk(chunk, deciles[offset : offset + len(chunk)], exported, audience_columns(SPEC.id_column, 3))
+            finalise_chunk(
+                chunk,
+                deciles[offset : offset + len(chunk)],
+                exported,
+                explored[offset : offset + len(chunk)],
+                audience_columns(SPEC.id_column, 3),
+            )
         )
         offset, audience_offset = offset + len(chunk), audience_offset + audience_rows
     tables = combine_final(finals, audience_columns(SPEC.id_column, 3))

@@ -168,7 +168,8 @@ def test_ground_truth_kept_apart(small_table):
 def test_population_is_unlabelled_and_disjoint(small_table):
     population = simulate_customers(5_000, seed=7, snapshot_month="2026-11", labelled=False)
     assert SPEC.target not in population.features
-    assert "true_probability" not in population.ground_truth
+    assert {"true_probability", "true_effect"} <= set(population.ground_truth)  # evaluation only, never a feature
+    assert not {"true_probability", "true_effect"} & set(population.features)
     assert not set(population.features[SPEC.id_column]) & set(small_table.features[SPEC.id_column])
 
 

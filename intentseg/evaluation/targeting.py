@@ -1,0 +1,229 @@
+"""Who to contact: propensity against uplift targeting at the same budget, and last month's campaign read out.
+
+The budget is today's propensity audience: the ``B`` customers the export's audience sample holds.
+Each rule picks customers of today's population:
+
+* **propensity**: the ``B`` most likely to buy (today's audience);
+* **uplift**: the ``B`` largest predicted effects of a contact, never a customer predicted to be put
+  off by it (a predicted sleeping dog, effect below zero);
+* **uplift_profit**: everyone whose predicted effect times the margin of a conversion exceeds the
+  cost of a contact (``train_classifier.decision``'s margin and cost); its own budget.
+
+**Expected incremental buyers** of each rule are measured without the model's own word for it: the
+held-out customers of the history's exploration sample (a random sample of every propensity decile,
+half contacted, none used in training) are ranked by each rule's score, and the contacted minus
+held-out conversion rate among the rule's top share of them, times the rule's customers, estimates
+the buyers the rule adds, with a bootstrap interval. On the simulator, the **true incremental
+buyers** are the sum of the true effects of the customers each rule picks today.
+
+The **readout** of last month's campaign is model-free: contacted against held-out conversion, with
+Newcombe's interval, in each sample (audience, exploration) and in each segment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from intentseg.classifier.model import PurchaseModel
+from intentseg.config.classifier import DecisionConfig
+from intentseg.config.uplift import UpliftConfig
+from intentseg.evaluation.campaign import newcombe_interval
+from intentseg.segments.model import SegmentModel
+from intentseg.uplift.design import EXPLORATION
+from intentseg.uplift.learners import UpliftLearner
+from intentseg.uplift.metrics import RandomisedOutcomes, uplift_evaluation, uplift_key
+from intentseg.uplift.training import held_out_rows
+
+RULES = ("propensity", "uplift", "uplift_profit")
+
+
+@dataclass(frozen=True)
+class TodaysPopulation:
+    """Today's scored customers: ids, purchase probabilities and the export's audience (the budget)."""
+
+    ids: pd.Series
+    probability: np.ndarray
+    in_audience: np.ndarray
+    features: pd.DataFrame  # the same customers' features, in the same order
+    true_effect: np.ndarray | None  # simulator only
+
+
+@dataclass(frozen=True)
+class LastCampaign:
+    """The campaign history (randomised customers), their features then, the models that judge them."""
+
+    history: pd.DataFrame
+    features: pd.DataFrame
+    uplift: UpliftLearner
+    classifier: PurchaseModel
+    segmenter: SegmentModel
+
+
+def _selections(today: TodaysPopulation, effect: np.ndarray, decision: DecisionConfig) -> dict[str, np.ndarray]:
+    budget = int(today.in_audience.sum())
+    by_effect = np.argsort(-effect, kind="stable")[:budget]
+    uplift = np.zeros(len(effect), dtype=bool)
+    uplift[by_effect[effect[by_effect] > 0]] = True
+    profit = effect * decision.margin_per_conversion > decision.contact_cost
+    return {"propensity": today.in_audience.astype(bool), "uplift": uplift, "uplift_profit": profit}
+
+
+def _measured_incremental(
+    campaign: LastCampaign, rows: np.ndarray, scores: dict[str, np.ndarray], shares: dict[str, float],
+    *, config: UpliftConfig, seed: int,
+) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """Each rule's uplift among its top share of the held-out exploration customers, with its interval."""
+    history = campaign.history[rows]
+    measured = {}
+    for rule, score in scores.items():
+        outcomes = RandomisedOutcomes(
+            score, *(history[c].to_numpy(dtype=float) for c in ("converted", "contacted", "contact_probability"))
+        )
+        share = min(max(shares[rule], 1e-9), 1.0)
+        figure = uplift_evaluation(outcomes, (share,), config.resamples, config.confidence, seed)[uplift_key(share)]
+        measured[rule] = figure
+    return measured
+
+
+def compare_targeting(
+    today: TodaysPopulation,
+    campaign: LastCampaign,
+    decision: DecisionConfig,
+    config: UpliftConfig,
+    *,
+    id_column: str,
+    seed: int,
+) -> dict[str, Any]:
+    """The rules side by side at today's budget: customers, expected and (simulator) true incremental buyers."""
+    effect = campaign.uplift.predict(today.features)
+    chosen = _selections(today, effect, decision)
+    held_out = held_out_rows(campaign.history, id_column, config, seed)
+    explored = held_out & campaign.history["stratum"].astype(str).str.startswith(EXPLORATION).to_numpy()
+    features = campaign.features[explored]
+    scores = {
+        "propensity": campaign.classifier.purchase_probability(features),
+        "uplift": campaign.uplift.predict(features),
+    }
+    scores["uplift_profit"] = scores["uplift"]
+    population = len(today.ids)
+    shares = {rule: mask.sum() / max(population, 1) for rule, mask in chosen.items()}
+    measured = _measured_incremental(campaign, explored, scores, shares, config=config, seed=seed)
+    rules = {}
+    for rule in RULES:
+        customers, figure = int(chosen[rule].sum()), measured[rule]
+        low, high = figure["interval"]
+        rules[rule] = {
+            "customers": customers,
+            "expected_incremental": figure["value"] * customers,
+            "low": None if low is None else low * customers,
+            "high": None if high is None else high * customers,
+            **(
+                {"true_incremental": float(today.true_effect[chosen[rule]].sum())}
+                if today.true_effect is not None
+                else {}
+            ),
+        }
+    propensity, uplift = chosen["propensity"], chosen["uplift"]
+    hurt = effect < 0
+    return {
+        "budget": int(propensity.sum()),
+        "population": population,
+        "evaluated_on": {"held_out_exploration_customers": int(explored.sum())},
+        "rules": rules,
+        "audience_changed_share": float((propensity & ~uplift).sum() / max(propensity.sum(), 1)),
+        "sleeping_dogs": {
+            "predicted": int(hurt.sum()),
+            "in_propensity_audience": int((hurt & propensity).sum()),
+            **(
+                {"true_in_propensity_audience": int(((today.true_effect < 0) & propensity).sum())}
+                if today.true_effect is not None
+                else {}
+            ),
+        },
+    }
+
+
+def campaign_readout_by_group(campaign: LastCampaign, confidence: float) -> list[dict[str, Any]]:
+    """Realised uplift of last month's campaign per sample and per segment (contacted vs held out)."""
+    history = campaign.history.assign(segment_id=campaign.segmenter.assign(campaign.features))
+    history["sample"] = np.where(history["stratum"].astype(str).str.startswith(EXPLORATION), "exploration", "audience")
+    names = campaign.segmenter.name_of()
+    rows = []
+    for (sample, segment), group in history.groupby(["sample", "segment_id"], sort=True):
+        contacted = group["contacted"].to_numpy() == 1
+        n1, n2 = int(contacted.sum()), int((~contacted).sum())
+        if n1 == 0 or n2 == 0:
+            continue
+        x1, x2 = int(group.loc[contacted, "converted"].sum()), int(group.loc[~contacted, "converted"].sum())
+        low, high = newcombe_interval(x1, n1, x2, n2, confidence)
+        rows.append(
+            {
+                "sample": sample,
+                "segment_id": int(segment),
+                "segment": names.get(int(segment), str(segment)),
+                "contacted": n1,
+                "held_out": n2,
+                "contacted_rate": x1 / n1,
+                "held_out_rate": x2 / n2,
+                "uplift": x1 / n1 - x2 / n2,
+                "low": low,
+                "high": high,
+            }
+        )
+    return rows
+
+
+def todays_population(
+    scores: pd.DataFrame, export: pd.DataFrame, population: pd.DataFrame, truth: pd.DataFrame, id_column: str
+) -> TodaysPopulation:
+    """Today's scored customers (the scores' rows), their features and the export's audience sample."""
+    ids = scores[id_column].astype(str).reset_index(drop=True)
+    features = population.assign(**{id_column: population[id_column].astype(str)}).set_index(id_column).loc[ids]
+    audience = export.loc[export["sample"] != EXPLORATION, id_column].astype(str)
+    true_effect = None
+    if len(truth) and "true_effect" in truth:
+        true_effect = truth.set_index(truth[id_column].astype(str))["true_effect"].reindex(ids).to_numpy(dtype=float)
+    return TodaysPopulation(
+        ids=ids,
+        probability=scores["purchase_probability"].to_numpy(dtype=float),
+        in_audience=ids.isin(set(audience)).to_numpy(),
+        features=features.reset_index(),
+        true_effect=true_effect,
+    )
+
+
+def targeting_evaluation(
+    today: TodaysPopulation | None, campaign: LastCampaign | None, decision: DecisionConfig, config: UpliftConfig,
+    *, id_column: str, seed: int, evidence: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
+    """Metrics (small) and details of the comparison and the readout; without an uplift model, why not."""
+    if today is None or campaign is None:
+        return {"targeting": evidence["targeting"]}, {"evidence": evidence}
+    comparison = compare_targeting(today, campaign, decision, config, id_column=id_column, seed=seed)
+    details = {**comparison, "evidence": evidence, "readout": campaign_readout_by_group(campaign, config.confidence)}
+    return _review_metrics(comparison, evidence), details
+
+
+def _review_metrics(comparison: dict[str, Any], evidence: dict[str, Any]) -> dict[str, Any]:
+    """``metrics/targeting.json``: the budget, both rules' incremental buyers, the audience that changes."""
+    buyers = {
+        rule: {
+            "expected": comparison["rules"][rule]["expected_incremental"],
+            **(
+                {"true": comparison["rules"][rule]["true_incremental"]}
+                if "true_incremental" in comparison["rules"][rule]
+                else {}
+            ),
+        }
+        for rule in ("propensity", "uplift")
+    }
+    return {
+        "budget": comparison["budget"],
+        "incremental_buyers": buyers,
+        "audience_changed_share": comparison["audience_changed_share"],
+        "targeting": evidence["targeting"],
+    }

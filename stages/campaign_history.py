@@ -1,0 +1,51 @@
+"""campaign_history: last month's campaign, the randomised customers the uplift model learns from.
+
+With ``uplift.history: auto``, the simulator source and a champion in reference/, the champion's
+export of its month (audience, control group, exploration sample) is sent in the simulator's world
+and its customers' purchases drawn (intentseg.scoring.campaign_history). Otherwise there is no
+history, and the log says why. Writes data/campaign/: the history, the features, the truth.
+"""
+
+from __future__ import annotations
+
+from intentseg.config.base import seed_of
+from intentseg.config.check import checked_params
+from intentseg.config.data import DataConfig
+from intentseg.config.paths import PathsConfig
+from intentseg.config.score import ScoreConfig
+from intentseg.config.uplift import UpliftConfig
+from intentseg.data.sources import simulated_population
+from intentseg.data.spec import TableSpec
+from intentseg.foundation.io import OutputGroup, read_json, write_parquet
+from intentseg.foundation.runlog import run_stage, stage_logger, timed
+from intentseg.scoring.campaign_history import history_unavailable, no_history, simulated_campaign
+from intentseg.scoring.second_pass import ExportRule
+from stages.classifier_model import champion_model, champion_period
+
+
+def main() -> None:
+    params = checked_params()
+    data, score, uplift, paths = (s.from_params(params) for s in (DataConfig, ScoreConfig, UpliftConfig, PathsConfig))
+    spec, log = TableSpec.from_dict(read_json(paths.prepared.spec)), stage_logger("campaign_history")
+    champion, period = champion_model(paths), champion_period(paths)
+    reason = history_unavailable(uplift, data, champion is not None, period)
+    if reason:
+        log.info("no campaign history: %s", reason)
+        history = no_history(spec.id_column)
+    else:
+        with timed(log, f"sending the champion's export of {period} in the simulator's world"):
+            population, truth = simulated_population(data, seed_of(params), period)
+            export = ExportRule(score.max_audience, score.exploration_share)
+            history = simulated_campaign(
+                champion, population, truth, id_column=spec.id_column, month=period,
+                control_share=score.control_share, export=export, seed=seed_of(params),
+            )  # fmt: skip
+        log.info("%s randomised customers, %s contacted", len(history.history), int(history.history["contacted"].sum()))
+    with OutputGroup() as outputs:  # all three, or none
+        write_parquet(history.history, paths.campaign.history, outputs)
+        write_parquet(history.features, paths.campaign.features, outputs)
+        write_parquet(history.truth, paths.campaign.truth, outputs)
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,142 @@
+"""Last month's campaign and what is learned from it (issue 23): the simulated history, the uplift fit, the comparison."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from intentseg.config.classifier import DecisionConfig
+from intentseg.evaluation.targeting import LastCampaign, TodaysPopulation, campaign_readout_by_group, compare_targeting
+from intentseg.scoring.campaign_history import history_unavailable, no_history, simulated_campaign
+from intentseg.scoring.second_pass import ExportRule
+from intentseg.uplift.training import fit_uplift, held_out_rows, split_history
+from tests.conftest import config_of, default_params
+
+ID = "customer_id"
+
+
+def uplift_config(**changes):
+    values = {**default_params()["uplift"], "resamples": 50, "lightgbm": {
+        "num_boost_round": 60, "learning_rate": 0.1, "num_leaves": 15, "min_data_in_leaf": 50, "num_threads": 1}}  # fmt: skip
+    return config_of("uplift", {**values, **changes})
+
+
+@pytest.fixture(scope="module")
+def campaign(small_splits, trained_classifier):
+    """The trained classifier's campaign over 8,000 customers whose contact adds 0.3 when they open e-mails."""
+    population = pd.concat([small_splits["train"], small_splits["valid"]]).head(8000).drop(columns="purchased_next_30d")
+    population = population.reset_index(drop=True)
+    effect = np.where(population["email_open_rate"].fillna(0) > 0.3, 0.3, 0.0)
+    truth = pd.DataFrame({ID: population[ID], "true_probability": 0.1, "true_effect": effect})
+    history = simulated_campaign(
+        trained_classifier.model, population, truth, id_column=ID, month="2026-10", control_share=0.3,
+        export=ExportRule(None, 0.2), seed=5,
+    )  # fmt: skip
+    return population, truth, history
+
+
+def test_the_simulated_campaign_is_the_exports_design_with_outcomes_from_the_truth(campaign):
+    population, _, history = campaign
+    rows = history.history
+    assert rows["randomised"].all() and rows[ID].is_unique and (rows["month"] == "2026-10").all()
+    assert rows[ID].tolist() == history.features[ID].tolist() == history.truth[ID].tolist()
+    assert not {"true_probability", "true_effect"} & set(history.features.columns)
+    explored = rows["stratum"].str.startswith("exploration")
+    assert explored.sum() == pytest.approx(0.2 * len(population), abs=10)
+    opens = history.truth["true_effect"].to_numpy() > 0
+    contacted = rows["contacted"].to_numpy() == 1
+    rate = lambda mask: rows.loc[mask, "converted"].mean()  # noqa: E731
+    assert rate(opens & contacted) - rate(opens & ~contacted) == pytest.approx(0.3, abs=0.08)
+    assert rate(~opens & contacted) - rate(~opens & ~contacted) == pytest.approx(0.0, abs=0.05)
+
+
+def test_the_simulated_campaign_repeats(campaign, trained_classifier):
+    population, truth, history = campaign
+    again = simulated_campaign(
+        trained_classifier.model, population, truth, id_column=ID, month="2026-10", control_share=0.3,
+        export=ExportRule(None, 0.2), seed=5,
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(again.history, history.history)
+
+
+def test_why_there_is_no_history():
+    uplift, data = uplift_config(), config_of("data", default_params()["data"])
+    assert history_unavailable(uplift, data, True, "2026-10") is None
+    assert "uplift.history is none" in history_unavailable(uplift_config(history="none"), data, True, "2026-10")
+    assert "make promote" in history_unavailable(uplift, data, False, None)
+    assert "not known yet" in history_unavailable(uplift, data, True, "2026-11")
+    panel = config_of("data", {**default_params()["data"], "source": "panel"})
+    assert "simulator source only" in history_unavailable(uplift, panel, True, "2026-10")
+    assert len(no_history(ID).history) == 0
+
+
+def test_the_uplift_fit_chooses_on_valid_and_finds_the_effect(campaign):
+    _, _, history = campaign
+    result = fit_uplift(history.history, history.features, history.truth, uplift_config(), id_column=ID, seed=1)
+    assert result.summary["learner"] in ("two_model", "x_learner", "class_transformation")
+    learners = result.details["learners"]
+    assert result.summary["learner"] == max(learners, key=lambda kind: learners[kind]["valid_qini"])
+    assert result.summary["evidence"]["targeting"] == "uplift", result.summary["evidence"]["reason"]
+    assert result.summary["oracle"]["rank_correlation"] > 0.3
+    assert result.summary["oracle"]["qini"] >= result.summary["test"]["qini"]["value"] - 0.01
+    assert result.model_file()["learner"]["kind"] == result.summary["learner"]
+    assert {"share", "model", "random", "oracle"} <= set(result.curves[0])
+
+
+def test_no_effect_gives_no_evidence(campaign):
+    _, _, history = campaign
+    shuffled = history.history.assign(converted=np.random.default_rng(0).permutation(history.history["converted"]))
+    result = fit_uplift(shuffled, history.features, history.truth, uplift_config(), id_column=ID, seed=1)
+    assert result.summary["evidence"]["targeting"] == "propensity"
+    assert "includes zero" in result.summary["evidence"]["reason"]
+
+
+def test_without_enough_randomised_customers_nothing_is_learned(campaign):
+    _, _, history = campaign
+    empty = no_history(ID)
+    result = fit_uplift(empty.history, empty.features, empty.truth, uplift_config(), id_column=ID, seed=1)
+    assert result.learner is None and "no campaign sent yet" in result.summary["evidence"]["reason"]
+    few = history.history.head(150)
+    result = fit_uplift(few, history.features.head(150), history.truth, uplift_config(), id_column=ID, seed=1)
+    assert result.learner is None and "at least 100" in result.summary["evidence"]["reason"]
+
+
+def test_with_several_months_the_newest_is_held_out():
+    history = pd.DataFrame({ID: [f"C{i}" for i in range(400)], "month": ["2026-09"] * 200 + ["2026-10"] * 200})
+    part = split_history(history, ID, uplift_config(), seed=0)
+    assert (part[200:] == "test").all() and not (part[:200] == "test").any()
+    assert 0 < (part[:200] == "valid").sum() < 200
+
+
+def test_uplift_targeting_beats_propensity_where_the_effect_is_not_the_propensity(
+    campaign, trained_classifier, fitted_segments
+):
+    population, truth, history = campaign
+    config = uplift_config()
+    result = fit_uplift(history.history, history.features, history.truth, config, id_column=ID, seed=1)
+    probability = trained_classifier.model.purchase_probability(population)
+    today = TodaysPopulation(
+        ids=population[ID], probability=probability, in_audience=probability >= np.quantile(probability, 0.7),
+        features=population, true_effect=truth["true_effect"].to_numpy(),
+    )  # fmt: skip
+    last = LastCampaign(history.history, history.features, result.learner, trained_classifier.model, fitted_segments[0])
+    decision = DecisionConfig(rule="max_f1", top_fraction=0.2, contact_cost=1.0, margin_per_conversion=10.0)
+    comparison = compare_targeting(today, last, decision, config, id_column=ID, seed=1)
+    rules = comparison["rules"]
+    assert rules["propensity"]["customers"] == today.in_audience.sum() == comparison["budget"]
+    assert rules["uplift"]["customers"] <= comparison["budget"]
+    best = np.sort(today.true_effect)[::-1][: comparison["budget"]].sum()  # the oracle's pick at this budget
+    assert rules["uplift"]["true_incremental"] > 0.9 * best > 1.2 * rules["propensity"]["true_incremental"]
+    for rule in rules.values():
+        assert rule["low"] <= rule["expected_incremental"] <= rule["high"]
+    assert 0 <= comparison["audience_changed_share"] <= 1
+    held_out = held_out_rows(history.history, ID, config, seed=1)
+    explored = held_out & history.history["stratum"].str.startswith("exploration").to_numpy()
+    assert comparison["evaluated_on"]["held_out_exploration_customers"] == explored.sum()
+    readout = campaign_readout_by_group(last, 0.95)
+    assert sum(row["contacted"] + row["held_out"] for row in readout) == len(history.history)
+    assert {row["sample"] for row in readout} == {"audience", "exploration"}
+    for row in readout:
+        assert row["uplift"] == pytest.approx(row["contacted_rate"] - row["held_out_rate"])
+        assert row["low"] <= row["uplift"] <= row["high"]
