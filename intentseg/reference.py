@@ -3,7 +3,7 @@ the report's comparison.
 
 ``python -m intentseg.reference promote`` copies the current classifier (text model and metadata:
 calibration, threshold, feature schema), the segment model and the metrics files to the reference
-paths of ``params.yaml``, and records the run's period in ``reference/champion.json``. ``make promote`` runs it and then ``dvc repro`` (the
+paths of ``params.yaml``, and records the run's period and targeting rule in ``reference/champion.json``. ``make promote`` runs it and then ``dvc repro`` (the
 reference is a dependency of train_segmenter and evaluate), so the new reference and the outputs
 it refreshes land in the same commit of the reviewed branch.
 """
@@ -24,7 +24,7 @@ def promote(paths: dict[str, Any], snapshot_month: str) -> list[Path]:
     """Copy the classifier, segment model and every metrics file to the reference; returns the files written."""
     reference = paths["reference"]
     written = []
-    models = ("classifier", "classifier_metadata", "segmenter")
+    models = ("classifier", "classifier_metadata", "segmenter", "uplift")
     sources = [(Path(paths["models"][name]), Path(reference[name])) for name in models]
     sources += [(Path(path), Path(reference["metrics"]) / Path(path).name) for path in paths["metrics"].values()]
     missing = [str(source) for source, _ in sources if not source.exists()]
@@ -37,7 +37,10 @@ def promote(paths: dict[str, Any], snapshot_month: str) -> list[Path]:
     data = read_json(paths["metrics"]["data"])
     champion = Path(reference["champion"])
     period = data.get("snapshot_date", snapshot_month)  # a table with dates names its snapshot
-    write_json({"period": period}, champion)
+    score_details = Path(paths.get("details", {}).get("score", ""))
+    targeting = read_json(score_details).get("targeting", {}) if score_details.is_file() else {}
+    rule = targeting.get("rule", "propensity")
+    write_json({"period": period, "target_by": rule}, champion)  # how its export chose the audience
     return [*written, champion]
 
 

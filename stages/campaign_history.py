@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from intentseg.config.base import seed_of
 from intentseg.config.check import checked_params
+from intentseg.config.classifier import TrainClassifierConfig
 from intentseg.config.data import DataConfig
 from intentseg.config.paths import PathsConfig
 from intentseg.config.score import ScoreConfig
@@ -19,8 +20,9 @@ from intentseg.data.spec import TableSpec
 from intentseg.foundation.io import OutputGroup, read_json, write_parquet
 from intentseg.foundation.runlog import run_stage, stage_logger, timed
 from intentseg.scoring.campaign_history import history_unavailable, no_history, simulated_campaign
-from intentseg.scoring.second_pass import ExportRule
+from intentseg.scoring.types import rule_named
 from stages.classifier_model import champion_model, champion_period
+from stages.uplift_model import champion_targeting
 
 
 def main() -> None:
@@ -35,10 +37,11 @@ def main() -> None:
     else:
         with timed(log, f"sending the champion's export of {period} in the simulator's world"):
             population, truth = simulated_population(data, seed_of(params), period)
-            export = ExportRule(score.max_audience, score.exploration_share)
+            uplift_then, target_by = champion_targeting(paths)
+            rule = rule_named(target_by, score, TrainClassifierConfig.from_params(params).decision, len(population))
             history = simulated_campaign(
                 champion, population, truth, id_column=spec.id_column, month=period,
-                control_share=score.control_share, export=export, seed=seed_of(params),
+                control_share=score.control_share, rule=rule, uplift=uplift_then, seed=seed_of(params),
             )  # fmt: skip
         log.info("%s randomised customers, %s contacted", len(history.history), int(history.history["contacted"].sum()))
     with OutputGroup() as outputs:  # all three, or none

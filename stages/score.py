@@ -5,6 +5,7 @@ segment and reasons per customer, rejects with their rules; the export, optional
 from __future__ import annotations
 
 from intentseg.config.check import checked_params
+from intentseg.config.classifier import TrainClassifierConfig
 from intentseg.config.data import DataConfig
 from intentseg.config.paths import PathsConfig
 from intentseg.config.reason_words import ReasonWordsConfig
@@ -12,28 +13,33 @@ from intentseg.config.score import ScoreConfig
 from intentseg.data.spec import TableSpec
 from intentseg.foundation import io
 from intentseg.foundation.runlog import run_stage, stage_logger, timed
-from intentseg.scoring.daily import Population, database_rows, score_day, scoring_job
+from intentseg.scoring.daily import Population, database_rows, score_day, scoring_job, targeting_rule
 from intentseg.scoring.types import load_models
 from intentseg.scoring.validation import check_population_columns
 from intentseg.warehouse.connection import check_database_url
 from intentseg.warehouse.export_table import write_export_table
 from stages.classifier_model import purchase_model
 from stages.segment_model import segment_model
+from stages.uplift_model import uplift_model
 
 
 def main() -> None:
     params = checked_params()
     config, data, paths = (section.from_params(params) for section in (ScoreConfig, DataConfig, PathsConfig))
     check_database_url("score", "score.sink", config.sink.url if config.sink.type == "sql" else None)
-    models = load_models(purchase_model(paths), segment_model(paths))
+    uplift, evidence = uplift_model(paths)  # the uplift model (None before a campaign) and the evidence for it
+    models = load_models(purchase_model(paths), segment_model(paths), uplift)
     spec = TableSpec.from_dict(io.read_json(paths.prepared.spec)).without_target()
     check_population_columns(columns := io.parquet_columns(paths.prepared.population), models, spec.id_column)
     population = Population(
         paths.prepared.population, tuple(columns), io.read_parquet_column(paths.prepared.population, spec.id_column)
     )
     train = io.read_parquet(paths.split.train, columns=models.classifier.schema.names)
-    words = ReasonWordsConfig.from_params(params)
-    job = scoring_job(population, models, spec, train, config, reason_words=words, snapshot_month=data.snapshot_month)
+    decision = TrainClassifierConfig.from_params(params).decision
+    rule = targeting_rule(config, decision, evidence, has_uplift=uplift is not None, rows=len(population.ids))
+    stage_logger("score").info("targeting: %s", rule.why)
+    words, month = ReasonWordsConfig.from_params(params), data.snapshot_month
+    job = scoring_job(population, models, spec, train, config, reason_words=words, snapshot_month=month, targeting=rule)
     with io.OutputGroup() as outputs:  # scores, export, rejects (and the sink's commit) together, or none of them
         with timed(stage_logger("score"), f"scoring {job.rows} customers (engine {config.engine})"):
             result = score_day(job, config, data.snapshot_month, paths.scores, outputs)

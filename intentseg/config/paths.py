@@ -49,6 +49,7 @@ class ReferencePaths(Settings):
     segmenter: Text
     classifier: Text
     classifier_metadata: Text
+    uplift: Text
     champion: Text
     metrics: Text
 

@@ -75,6 +75,7 @@ class ScoreConfig(Section):
     max_audience: Whole | None = bounded(1)
     control_share: Number = bounded(0.0, 1.0, high_open=True)
     exploration_share: Number = bounded(0.0, 1.0, high_open=True)
+    target_by: Literal["auto", "propensity", "uplift", "uplift_profit"]
     run_date: Text | None
     engine: Literal["local", "dask"]
     dask: DaskConfig

@@ -1,9 +1,10 @@
 """Who to contact: propensity against uplift targeting at the same budget, and last month's campaign read out.
 
-The budget is today's propensity audience: the ``B`` customers the export's audience sample holds.
-Each rule picks customers of today's population:
+The budget is the propensity audience: the ``B`` customers the classifier's decision rule picks today
+(at most ``score.max_audience``). Each rule picks customers of today's population exactly as the
+score stage would (:func:`intentseg.scoring.second_pass.audience_of`):
 
-* **propensity**: the ``B`` most likely to buy (today's audience);
+* **propensity**: the decision rule's customers (today's audience under ``score.target_by: propensity``);
 * **uplift**: the ``B`` largest predicted effects of a contact, never a customer predicted to be put
   off by it (a predicted sleeping dog, effect below zero);
 * **uplift_profit**: everyone whose predicted effect times the margin of a conversion exceeds the
@@ -22,6 +23,7 @@ Newcombe's interval, in each sample (audience, exploration) and in each segment.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,9 +31,10 @@ import numpy as np
 import pandas as pd
 
 from intentseg.classifier.model import PurchaseModel
-from intentseg.config.classifier import DecisionConfig
 from intentseg.config.uplift import UpliftConfig
 from intentseg.evaluation.campaign import newcombe_interval
+from intentseg.scoring.second_pass import AudienceCap, audience_of
+from intentseg.scoring.types import TargetingRule
 from intentseg.segments.model import SegmentModel
 from intentseg.uplift.design import EXPLORATION
 from intentseg.uplift.learners import UpliftLearner
@@ -43,11 +46,10 @@ RULES = ("propensity", "uplift", "uplift_profit")
 
 @dataclass(frozen=True)
 class TodaysPopulation:
-    """Today's scored customers: ids, purchase probabilities and the export's audience (the budget)."""
+    """Today's scored customers: ids, purchase probabilities, their features and (simulated) true effects."""
 
     ids: pd.Series
     probability: np.ndarray
-    in_audience: np.ndarray
     features: pd.DataFrame  # the same customers' features, in the same order
     true_effect: np.ndarray | None  # simulator only
 
@@ -63,13 +65,16 @@ class LastCampaign:
     segmenter: SegmentModel
 
 
-def _selections(today: TodaysPopulation, effect: np.ndarray, decision: DecisionConfig) -> dict[str, np.ndarray]:
-    budget = int(today.in_audience.sum())
-    by_effect = np.argsort(-effect, kind="stable")[:budget]
-    uplift = np.zeros(len(effect), dtype=bool)
-    uplift[by_effect[effect[by_effect] > 0]] = True
-    profit = effect * decision.margin_per_conversion > decision.contact_cost
-    return {"propensity": today.in_audience.astype(bool), "uplift": uplift, "uplift_profit": profit}
+def _selections(
+    today: TodaysPopulation, effect: np.ndarray, campaign: LastCampaign, rule: TargetingRule
+) -> dict[str, np.ndarray]:
+    """Each rule's customers today, chosen as the score stage chooses them (the cap included)."""
+    decided = campaign.classifier.decision.select(today.probability)
+    chosen = {}
+    for name in RULES:
+        audience, order = audience_of(dataclasses.replace(rule, name=name), today.probability, decided, effect)
+        chosen[name] = AudienceCap(order[audience], rule.max_audience).select(order, audience)
+    return chosen
 
 
 def _measured_incremental(
@@ -92,15 +97,18 @@ def _measured_incremental(
 def compare_targeting(
     today: TodaysPopulation,
     campaign: LastCampaign,
-    decision: DecisionConfig,
+    rule: TargetingRule,
     config: UpliftConfig,
     *,
     id_column: str,
     seed: int,
 ) -> dict[str, Any]:
-    """The rules side by side at today's budget: customers, expected and (simulator) true incremental buyers."""
+    """The rules side by side at today's budget: customers, expected and (simulator) true incremental buyers.
+
+    ``rule`` carries the cap, margin and cost the score stage applies (its name is not used).
+    """
     effect = campaign.uplift.predict(today.features)
-    chosen = _selections(today, effect, decision)
+    chosen = _selections(today, effect, campaign, rule)
     held_out = held_out_rows(campaign.history, id_column, config, seed)
     explored = held_out & campaign.history["stratum"].astype(str).str.startswith(EXPLORATION).to_numpy()
     features = campaign.features[explored]
@@ -178,32 +186,30 @@ def campaign_readout_by_group(campaign: LastCampaign, confidence: float) -> list
 
 
 def todays_population(
-    scores: pd.DataFrame, export: pd.DataFrame, population: pd.DataFrame, truth: pd.DataFrame, id_column: str
+    scores: pd.DataFrame, population: pd.DataFrame, truth: pd.DataFrame, id_column: str
 ) -> TodaysPopulation:
-    """Today's scored customers (the scores' rows), their features and the export's audience sample."""
+    """Today's scored customers (the scores' rows) with their features and, simulated, their true effects."""
     ids = scores[id_column].astype(str).reset_index(drop=True)
     features = population.assign(**{id_column: population[id_column].astype(str)}).set_index(id_column).loc[ids]
-    audience = export.loc[export["sample"] != EXPLORATION, id_column].astype(str)
     true_effect = None
     if len(truth) and "true_effect" in truth:
         true_effect = truth.set_index(truth[id_column].astype(str))["true_effect"].reindex(ids).to_numpy(dtype=float)
     return TodaysPopulation(
         ids=ids,
         probability=scores["purchase_probability"].to_numpy(dtype=float),
-        in_audience=ids.isin(set(audience)).to_numpy(),
         features=features.reset_index(),
         true_effect=true_effect,
     )
 
 
 def targeting_evaluation(
-    today: TodaysPopulation | None, campaign: LastCampaign | None, decision: DecisionConfig, config: UpliftConfig,
+    today: TodaysPopulation | None, campaign: LastCampaign | None, rule: TargetingRule, config: UpliftConfig,
     *, id_column: str, seed: int, evidence: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
     """Metrics (small) and details of the comparison and the readout; without an uplift model, why not."""
     if today is None or campaign is None:
         return {"targeting": evidence["targeting"]}, {"evidence": evidence}
-    comparison = compare_targeting(today, campaign, decision, config, id_column=id_column, seed=seed)
+    comparison = compare_targeting(today, campaign, rule, config, id_column=id_column, seed=seed)
     details = {**comparison, "evidence": evidence, "readout": campaign_readout_by_group(campaign, config.confidence)}
     return _review_metrics(comparison, evidence), details
 

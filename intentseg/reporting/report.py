@@ -369,7 +369,11 @@ def report_view(inputs: ReportInputs) -> dict[str, Any]:
         "share_same_segment": inputs.segments.get("migration", {}).get("share_same_segment") or 0,
         "customer_moves": inputs.segments.get("migration", {}).get("customers"),
         "campaign": inputs.campaign,
-        "uplift": uplift_view(inputs.files.details.get("uplift"), inputs.files.details.get("targeting")),
+        "uplift": uplift_view(
+            inputs.files.details.get("uplift"),
+            inputs.files.details.get("targeting"),
+            inputs.export.get("targeting", {}).get("rule", "propensity"),
+        ),
         "quality_bars": _quality_bars(inputs),
         "more_figures": [
             (Markdown(caption), inputs.figures[key])

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 RULE_WORDS = {
-    "propensity": "propensity: today's audience, the most likely to buy",
+    "propensity": "propensity: the decision rule's customers, the most likely to buy",
     "uplift": "uplift: the same number, the largest predicted effect of a contact",
     "uplift_profit": "uplift with profit: predicted effect x margin above the contact cost",
 }
 
 
-def uplift_view(uplift: dict[str, Any] | None, targeting: dict[str, Any] | None) -> dict[str, Any] | None:
+def uplift_view(
+    uplift: dict[str, Any] | None, targeting: dict[str, Any] | None, export_rule: str = "propensity"
+) -> dict[str, Any] | None:
     """What the section shows, from reports/details/uplift.json and targeting.json (None: no uplift stage)."""
     if uplift is None:
         return None
@@ -23,4 +25,5 @@ def uplift_view(uplift: dict[str, Any] | None, targeting: dict[str, Any] | None)
         "targeting": targeting,
         "readout": [row for row in targeting.get("readout") or [] if row["sample"] == "exploration"],
         "true_known": any("true_incremental" in rule for rule in rules.values()),
+        "export_rule": export_rule,
     }

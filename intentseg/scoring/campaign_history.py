@@ -20,8 +20,10 @@ from intentseg.classifier.model import PurchaseModel
 from intentseg.config.data import SIMULATOR_SOURCE, DataConfig
 from intentseg.config.uplift import UpliftConfig
 from intentseg.data.sampling import table_rng
-from intentseg.scoring.second_pass import AudienceCap, ExportRule, rank_deciles
+from intentseg.scoring.second_pass import AudienceCap, audience_of, rank_deciles
+from intentseg.scoring.types import TargetingRule
 from intentseg.uplift.design import assign_contacts, exploration_draws, explored_rows
+from intentseg.uplift.learners import UpliftLearner
 
 HISTORY_COLUMNS = ("month", "contacted", "randomised", "stratum", "contact_probability", "converted")
 TRUTH_COLUMNS = ("true_probability", "true_effect")
@@ -80,21 +82,24 @@ def simulated_campaign(
     id_column: str,
     month: str,
     control_share: float,
-    export: ExportRule,
+    rule: TargetingRule,
+    uplift: UpliftLearner | None,
     seed: int,
 ) -> CampaignHistory:
     """The campaign the champion's export of ``month`` started, with outcomes drawn from ``truth``.
 
-    ``population`` is the month's prepared population and ``truth`` its ground truth (same rows, same order).
+    ``population`` is the month's prepared population and ``truth`` its ground truth (same rows, same
+    order); ``rule`` is how the champion's run chose its audience, with ``uplift`` its uplift model.
     """
     if not population[id_column].reset_index(drop=True).equals(truth[id_column].reset_index(drop=True)):
         raise ValueError("the population and its truth must hold the same customers in the same order")
     ids = population[id_column].astype(str).reset_index(drop=True)
     probability = champion.purchase_probability(population)
     deciles = rank_deciles(probability)
-    selected = champion.decision.select(probability)
-    targeted = AudienceCap(probability[selected], export.max_audience).select(probability, selected)
-    explored = explored_rows(exploration_draws(ids, month), deciles, export.exploration_share)
+    effect = uplift.predict(population) if uplift is not None else None
+    audience, order = audience_of(rule, probability, champion.decision.select(probability), effect)
+    targeted = AudienceCap(order[audience], rule.max_audience).select(order, audience)
+    explored = explored_rows(exploration_draws(ids, month), deciles, rule.exploration_share)
     plan = assign_contacts(ids, deciles, targeted, explored, month=month, control_share=control_share)
     true_probability = truth["true_probability"].to_numpy(dtype=float)
     true_effect = truth["true_effect"].to_numpy(dtype=float)

@@ -15,10 +15,12 @@ from typing import Any
 import pandas as pd
 
 from intentseg.classifier.explain import FeatureWords
+from intentseg.config.classifier import DecisionConfig
 from intentseg.config.paths import ScoresPaths
 from intentseg.config.reason_words import ReasonWordsConfig
 from intentseg.config.score import ScoreConfig
 from intentseg.data.spec import TRUE_FALSE, TableSpec
+from intentseg.foundation.errors import ConfigError
 from intentseg.foundation.io import OutputGroup, frames_of, iter_parquet_frames
 from intentseg.foundation.sizing import sized_down
 from intentseg.scoring.drift import DriftMonitor
@@ -31,9 +33,8 @@ from intentseg.scoring.export import (
     per_segment_files,
     stamped_scores,
 )
-from intentseg.scoring.second_pass import ExportRule
-from intentseg.scoring.summaries import audience_plot, drift_plot, score_summary, segment_decile_plot
-from intentseg.scoring.types import ScoringJob, ScoringModels
+from intentseg.scoring.summaries import audience_plot, drift_plot, score_summary, segment_decile_plot, sleeping_dogs
+from intentseg.scoring.types import ScoringJob, ScoringModels, TargetingRule, rule_named
 from intentseg.scoring.validation import duplicated_ids
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ def scoring_job(
     *,
     reason_words: ReasonWordsConfig,
     snapshot_month: str,
+    targeting: TargetingRule,
 ) -> ScoringJob:
     """The job every engine runs: the models, the rules, drift measured against ``train``, reasons in words."""
     schema = models.classifier.schema
@@ -76,7 +78,30 @@ def scoring_job(
         population.columns,
         len(population.ids),
         snapshot_month,
+        targeting,
     )
+
+
+def targeting_rule(
+    config: ScoreConfig, decision: DecisionConfig, evidence: dict[str, Any] | None, *, has_uplift: bool, rows: int
+) -> TargetingRule:
+    """``score.target_by`` resolved, with why: ``auto`` follows the run's evidence (``models/uplift.json``).
+
+    An uplift rule named in params.yaml without an uplift model is refused, naming the reason there is none.
+    """
+    reason = (evidence or {}).get("reason", "no uplift model")
+    if config.target_by == "auto":
+        name = (evidence or {}).get("targeting", "propensity") if has_uplift else "propensity"
+        why = f"score.target_by auto: {name}, because {reason}"
+    else:
+        name = config.target_by
+        if name != "propensity" and not has_uplift:
+            raise ConfigError(
+                f"score.target_by: {name!r} needs an uplift model, and this run has none ({reason}); "
+                "use 'propensity' or 'auto'"
+            )
+        why = f"score.target_by: {name}, as params.yaml sets it"
+    return rule_named(name, config, decision, rows, why)
 
 
 @dataclass(frozen=True)
@@ -111,15 +136,19 @@ def score_day(
     job: ScoringJob, config: ScoreConfig, snapshot_month: str, out: ScoresPaths, outputs: OutputGroup
 ) -> ScoringResult:
     """Score the population with ``score.engine``, then assemble the export, the summary, details and plots."""
-    max_audience = config.max_audience and sized_down("score.max_audience", config.max_audience, job.rows, "customers")
-    export_rule = ExportRule(max_audience, config.exploration_share)
     if config.engine == "dask":
-        run = score_with_dask(job, config.dask, export_rule, out, outputs)
+        run = score_with_dask(job, config.dask, out, outputs)
     else:
-        run = score_locally(job, config.chunk_rows, export_rule, out, outputs)
+        run = score_locally(job, config.chunk_rows, out, outputs)
     stamp = ExportStamp(config.stamped_date(snapshot_month), snapshot_month)
+    order_by = "purchase_probability" if job.targeting.name == "propensity" else "contact_effect"
     export = audience_export(
-        run.tables.exported_members, job.spec.id_column, job.reasons.top_k, config.control_share, stamp
+        run.tables.exported_members,
+        job.spec.id_column,
+        job.reasons.top_k,
+        config.control_share,
+        stamp,
+        order_by=order_by,
     )
     report = job.drift.report(config.drift.warn_psi, config.drift.flag_psi)
     for name in report["flagged"] + report["warned"]:
@@ -131,6 +160,7 @@ def score_day(
         "export": export_summary(export),
         "control_share": config.control_share,
         "exploration_share": config.exploration_share,
+        "targeting": {"rule": job.targeting.name, "why": job.targeting.why, **sleeping_dogs(run.accumulator, run.plan)},
         "run_date": stamp.run_date,
     }
     plots = {

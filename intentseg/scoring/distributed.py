@@ -24,18 +24,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
 from intentseg.config.score import DaskConfig
 from intentseg.foundation.errors import ConfigError
 from intentseg.foundation.io import ParquetAppender
-from intentseg.scoring.first_pass import score_population
-from intentseg.scoring.second_pass import ExportRule, combine_final, exported_rows, finalise_chunk, rank_deciles
+from intentseg.scoring.first_pass import score_population, valid_rows
+from intentseg.scoring.second_pass import Explainer, RowPlan, combine_final, finalise_chunk, plan_rows
 from intentseg.scoring.types import FinalChunk, FinalTables, ScoreAccumulator, ScoringJob, empty_scores
 from intentseg.scoring.validation import empty_rejects
-from intentseg.uplift.design import explored_rows
 
 logger = logging.getLogger(__name__)
 
@@ -78,15 +76,21 @@ def plan_partitions(population: str, partition_rows: int) -> list[Partition]:
     return partitions
 
 
+def _partition_frame(job: ScoringJob, partition: Partition) -> pd.DataFrame | None:
+    """One partition's rows of the population file (None for an empty partition)."""
+    parquet = pq.ParquetFile(job.population)
+    return parquet.read_row_groups(list(partition.row_groups)).to_pandas() if partition.row_groups else None
+
+
 def score_partition(job: ScoringJob, partition: Partition, scores_dir: str, rejects_dir: str):
     """Pass 1 on a worker: score one partition into part files; its accumulator and drift counts."""
-    parquet = pq.ParquetFile(job.population)
-    frame = parquet.read_row_groups(list(partition.row_groups)).to_pandas() if partition.row_groups else None
+    frame = _partition_frame(job, partition)
     drift = copy.deepcopy(job.drift)
-    top_k = job.reasons.top_k
+    top_k, with_effect = job.reasons.top_k, job.models.uplift is not None
     with (
         ParquetAppender(
-            Path(scores_dir) / partition.part_name, empty_scores(job.spec.id_column, job.id_dtype, top_k, False)
+            Path(scores_dir) / partition.part_name,
+            empty_scores(job.spec.id_column, job.id_dtype, top_k, final=False, with_effect=with_effect),
         ) as scored,
         ParquetAppender(Path(rejects_dir) / partition.part_name, empty_rejects(list(job.columns))) as rejects,
     ):
@@ -96,29 +100,24 @@ def score_partition(job: ScoringJob, partition: Partition, scores_dir: str, reje
             job.spec,
             job.duplicate_ids,
             drift,
-            reasons=job.reasons,
             scored_sink=scored.write,
             rejects_sink=rejects.write,
             month=job.snapshot_month,
-            words=job.words,
         )
     return accumulator, drift.current_counts_
 
 
-@dataclass(frozen=True)
-class PartitionRows:
-    """Pass 2's decisions for one partition's scored rows: deciles, the audience rows exported, the explored rows."""
-
-    deciles: np.ndarray
-    exported_audience: np.ndarray  # per audience row, in order: does the export take it
-    explored: np.ndarray
-
-
-def finalise_partition(interim: str, final: str, rows: PartitionRows, audience_columns: list[str]) -> FinalChunk:
-    """Pass 2 on a worker: add deciles to one partition's scores and write them; its aggregates."""
-    part = finalise_chunk(
-        pd.read_parquet(interim), rows.deciles, rows.exported_audience, rows.explored, audience_columns
-    )
+def finalise_partition(
+    job: ScoringJob, partition: Partition, files: tuple[str, str], plan: RowPlan, audience_columns: list[str]
+) -> FinalChunk:
+    """Pass 2 on a worker: one partition's deciles, audience and reasons (its rows read again); its ``files``
+    (interim scores in, final scores out); its aggregates."""
+    interim, final = files
+    scores = pd.read_parquet(interim)
+    frame = _partition_frame(job, partition)
+    chunks = [] if frame is None else list(valid_rows([frame], job.spec, job.duplicate_ids))
+    features = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=list(job.columns))
+    part = finalise_chunk(scores, features, plan, Explainer(job.models, job.reasons, job.words), audience_columns)
     table_sink = ParquetAppender(final, part.scores.iloc[:0])
     with table_sink:
         table_sink.write(part.scores)
@@ -137,6 +136,8 @@ def merge_accumulators(parts: list[ScoreAccumulator]) -> ScoreAccumulator:
         total.rejects_by_rule.update(part.rejects_by_rule)
         total.probabilities.extend(part.probabilities)
         total.audience_probabilities.extend(part.audience_probabilities)
+        total.audience_flags.extend(part.audience_flags)
+        total.effects.extend(part.effects)
         total.exploration_draws.extend(part.exploration_draws)
         for step, seconds in part.timings.items():
             total.clock(step, seconds)
@@ -176,10 +177,9 @@ def score_on_dask(
     job: ScoringJob,
     partitions: list[Partition],
     folders: dict[str, Path],
-    export: ExportRule,
     *,
     audience_columns: list[str],
-) -> tuple[ScoreAccumulator, FinalTables]:
+) -> tuple[ScoreAccumulator, FinalTables, RowPlan]:
     """Both passes on the cluster; scores and rejects land as part files in ``folders["scores"|"rejects"]``.
 
     ``folders["interim"]`` holds pass 1's scores until pass 2 has rewritten them with deciles.
@@ -201,32 +201,24 @@ def score_on_dask(
     for _, counts in results:
         job.drift.add_counts(counts)
 
-    deciles = rank_deciles(accumulator.all_probabilities())
-    exported_by_audience_row = exported_rows(accumulator, export.max_audience)
-    explored = explored_rows(accumulator.all_exploration_draws(), deciles, export.exploration_share)
-    tasks, offset, audience_offset = [], 0, 0
+    plan = plan_rows(accumulator, job.targeting)
+    tasks, offset = [], 0
     for partition, (part, _) in zip(partitions, results):
-        audience_rows = int(sum(len(a) for a in part.audience_probabilities))
-        scored_rows = part.rows_scored
         tasks.append(
             client.submit(
                 finalise_partition,
-                str(folders["interim"] / partition.part_name),
-                str(folders["scores"] / partition.part_name),
-                PartitionRows(
-                    deciles[offset : offset + scored_rows],
-                    exported_by_audience_row[audience_offset : audience_offset + audience_rows],
-                    explored[offset : offset + scored_rows],
-                ),
+                shared_job,
+                partition,
+                (str(folders["interim"] / partition.part_name), str(folders["scores"] / partition.part_name)),
+                plan.rows(offset, offset + part.rows_scored),
                 audience_columns,
                 pure=False,
             )
         )
-        offset += scored_rows
-        audience_offset += audience_rows
+        offset += part.rows_scored
     tables = combine_final(_gathered_in_order(tasks), audience_columns)
     shutil.rmtree(folders["interim"], ignore_errors=True)
-    return accumulator, tables
+    return accumulator, tables, plan
 
 
 def _gathered_in_order(futures: list) -> list:

@@ -16,8 +16,8 @@ from pathlib import Path
 from intentseg.config.paths import ScoresPaths
 from intentseg.config.score import DaskConfig
 from intentseg.foundation.io import OutputGroup, ParquetAppender, atomic_path, iter_parquet_frames, temporary_beside
-from intentseg.scoring.first_pass import score_population
-from intentseg.scoring.second_pass import ExportRule, finalise_scores
+from intentseg.scoring.first_pass import score_population, valid_rows
+from intentseg.scoring.second_pass import Explainer, RowPlan, finalise_scores, plan_rows
 from intentseg.scoring.types import FinalTables, ScoreAccumulator, ScoringJob, audience_columns, empty_scores
 from intentseg.scoring.validation import empty_rejects
 
@@ -28,20 +28,21 @@ class ScoredRun:
 
     accumulator: ScoreAccumulator
     tables: FinalTables
+    plan: RowPlan
     pending_scores: Path
     worker_peak_mb: dict[str, float] = field(default_factory=dict)  # Dask only: each worker's peak memory
 
 
-def score_locally(
-    job: ScoringJob, chunk_rows: int, export: ExportRule, out: ScoresPaths, group: OutputGroup
-) -> ScoredRun:
+def score_locally(job: ScoringJob, chunk_rows: int, out: ScoresPaths, group: OutputGroup) -> ScoredRun:
     """Two passes over ``chunk_rows``-row chunks in this process; scores and rejects as single files."""
-    id_column, top_k = job.spec.id_column, job.reasons.top_k
+    id_column, top_k, with_effect = job.spec.id_column, job.reasons.top_k, job.models.uplift is not None
     interim = Path(out.scores).with_name(f".{Path(out.scores).name}.pass1")
     interim_rejects = Path(out.rejects).with_name(f".{Path(out.rejects).name}.pass1")
     try:
         with (
-            ParquetAppender(interim, empty_scores(id_column, job.id_dtype, top_k, False)) as scored,
+            ParquetAppender(
+                interim, empty_scores(id_column, job.id_dtype, top_k, final=False, with_effect=with_effect)
+            ) as scored,
             ParquetAppender(interim_rejects, empty_rejects(list(job.columns))) as rejects,
         ):
             accumulator = score_population(
@@ -50,31 +51,31 @@ def score_locally(
                 job.spec,
                 job.duplicate_ids,
                 job.drift,
-                reasons=job.reasons,
                 scored_sink=scored.write,
                 rejects_sink=rejects.write,
                 month=job.snapshot_month,
-                words=job.words,
             )
-        with ParquetAppender(out.scores, empty_scores(id_column, job.id_dtype, top_k, True), group) as final:
+        final_columns = empty_scores(id_column, job.id_dtype, top_k, final=True, with_effect=with_effect)
+        plan = plan_rows(accumulator, job.targeting)
+        with ParquetAppender(out.scores, final_columns, group) as final:
             tables = finalise_scores(
                 iter_parquet_frames(interim, chunk_rows),
+                valid_rows(iter_parquet_frames(job.population, chunk_rows), job.spec, job.duplicate_ids),
                 accumulator,
-                export,
-                audience_columns(id_column, top_k),
-                final.write,
+                plan,
+                Explainer(job.models, job.reasons, job.words),
+                audience_columns=audience_columns(id_column, top_k, with_effect),
+                scores_sink=final.write,
             )
         with atomic_path(out.rejects, group) as rejects_file:
             interim_rejects.replace(rejects_file)
     finally:
         interim.unlink(missing_ok=True)
         interim_rejects.unlink(missing_ok=True)
-    return ScoredRun(accumulator, tables, final.pending_path)
+    return ScoredRun(accumulator, tables, plan, final.pending_path)
 
 
-def score_with_dask(
-    job: ScoringJob, config: DaskConfig, export: ExportRule, out: ScoresPaths, group: OutputGroup
-) -> ScoredRun:
+def score_with_dask(job: ScoringJob, config: DaskConfig, out: ScoresPaths, group: OutputGroup) -> ScoredRun:
     """Both passes on the configured Dask cluster; scores and rejects as folders of part files."""
     from intentseg.scoring.distributed import dask_client, plan_partitions, score_on_dask, worker_peak_memory_mb
 
@@ -85,13 +86,12 @@ def score_with_dask(
     try:
         partitions = plan_partitions(job.population, config.partition_rows)
         with dask_client(config) as client:
-            accumulator, tables = score_on_dask(
+            accumulator, tables, plan = score_on_dask(
                 client,
                 job,
                 partitions,
                 folders,
-                export,
-                audience_columns=audience_columns(job.spec.id_column, job.reasons.top_k),
+                audience_columns=audience_columns(job.spec.id_column, job.reasons.top_k, job.models.uplift is not None),
             )
             peaks = worker_peak_memory_mb(client)
     except BaseException:
@@ -101,4 +101,4 @@ def score_with_dask(
     shutil.rmtree(folders["interim"], ignore_errors=True)
     for name in ("scores", "rejects"):
         group.add(folders[name], Path(getattr(out, name)))
-    return ScoredRun(accumulator, tables, folders["scores"], peaks)
+    return ScoredRun(accumulator, tables, plan, folders["scores"], peaks)

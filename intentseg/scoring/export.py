@@ -38,23 +38,31 @@ class ExportStamp:
     snapshot_month: str
 
 
-def member_columns(id_column: str, top_k: int) -> list[str]:
-    """The scored columns the export takes from the final scores."""
+def member_columns(id_column: str, top_k: int, with_effect: bool = False) -> list[str]:
+    """The scored columns the export takes from the final scores (the predicted effect with an uplift model)."""
     reasons = [f"reason_{i + 1}" for i in range(top_k)]
-    return [id_column, "purchase_probability", "propensity_decile", "segment_id", "segment_name", *reasons]
+    effect = ["contact_effect", "effect_decile"] if with_effect else []
+    return [id_column, "purchase_probability", "propensity_decile", *effect, "segment_id", "segment_name", *reasons]
 
 
-def export_columns(id_column: str, top_k: int) -> list[str]:
+def export_columns(id_column: str, top_k: int, with_effect: bool = False) -> list[str]:
     """The audience export's columns, in order."""
     stamps = ["group", "sample", "run_date", "snapshot_month", "classifier_version", "segmenter_version"]
-    return [*member_columns(id_column, top_k), *stamps]
+    return [*member_columns(id_column, top_k, with_effect), *stamps]
 
 
 def audience_export(
-    members: pd.DataFrame, id_column: str, top_k: int, control_share: float, stamp: ExportStamp
+    members: pd.DataFrame,
+    id_column: str,
+    top_k: int,
+    control_share: float,
+    stamp: ExportStamp,
+    *,
+    order_by: str = "purchase_probability",
 ) -> pd.DataFrame:
-    """The exported audience and exploration sample: highest probability first (ties by id), each row
-    with its group (``target``: contact, ``control``: hold out), its sample and stamps.
+    """The exported audience and exploration sample: highest ``order_by`` first (the probability, or the
+    predicted effect under uplift targeting; ties by id), each row with its group (``target``: contact,
+    ``control``: hold out), its sample and stamps.
 
     ``members`` flag the audience the export takes (``targeted``) and the exploration sample
     (``explored``); :func:`intentseg.uplift.design.assign_contacts` draws who is contacted. Ids are
@@ -74,8 +82,8 @@ def audience_export(
     frame["sample"] = np.where(frame["explored"].to_numpy(dtype=bool), EXPLORATION, AUDIENCE)
     frame["run_date"] = stamp.run_date
     frame["snapshot_month"] = stamp.snapshot_month
-    frame = frame.sort_values(["purchase_probability", id_column], ascending=[False, True], kind="stable")
-    return frame[export_columns(id_column, top_k)].reset_index(drop=True)
+    frame = frame.sort_values([order_by, id_column], ascending=[False, True], kind="stable")
+    return frame[export_columns(id_column, top_k, "contact_effect" in frame.columns)].reset_index(drop=True)
 
 
 def export_summary(export: pd.DataFrame) -> dict[str, Any]:

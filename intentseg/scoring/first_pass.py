@@ -1,4 +1,4 @@
-"""Pass 1 of batch scoring: validate, score, segment and explain each chunk; count for the audience and drift.
+"""Pass 1 of batch scoring: validate, score and segment each chunk; count for the audience and drift.
 
 Nothing is lost: every input row is either scored or rejected with the rules it broke
 (``rows_in == rows_scored + rows_rejected``). Chunks come from an iterable and leave through sink
@@ -49,18 +49,17 @@ def timed_chunks(chunks: Iterable[pd.DataFrame], accumulator: ScoreAccumulator, 
 
 
 def score_chunk(
-    frame: pd.DataFrame,
-    models: ScoringModels,
-    id_column: str,
-    reasons: ReasonsConfig,
-    accumulator: ScoreAccumulator,
-    *,
-    words: FeatureWords | None = None,
+    frame: pd.DataFrame, models: ScoringModels, id_column: str, accumulator: ScoreAccumulator
 ) -> pd.DataFrame:
-    """Probabilities, audience flag, segment and reasons (in the words of ``words``) for valid rows."""
+    """Probability, the decision rule's audience flag, segment and (with an uplift model) the predicted
+    effect of a contact for valid rows. Reasons come in pass 2, for the customers exported."""
     with StepTimer(accumulator, "predict"):
         probability = models.classifier.purchase_probability(frame)
         in_audience = models.classifier.decision.select(probability)
+    effect = {}
+    if models.uplift is not None:
+        with StepTimer(accumulator, "uplift"):
+            effect = {"contact_effect": models.uplift.predict(frame)}
     with StepTimer(accumulator, "segment"):
         segment_ids = models.segmenter.assign(frame)
         position = np.full(max(models.segmenter.segment_ids) + 1, -1)
@@ -70,32 +69,53 @@ def score_chunk(
         {
             id_column: frame[id_column].to_numpy(),
             "purchase_probability": probability,
+            **effect,
             "in_audience": in_audience,
             "segment_id": segment_ids.astype(np.int16),
             "segment_name": pd.Categorical.from_codes(name_codes, categories=list(models.segmenter.names)),
         }
     )
-    with StepTimer(accumulator, "reasons"):
-        explained = np.flatnonzero(np.ones(len(frame), dtype=bool) if reasons.scope == "everyone" else in_audience)
-        subset = frame.iloc[explained]
-        drivers = (
-            drivers_from_contributions(
-                contributions(models.classifier, subset, reasons.method),
-                subset,
-                models.classifier.schema.names,
-                reasons.top_k,
-                words,
-            )
-            if len(subset)
-            else pd.DataFrame(columns=[f"reason_{i + 1}" for i in range(reasons.top_k)])
-        )
-    for column in drivers.columns:
-        text = np.full(len(frame), None, dtype=object)
-        text[explained] = drivers[column].to_numpy()
-        scored[column] = pd.array(text, dtype="string")
     scored["classifier_version"] = models.classifier_version
     scored["segmenter_version"] = models.segmenter_version
     return scored
+
+
+def reason_columns(
+    frame: pd.DataFrame,
+    models: ScoringModels,
+    explained: np.ndarray,
+    reasons: ReasonsConfig,
+    words: FeatureWords | None,
+) -> dict[str, pd.arrays.StringArray]:
+    """``reason_1..k`` for the rows flagged ``explained`` (missing elsewhere), in the words of ``words``."""
+    rows = np.flatnonzero(explained)
+    subset = frame.iloc[rows]
+    drivers = (
+        drivers_from_contributions(
+            contributions(models.classifier, subset, reasons.method),
+            subset,
+            models.classifier.schema.names,
+            reasons.top_k,
+            words,
+        )
+        if len(subset)
+        else pd.DataFrame(columns=[f"reason_{i + 1}" for i in range(reasons.top_k)])
+    )
+    columns = {}
+    for column in drivers.columns:
+        text = np.full(len(frame), None, dtype=object)
+        text[rows] = drivers[column].to_numpy()
+        columns[column] = pd.array(text, dtype="string")
+    return columns
+
+
+def valid_rows(chunks: Iterable[pd.DataFrame], spec: TableSpec, duplicate_ids: np.ndarray) -> Iterator[pd.DataFrame]:
+    """The valid rows of each chunk as pass 1 scored them (numeric features as float64), in stream order."""
+    for chunk in chunks:
+        chunk = chunk.reset_index(drop=True)
+        valid = chunk[row_problems(chunk, spec, duplicate_ids) == ""]
+        if len(valid):
+            yield numeric_view(valid, spec)
 
 
 def score_population(
@@ -105,16 +125,11 @@ def score_population(
     duplicate_ids: np.ndarray,
     drift: DriftMonitor,
     *,
-    reasons: ReasonsConfig,
     scored_sink: Sink,
     rejects_sink: Sink,
     month: str,
-    words: FeatureWords | None = None,
 ) -> ScoreAccumulator:
-    """Pass 1: validate and score every chunk; rejected rows go to ``rejects_sink`` with their rules.
-
-    Reasons read in the words of ``words`` (the feature dictionary and the source file's names).
-    """
+    """Pass 1: validate and score every chunk; rejected rows go to ``rejects_sink`` with their rules."""
     accumulator = ScoreAccumulator()
     for chunk in timed_chunks(chunks, accumulator, "read"):
         chunk = chunk.reset_index(drop=True)
@@ -134,7 +149,7 @@ def score_population(
         if len(valid) == 0:
             continue
         drift.update(valid)
-        scored = score_chunk(valid, models, spec.id_column, reasons, accumulator, words=words)
+        scored = score_chunk(valid, models, spec.id_column, accumulator)
         accumulator.rows_scored += len(scored)
         probability = scored["purchase_probability"].to_numpy()
         accumulator.probabilities.append(probability)
@@ -142,6 +157,9 @@ def score_population(
         accumulator.audience_size += int(audience.sum())
         accumulator.expected_conversions += float(probability[audience].sum())
         accumulator.audience_probabilities.append(probability[audience])
+        accumulator.audience_flags.append(audience)
+        if "contact_effect" in scored:
+            accumulator.effects.append(scored["contact_effect"].to_numpy())
         accumulator.exploration_draws.append(exploration_draws(scored[spec.id_column], month))
         with StepTimer(accumulator, "write"):
             scored_sink(scored)

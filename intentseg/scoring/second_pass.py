@@ -1,4 +1,5 @@
-"""Pass 2 of batch scoring: propensity deciles (they need the whole day's distribution) and the audience."""
+"""Pass 2 of batch scoring: what needs the whole day: deciles, the targeting rule's audience, exploration, and the
+reasons of the customers exported."""
 
 from __future__ import annotations
 
@@ -9,19 +10,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from intentseg.scoring.first_pass import StepTimer, timed_chunks
-from intentseg.scoring.types import FinalChunk, FinalTables, ScoreAccumulator
+from intentseg.classifier.explain import FeatureWords
+from intentseg.config.score import ReasonsConfig
+from intentseg.scoring.first_pass import StepTimer, reason_columns, timed_chunks
+from intentseg.scoring.types import FinalChunk, FinalTables, ScoreAccumulator, ScoringModels, TargetingRule
 from intentseg.uplift.design import explored_rows
 
 Sink = Callable[[pd.DataFrame], None]
-
-
-@dataclass(frozen=True)
-class ExportRule:
-    """Who pass 2 exports: the audience (at most ``max_audience``) and the exploration sample's share."""
-
-    max_audience: int | None
-    exploration_share: float
 
 
 def rank_deciles(probabilities: np.ndarray) -> np.ndarray:
@@ -58,31 +53,58 @@ class AudienceCap:
         return chosen
 
 
-def finalise_chunk(
-    chunk: pd.DataFrame,
-    deciles: np.ndarray,
-    exported_audience: np.ndarray,
-    explored: np.ndarray,
-    audience_columns: list[str],
-) -> FinalChunk:
-    """Add this chunk's propensity deciles; count segment x decile and the audience.
+@dataclass(frozen=True)
+class Explainer:
+    """What pass 2 needs to write reasons: the models, the reason settings and the words."""
 
-    ``exported_audience`` says, for each of the chunk's audience rows in order, whether the export
-    takes it; ``explored`` marks the chunk's rows in the exploration sample (exported too).
-    """
-    exported = np.zeros(len(chunk), dtype=bool)
-    exported[chunk["in_audience"].to_numpy()] = exported_audience
+    models: ScoringModels
+    reasons: ReasonsConfig
+    words: FeatureWords | None
+
+
+@dataclass(frozen=True)
+class RowPlan:
+    """Pass 2's decisions for scored rows, in stream order: deciles, the rule's audience, the export."""
+
+    deciles: np.ndarray
+    effect_deciles: np.ndarray | None
+    in_audience: np.ndarray  # the targeting rule's audience (before the cap)
+    targeted: np.ndarray  # the audience the export takes
+    explored: np.ndarray  # the exploration sample
+
+    def rows(self, start: int, stop: int) -> RowPlan:
+        """The plan of rows ``start`` to ``stop``."""
+        part = slice(start, stop)
+        effect = None if self.effect_deciles is None else self.effect_deciles[part]
+        return RowPlan(self.deciles[part], effect, self.in_audience[part], self.targeted[part], self.explored[part])
+
+
+def finalise_chunk(
+    chunk: pd.DataFrame, features: pd.DataFrame, plan: RowPlan, explainer: Explainer, audience_columns: list[str]
+) -> FinalChunk:
+    """Add this chunk's deciles, the rule's audience and the reasons (``features``: the same rows, as scored);
+    count segment x decile and the audience; collect the exported members."""
     chunk = chunk.copy()
-    chunk.insert(2, "propensity_decile", deciles)
-    members = chunk.assign(targeted=exported, explored=np.asarray(explored, dtype=bool))
+    chunk["in_audience"] = plan.in_audience
+    chunk.insert(2, "propensity_decile", plan.deciles)
+    if plan.effect_deciles is not None:
+        chunk.insert(int(chunk.columns.get_loc("contact_effect")) + 1, "effect_decile", plan.effect_deciles)
+    scope = explainer.reasons.scope
+    explained = np.ones(len(chunk), dtype=bool) if scope == "everyone" else plan.targeted | plan.explored
+    at = int(chunk.columns.get_loc("classifier_version"))
+    for offset, (name, column) in enumerate(
+        reason_columns(features, explainer.models, explained, explainer.reasons, explainer.words).items()
+    ):
+        chunk.insert(at + offset, name, column)
+    members = chunk.assign(targeted=plan.targeted, explored=plan.explored)
     counts = pd.crosstab(chunk["segment_id"], chunk["propensity_decile"]).reindex(columns=range(1, 11), fill_value=0)
-    in_audience = chunk[chunk["in_audience"]].assign(exported=exported[chunk["in_audience"].to_numpy()])
+    in_audience = members[plan.in_audience].assign(exported=plan.targeted[plan.in_audience])
     stats = in_audience.groupby("segment_id").agg(
         audience_size=("purchase_probability", "size"),
         expected_conversions=("purchase_probability", "sum"),
         exported=("exported", "sum"),
     )
-    return FinalChunk(chunk, counts, stats, members.loc[exported | members["explored"], audience_columns])
+    return FinalChunk(chunk, counts, stats, members.loc[plan.targeted | plan.explored, audience_columns])
 
 
 def combine_final(parts: Iterable[FinalChunk | FinalTables], audience_columns: list[str]) -> FinalTables:
@@ -101,31 +123,89 @@ def combine_final(parts: Iterable[FinalChunk | FinalTables], audience_columns: l
     return FinalTables(deciles.astype(int).sort_index(), audience.sort_index(), targeted, exported)
 
 
-def exported_rows(accumulator: ScoreAccumulator, max_audience: int | None) -> np.ndarray:
-    """Which audience rows (in stream order) the export takes: all, or the ``max_audience`` most likely."""
-    audience = np.concatenate(accumulator.audience_probabilities) if accumulator.audience_probabilities else np.zeros(0)
-    return AudienceCap(audience, max_audience).select(audience, np.ones(len(audience), dtype=bool))
+def audience_of(
+    rule: TargetingRule, probability: np.ndarray, decided: np.ndarray, effect: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rule's audience (before the cap) and the score the cap ranks it by.
+
+    ``decided`` is the classifier's decision rule. ``uplift`` takes as many customers as propensity
+    targeting would contact (after the cap), the largest predicted effects, never a predicted sleeping
+    dog (effect below zero); ``uplift_profit`` everyone whose effect times the margin exceeds the cost.
+    """
+    if rule.name == "propensity":
+        return decided, probability
+    if effect is None:
+        raise ValueError(f"targeting rule {rule.name!r} needs the predicted effects of an uplift model")
+    if rule.name == "uplift":
+        budget = int(AudienceCap(probability[decided], rule.max_audience).select(probability, decided).sum())
+        chosen = np.zeros(len(effect), dtype=bool)
+        top = np.argsort(-effect, kind="stable")[:budget]
+        chosen[top[effect[top] > 0]] = True
+        return chosen, effect
+    if rule.name == "uplift_profit":
+        return effect * rule.margin > rule.cost, effect
+    raise ValueError(f"unknown targeting rule {rule.name!r}")
+
+
+def plan_rows(accumulator: ScoreAccumulator, rule: TargetingRule) -> RowPlan:
+    """Pass 2's plan from the whole day's pass 1: deciles, the rule's audience, the export, exploration.
+
+    Under an uplift rule the accumulator's audience size and expected conversions become the rule's.
+    """
+    probability, effect = accumulator.all_probabilities(), accumulator.all_effects()
+    deciles = rank_deciles(probability)
+    audience, order = audience_of(rule, probability, accumulator.all_audience_flags(), effect)
+    targeted = AudienceCap(order[audience], rule.max_audience).select(order, audience)
+    explored = explored_rows(accumulator.all_exploration_draws(), deciles, rule.exploration_share)
+    if rule.name != "propensity":
+        accumulator.audience_size = int(audience.sum())
+        accumulator.expected_conversions = float(probability[audience].sum())
+    return RowPlan(deciles, None if effect is None else rank_deciles(effect), audience, targeted, explored)
+
+
+def aligned(frames: Iterable[pd.DataFrame]) -> Callable[[int], pd.DataFrame]:
+    """``take(n)``: the next ``n`` rows of a stream of frames, whatever the frames' sizes."""
+    iterator, buffer = iter(frames), []
+    held = 0
+
+    def take(n: int) -> pd.DataFrame:
+        nonlocal held
+        while held < n:
+            frame = next(iterator)
+            buffer.append(frame)
+            held += len(frame)
+        joined = pd.concat(buffer, ignore_index=True) if len(buffer) > 1 else buffer[0].reset_index(drop=True)
+        buffer.clear()
+        rest = joined.iloc[n:]
+        if len(rest):
+            buffer.append(rest)
+        held = len(rest)
+        return joined.iloc[:n]
+
+    return take
 
 
 def finalise_scores(
     interim: Iterable[pd.DataFrame],
+    features: Iterable[pd.DataFrame],
     accumulator: ScoreAccumulator,
-    export: ExportRule,
+    plan: RowPlan,
+    explainer: Explainer,
+    *,
     audience_columns: list[str],
     scores_sink: Sink,
 ) -> FinalTables:
-    """Pass 2: add deciles, write final scores, and collect the (capped) audience and the exploration sample."""
-    deciles_by_row = rank_deciles(accumulator.all_probabilities())
-    exported_by_audience_row = exported_rows(accumulator, export.max_audience)
-    explored_by_row = explored_rows(accumulator.all_exploration_draws(), deciles_by_row, export.exploration_share)
-    offset = audience_offset = 0
+    """Pass 2 by :func:`plan_rows`' plan: deciles, the rule's audience, reasons for the exported; write final
+    scores; collect the export. ``features`` are the valid rows pass 1 scored, in the same order (any chunks)."""
+    take = aligned(features)
+    offset = 0
     parts: list[FinalChunk] = []
     for chunk in timed_chunks(interim, accumulator, "read"):
-        audience_rows = int(chunk["in_audience"].sum())
-        exported = exported_by_audience_row[audience_offset : audience_offset + audience_rows]
-        rows = slice(offset, offset + len(chunk))
-        part = finalise_chunk(chunk, deciles_by_row[rows], exported, explored_by_row[rows], audience_columns)
-        offset, audience_offset = offset + len(chunk), audience_offset + audience_rows
+        with StepTimer(accumulator, "reasons"):
+            part = finalise_chunk(
+                chunk, take(len(chunk)), plan.rows(offset, offset + len(chunk)), explainer, audience_columns
+            )
+        offset += len(chunk)
         with StepTimer(accumulator, "write"):
             scores_sink(part.scores)
         parts.append(dataclasses.replace(part, scores=part.scores.iloc[:0]))

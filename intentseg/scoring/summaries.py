@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from intentseg.scoring.second_pass import RowPlan
 from intentseg.scoring.types import FinalTables, ScoreAccumulator
 
 
@@ -53,3 +54,17 @@ def audience_plot(tables: FinalTables, names: dict[int, str]) -> list[dict[str, 
         }
         for segment, row in tables.audience_by_segment.iterrows()
     ]
+
+
+def sleeping_dogs(accumulator: ScoreAccumulator, plan: RowPlan) -> dict[str, int]:
+    """Customers an uplift model predicts a contact puts off (effect below zero): how many, how many the
+    classifier's decision rule would contact, and how many the export's audience still holds."""
+    effect = accumulator.all_effects()
+    if effect is None:
+        return {}
+    hurt = effect < 0
+    return {
+        "predicted_sleeping_dogs": int(hurt.sum()),
+        "in_decision_audience": int((hurt & accumulator.all_audience_flags()).sum()),
+        "in_exported_audience": int((hurt & plan.targeted).sum()),
+    }

@@ -11,21 +11,25 @@ import pandas as pd
 
 from intentseg.classifier.explain import FeatureWords
 from intentseg.classifier.model import PurchaseModel
-from intentseg.config.score import ReasonsConfig
+from intentseg.config.classifier import DecisionConfig
+from intentseg.config.score import ReasonsConfig, ScoreConfig
 from intentseg.data.spec import TableSpec
+from intentseg.foundation.sizing import sized_down
 from intentseg.scoring.drift import DriftMonitor
 from intentseg.scoring.export import member_columns
 from intentseg.segments.model import SegmentModel
+from intentseg.uplift.learners import UpliftLearner
 
 
 @dataclass(frozen=True)
 class ScoringModels:
-    """The two models a scoring run applies, and their version tags."""
+    """The models a scoring run applies (the uplift model when there is one), and their version tags."""
 
     classifier: PurchaseModel
     segmenter: SegmentModel
     classifier_version: str
     segmenter_version: str
+    uplift: UpliftLearner | None = None
 
 
 @dataclass(frozen=True)
@@ -43,30 +47,62 @@ class ScoringJob:
     columns: tuple[str, ...]
     rows: int  # customers in the population file
     snapshot_month: str  # keys the exploration draw (a new month, a new sample)
+    targeting: TargetingRule  # who the export's audience is (score.target_by, resolved)
 
 
-def audience_columns(id_column: str, top_k: int) -> list[str]:
+@dataclass(frozen=True)
+class TargetingRule:
+    """Who the export's audience is: ``propensity`` (the decision rule), ``uplift`` (as many customers, the
+    largest predicted effects) or ``uplift_profit`` (predicted effect x margin above the contact cost),
+    at most ``max_audience``; and the exploration sample's share."""
+
+    name: str
+    max_audience: int | None
+    exploration_share: float
+    margin: float = 0.0
+    cost: float = 0.0
+    why: str = ""  # how score.target_by came to this rule, in words
+
+
+def rule_named(name: str, score: ScoreConfig, decision: DecisionConfig, rows: int, why: str = "") -> TargetingRule:
+    """The targeting rule ``name`` with this run's cap (sized to ``rows`` customers), exploration share,
+    and the decision rule's margin and contact cost."""
+    max_audience = score.max_audience and sized_down("score.max_audience", score.max_audience, rows, "customers")
+    margin, cost = decision.margin_per_conversion, decision.contact_cost
+    return TargetingRule(name, max_audience, score.exploration_share, margin, cost, why)
+
+
+def audience_columns(id_column: str, top_k: int, with_effect: bool = False) -> list[str]:
     """Scored columns the audience export takes (see :mod:`intentseg.scoring.export` for the rest)."""
-    return [*member_columns(id_column, top_k), "classifier_version", "segmenter_version", "targeted", "explored"]
+    versions = ["classifier_version", "segmenter_version", "targeted", "explored"]
+    return [*member_columns(id_column, top_k, with_effect), *versions]
 
 
-def load_models(classifier: PurchaseModel, segmenter: SegmentModel) -> ScoringModels:
+def load_models(
+    classifier: PurchaseModel, segmenter: SegmentModel, uplift: UpliftLearner | None = None
+) -> ScoringModels:
     """Bundle the models with their version tags."""
-    return ScoringModels(classifier, segmenter, classifier.version, segmenter.version)
+    return ScoringModels(classifier, segmenter, classifier.version, segmenter.version, uplift)
 
 
-def empty_scores(id_column: str, id_dtype: Any, top_k: int, with_decile: bool) -> pd.DataFrame:
-    """A zero-row scores frame with the columns and types of pass 1 (or 2), for a day with no valid rows."""
-    deciles = {"propensity_decile": pd.Series(dtype="int8")} if with_decile else {}
+def empty_scores(id_column: str, id_dtype: Any, top_k: int, *, final: bool, with_effect: bool = False) -> pd.DataFrame:
+    """A zero-row scores frame with the columns and types of pass 1 (or, ``final``, pass 2), for a day with
+    no valid rows. Pass 2 adds the deciles and the reasons."""
+    deciles = {"propensity_decile": pd.Series(dtype="int8")} if final else {}
+    effect = {"contact_effect": pd.Series(dtype="float64")} if with_effect else {}
+    effect_deciles = {"effect_decile": pd.Series(dtype="int8")} if with_effect and final else {}
+    reasons = {f"reason_{i + 1}": pd.Series(dtype="string") for i in range(top_k)} if final else {}
     return pd.DataFrame(
         {
             id_column: pd.Series(dtype=id_dtype),
             "purchase_probability": pd.Series(dtype="float64"),
             **deciles,
+            **effect,
+            **effect_deciles,
             "in_audience": pd.Series(dtype="bool"),
             "segment_id": pd.Series(dtype="int16"),
             "segment_name": pd.Series(dtype="string"),
-            **{f"reason_{i + 1}": pd.Series(dtype="string") for i in range(top_k)},
+            **reasons,
             "classifier_version": pd.Series(dtype="string"),
             "segmenter_version": pd.Series(dtype="string"),
         }
@@ -85,6 +121,8 @@ class ScoreAccumulator:
     rejects_by_rule: Counter = field(default_factory=Counter)
     probabilities: list[np.ndarray] = field(default_factory=list)
     audience_probabilities: list[np.ndarray] = field(default_factory=list)
+    audience_flags: list[np.ndarray] = field(default_factory=list)
+    effects: list[np.ndarray] = field(default_factory=list)
     exploration_draws: list[np.ndarray] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -97,6 +135,13 @@ class ScoreAccumulator:
 
     def all_exploration_draws(self) -> np.ndarray:
         return np.concatenate(self.exploration_draws) if self.exploration_draws else np.zeros(0)
+
+    def all_audience_flags(self) -> np.ndarray:
+        return np.concatenate(self.audience_flags) if self.audience_flags else np.zeros(0, dtype=bool)
+
+    def all_effects(self) -> np.ndarray | None:
+        """Every scored row's predicted effect of a contact, or None without an uplift model."""
+        return np.concatenate(self.effects) if self.effects else None
 
 
 @dataclass(frozen=True)

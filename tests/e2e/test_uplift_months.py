@@ -1,8 +1,9 @@
-"""Two consecutive months of the default simulator: month M's export is sent, M+1 learns from it and compares.
+"""Three consecutive months of the default simulator: each month's export is sent, the next learns from it.
 
 Month 2026-11 runs with no champion (nothing to learn from yet) and is promoted; in 2026-12 the
 campaign history is that export, sent in the simulator's world: the same customers in the same
-groups. An uplift model is learned from it, and today's targeting rules are compared with it.
+groups. An uplift model is learned from it, the export targets by it (``score.target_by: uplift``)
+and today's rules are compared. Promoted again, 2027-01 learns from that uplift-targeted export.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ SMALL = {
 
 
 @pytest.fixture(scope="module")
-def two_months(tmp_path_factory, repo_root):
+def three_months(tmp_path_factory, repo_root):
     sandbox = Sandbox(repo_root, tmp_path_factory.mktemp("uplift"))
     shutil.rmtree(sandbox.root / "reference")  # a new repository: no champion, no campaign sent yet
     (sandbox.root / "reference").mkdir()
@@ -37,40 +38,56 @@ def two_months(tmp_path_factory, repo_root):
     }
     sandbox.promote()
     sandbox.commit("2026-11 accepted")
-    sandbox.set_params({"data.snapshot_month": "2026-12"})
+    sandbox.set_params({"data.snapshot_month": "2026-12", "score.target_by": "uplift"})
     sandbox.dvc("repro")
-    return sandbox, first
+    second_export = pd.read_parquet(sandbox.path("scores", "audience_parquet"))
+    second_history = pd.read_parquet(sandbox.path("campaign", "history"))
+    second = {name: json.loads(sandbox.path("details", name).read_text()) for name in ("uplift", "targeting", "score")}
+    sandbox.promote()
+    sandbox.commit("2026-12 accepted")
+    sandbox.set_params({"data.snapshot_month": "2027-01"})
+    sandbox.dvc("repro")
+    return sandbox, first, {**second, "export": second_export, "history": second_history}
 
 
-def test_the_first_month_learns_nothing_and_says_why(two_months):
-    _, first = two_months
+def test_the_first_month_learns_nothing_and_says_why(three_months):
+    _, first, _ = three_months
     assert first["uplift"]["learner"] is None
     assert first["uplift"]["evidence"]["targeting"] == "propensity"
     assert "no campaign sent yet" in first["uplift"]["evidence"]["reason"]
     assert set(first["export"]["sample"]) == {"audience", "exploration"}
 
 
-def test_the_history_is_the_export_that_was_sent(two_months):
-    sandbox, first = two_months
-    history = pd.read_parquet(sandbox.path("campaign", "history"))
-    assert (history["month"] == "2026-11").all()
-    export = first["export"].set_index("customer_id").loc[history["customer_id"]]
-    assert len(history) == len(first["export"])
-    assert ((export["group"] == "target").to_numpy() == (history["contacted"] == 1).to_numpy()).all()
-    assert (export["sample"].to_numpy() == history["stratum"].str.split().str[0].to_numpy()).all()
+def _assert_history_is(history: pd.DataFrame, export: pd.DataFrame, month: str) -> None:
+    assert (history["month"] == month).all() and len(history) == len(export)
+    sent = export.set_index("customer_id").loc[history["customer_id"]]
+    assert ((sent["group"] == "target").to_numpy() == (history["contacted"] == 1).to_numpy()).all()
+    assert (sent["sample"].to_numpy() == history["stratum"].str.split().str[0].to_numpy()).all()
 
 
-def test_the_second_month_learns_the_effect_and_compares_the_rules(two_months):
-    sandbox, _ = two_months
-    uplift = json.loads(sandbox.path("details", "uplift").read_text())
+def test_the_history_is_the_export_that_was_sent(three_months):
+    sandbox, first, second = three_months
+    _assert_history_is(second["history"], first["export"], "2026-11")
+    history = pd.read_parquet(sandbox.path("campaign", "history"))  # month 3: the uplift-targeted export of month 2
+    _assert_history_is(history, second["export"], "2026-12")
+
+
+def test_the_second_month_learns_the_effect_targets_by_it_and_compares_the_rules(three_months):
+    sandbox, _, second = three_months
+    uplift = second["uplift"]
     assert uplift["learner"] in ("two_model", "x_learner", "class_transformation")
     assert uplift["history"]["months"] == ["2026-11"]
     assert -1 < uplift["oracle"]["rank_correlation"] <= 1
-    targeting = json.loads(sandbox.path("details", "targeting").read_text())
+    assert second["score"]["targeting"]["rule"] == "uplift"
+    audience = second["export"][second["export"]["sample"] == "audience"]
+    assert len(audience) > 0 and (audience["contact_effect"] > 0).all()  # no predicted sleeping dog is contacted
+    assert audience["contact_effect"].is_monotonic_decreasing and set(audience["effect_decile"]) <= set(range(1, 11))
+    targeting = second["targeting"]
     assert targeting["budget"] == targeting["rules"]["propensity"]["customers"] > 0
+    assert len(audience) <= targeting["budget"]
     assert {"propensity", "uplift", "uplift_profit"} == set(targeting["rules"])
     assert all("true_incremental" in rule for rule in targeting["rules"].values())
-    model = json.loads(sandbox.path("models", "uplift").read_text())
-    assert model["learner"]["kind"] == uplift["learner"] and "tree" in next(iter(model["learner"]["boosters"].values()))
+    champion = json.loads((sandbox.root / "reference" / "champion.json").read_text())
+    assert champion == {"period": "2026-12", "target_by": "uplift"}
     diff = sandbox.dvc("metrics", "diff", "HEAD", "--md").stdout
     assert "uplift.json" in diff and "targeting.json" in diff

@@ -6,10 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from intentseg.config.classifier import DecisionConfig
 from intentseg.evaluation.targeting import LastCampaign, TodaysPopulation, campaign_readout_by_group, compare_targeting
 from intentseg.scoring.campaign_history import history_unavailable, no_history, simulated_campaign
-from intentseg.scoring.second_pass import ExportRule
+from intentseg.scoring.types import TargetingRule
 from intentseg.uplift.training import fit_uplift, held_out_rows, split_history
 from tests.conftest import config_of, default_params
 
@@ -31,7 +30,7 @@ def campaign(small_splits, trained_classifier):
     truth = pd.DataFrame({ID: population[ID], "true_probability": 0.1, "true_effect": effect})
     history = simulated_campaign(
         trained_classifier.model, population, truth, id_column=ID, month="2026-10", control_share=0.3,
-        export=ExportRule(None, 0.2), seed=5,
+        rule=TargetingRule("propensity", None, 0.2), uplift=None, seed=5,
     )  # fmt: skip
     return population, truth, history
 
@@ -55,7 +54,7 @@ def test_the_simulated_campaign_repeats(campaign, trained_classifier):
     population, truth, history = campaign
     again = simulated_campaign(
         trained_classifier.model, population, truth, id_column=ID, month="2026-10", control_share=0.3,
-        export=ExportRule(None, 0.2), seed=5,
+        rule=TargetingRule("propensity", None, 0.2), uplift=None, seed=5,
     )  # fmt: skip
     pd.testing.assert_frame_equal(again.history, history.history)
 
@@ -117,14 +116,14 @@ def test_uplift_targeting_beats_propensity_where_the_effect_is_not_the_propensit
     result = fit_uplift(history.history, history.features, history.truth, config, id_column=ID, seed=1)
     probability = trained_classifier.model.purchase_probability(population)
     today = TodaysPopulation(
-        ids=population[ID], probability=probability, in_audience=probability >= np.quantile(probability, 0.7),
-        features=population, true_effect=truth["true_effect"].to_numpy(),
-    )  # fmt: skip
+        ids=population[ID], probability=probability, features=population, true_effect=truth["true_effect"].to_numpy()
+    )
     last = LastCampaign(history.history, history.features, result.learner, trained_classifier.model, fitted_segments[0])
-    decision = DecisionConfig(rule="max_f1", top_fraction=0.2, contact_cost=1.0, margin_per_conversion=10.0)
-    comparison = compare_targeting(today, last, decision, config, id_column=ID, seed=1)
+    rule = TargetingRule("propensity", None, 0.2, margin=10.0, cost=1.0)
+    comparison = compare_targeting(today, last, rule, config, id_column=ID, seed=1)
     rules = comparison["rules"]
-    assert rules["propensity"]["customers"] == today.in_audience.sum() == comparison["budget"]
+    decided = trained_classifier.model.decision.select(probability)
+    assert rules["propensity"]["customers"] == decided.sum() == comparison["budget"]
     assert rules["uplift"]["customers"] <= comparison["budget"]
     best = np.sort(today.true_effect)[::-1][: comparison["budget"]].sum()  # the oracle's pick at this budget
     assert rules["uplift"]["true_incremental"] > 0.9 * best > 1.2 * rules["propensity"]["true_incremental"]
@@ -140,3 +139,43 @@ def test_uplift_targeting_beats_propensity_where_the_effect_is_not_the_propensit
     for row in readout:
         assert row["uplift"] == pytest.approx(row["contacted_rate"] - row["held_out_rate"])
         assert row["low"] <= row["uplift"] <= row["high"]
+
+
+def test_an_uplift_targeted_export_is_rebuilt_with_the_champions_uplift_model(campaign, trained_classifier):
+    population, truth, history = campaign
+    fitted = fit_uplift(history.history, history.features, history.truth, uplift_config(), id_column=ID, seed=1)
+    rebuilt = simulated_campaign(
+        trained_classifier.model, population, truth, id_column=ID, month="2026-11", control_share=0.3,
+        rule=TargetingRule("uplift", None, 0.2), uplift=fitted.learner, seed=5,
+    )  # fmt: skip
+    audience = rebuilt.history[rebuilt.history["stratum"].str.startswith("audience")]
+    effect = fitted.learner.predict(rebuilt.features[rebuilt.features[ID].isin(audience[ID])])
+    assert (effect > 0).all()
+    with pytest.raises(ValueError, match="needs the predicted effects"):
+        simulated_campaign(
+            trained_classifier.model, population, truth, id_column=ID, month="2026-11", control_share=0.3,
+            rule=TargetingRule("uplift", None, 0.2), uplift=None, seed=5,
+        )  # fmt: skip
+
+
+def test_target_by_follows_the_evidence_or_the_setting():
+    from intentseg.foundation.errors import ConfigError
+    from intentseg.scoring.daily import targeting_rule
+
+    score, decision = (
+        config_of("score", default_params()["score"]),
+        config_of("train_classifier", default_params()["train_classifier"]).decision,
+    )
+    evidence = {"targeting": "uplift", "reason": "the Qini interval is above zero"}
+    rule = targeting_rule(score, decision, evidence, has_uplift=True, rows=1000)
+    assert rule.name == "uplift" and "auto" in rule.why and "above zero" in rule.why
+    assert (rule.margin, rule.cost) == (decision.margin_per_conversion, decision.contact_cost)
+    weak = {"targeting": "propensity", "reason": "its interval includes zero"}
+    assert targeting_rule(score, decision, weak, has_uplift=True, rows=1000).name == "propensity"
+    assert targeting_rule(score, decision, None, has_uplift=False, rows=1000).name == "propensity"
+    chosen = score.model_copy(update={"target_by": "uplift_profit"})
+    assert targeting_rule(chosen, decision, weak, has_uplift=True, rows=1000).name == "uplift_profit"
+    with pytest.raises(ConfigError, match="score.target_by: 'uplift' needs an uplift model"):
+        targeting_rule(score.model_copy(update={"target_by": "uplift"}), decision, weak, has_uplift=False, rows=10)
+    capped = score.model_copy(update={"max_audience": 5000})
+    assert targeting_rule(capped, decision, evidence, has_uplift=True, rows=1000).max_audience == 1000

@@ -137,12 +137,14 @@ def test_the_report_view_leads_with_the_backtest(against_itself):
 def test_promote_makes_the_classifier_the_champion(tmp_path):
     paths = {
         "models": {
-            name: str(tmp_path / f"models/{name}") for name in ("classifier", "classifier_metadata", "segmenter")
+            name: str(tmp_path / f"models/{name}")
+            for name in ("classifier", "classifier_metadata", "segmenter", "uplift")
         },
         "metrics": {"data": str(tmp_path / "metrics/data.json")},
         "reference": {
             **{
-                name: str(tmp_path / f"reference/{name}") for name in ("classifier", "classifier_metadata", "segmenter")
+                name: str(tmp_path / f"reference/{name}")
+                for name in ("classifier", "classifier_metadata", "segmenter", "uplift")
             },
             "champion": str(tmp_path / "reference/champion.json"),
             "metrics": str(tmp_path / "reference/metrics"),
@@ -155,8 +157,16 @@ def test_promote_makes_the_classifier_the_champion(tmp_path):
         (tmp_path / path).write_text(json.dumps({"rows": 1}))
     written = promote(paths, "2026-10")
     assert (tmp_path / "reference/classifier").read_text() == json.dumps({"rows": 1})
-    assert json.loads((tmp_path / "reference/champion.json").read_text()) == {"period": "2026-10"}
-    assert len(written) == 5
+    assert json.loads((tmp_path / "reference/champion.json").read_text()) == {
+        "period": "2026-10",
+        "target_by": "propensity",
+    }
+    assert len(written) == 6
+    details = tmp_path / "details/score.json"  # the run's export targeted by uplift: the champion says so
+    details.parent.mkdir()
+    details.write_text(json.dumps({"targeting": {"rule": "uplift"}}))
+    promote({**paths, "details": {"score": str(details)}}, "2026-10")
+    assert json.loads((tmp_path / "reference/champion.json").read_text())["target_by"] == "uplift"
 
 
 def test_an_incomplete_champion_is_refused_in_one_message(tmp_path, repo_root):

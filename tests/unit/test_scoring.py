@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,11 +14,10 @@ from intentseg.data.shopsphere import shopsphere_spec
 from intentseg.data.simulator import simulate_customers
 from intentseg.foundation.errors import FeatureMismatchError
 from intentseg.scoring.drift import DriftMonitor
-from intentseg.scoring.first_pass import score_population
-from intentseg.scoring.second_pass import AudienceCap, ExportRule, finalise_scores, rank_deciles
-from intentseg.scoring.types import audience_columns, load_models
+from intentseg.scoring.first_pass import score_population, valid_rows
+from intentseg.scoring.second_pass import AudienceCap, Explainer, finalise_scores, plan_rows, rank_deciles
+from intentseg.scoring.types import TargetingRule, audience_columns, load_models
 from intentseg.scoring.validation import REJECT_COLUMN, check_population_columns, duplicated_ids, row_problems
-from intentseg.uplift.design import explored_rows
 
 SPEC = shopsphere_spec().without_target()
 REASONS = ReasonsConfig(method="path", scope="everyone", top_k=3)
@@ -25,6 +26,20 @@ REASONS = ReasonsConfig(method="path", scope="everyone", top_k=3)
 @pytest.fixture(scope="module")
 def models(trained_classifier, fitted_segments):
     return load_models(trained_classifier.model, fitted_segments[0])
+
+
+@pytest.fixture(scope="module")
+def campaign_learner(small_splits):
+    """An uplift model of a simulated campaign whose contact adds 0.2 for customers who open e-mails."""
+    from intentseg.uplift.learners import TwoModelLearner
+
+    frame = small_splits["train"].drop(columns="purchased_next_30d").reset_index(drop=True)
+    rng = np.random.default_rng(4)
+    contacted = rng.random(len(frame)) < 0.5
+    lift = 0.2 * (frame["email_open_rate"].fillna(0).to_numpy() > 0.3)
+    converted = rng.random(len(frame)) < 0.15 + lift * contacted
+    learner = TwoModelLearner(num_boost_round=40, num_threads=1)
+    return learner.fit(frame.drop(columns="customer_id"), converted, contacted, np.full(len(frame), 0.5))
 
 
 @pytest.fixture(scope="module")
@@ -42,23 +57,33 @@ def drift_reference(small_splits, models):
     )
 
 
-def run(population, models, drift, chunk_rows=700, reasons=REASONS, max_audience=None, exploration_share=0.0):
+def run(
+    population,
+    models,
+    drift,
+    chunk_rows=700,
+    reasons=REASONS,
+    max_audience=None,
+    exploration_share=0.0,
+    rule="propensity",
+):
     """Both passes over in-memory chunks; returns scores, rejects, audience, accumulator, tables."""
     scored, rejects, final = [], [], []
     chunks = [population.iloc[i : i + chunk_rows] for i in range(0, len(population), chunk_rows)]
+    ids = duplicated_ids(population[SPEC.id_column])
     accumulator = score_population(
-        chunks,
-        models,
-        SPEC,
-        duplicated_ids(population[SPEC.id_column]),
-        drift,
-        reasons=reasons,
-        scored_sink=scored.append,
-        rejects_sink=rejects.append,
-        month="2026-11",
+        chunks, models, SPEC, ids, drift, scored_sink=scored.append, rejects_sink=rejects.append, month="2026-11"
     )
-    rule = ExportRule(max_audience, exploration_share)
-    tables = finalise_scores(scored, accumulator, rule, audience_columns(SPEC.id_column, 3), final.append)
+    plan = plan_rows(accumulator, TargetingRule(rule, max_audience, exploration_share, margin=10.0, cost=1.0))
+    tables = finalise_scores(
+        scored,
+        valid_rows(chunks, SPEC, ids),
+        accumulator,
+        plan,
+        Explainer(models, reasons, None),
+        audience_columns=audience_columns(SPEC.id_column, 3, models.uplift is not None),
+        scores_sink=final.append,
+    )
     frame = lambda parts: pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()  # noqa: E731
     return frame(final), frame(rejects), tables.exported_members, accumulator, tables
 
@@ -140,8 +165,38 @@ def test_audience_cap_and_reason_scope(population, models, drift_reference):
     assert len(audience) == tables.audience_exported == 50 < accumulator.audience_size
     top_50 = np.sort(scores.loc[scores["in_audience"], "purchase_probability"].to_numpy())[::-1][:50]
     np.testing.assert_allclose(np.sort(audience["purchase_probability"].to_numpy())[::-1], top_50)
-    assert scores.loc[~scores["in_audience"], "reason_1"].isna().all()
-    assert scores.loc[scores["in_audience"], "reason_1"].notna().all()
+    exported = scores["customer_id"].isin(audience["customer_id"])  # reasons for the customers to contact only
+    assert scores.loc[exported, "reason_1"].notna().all() and scores.loc[~exported, "reason_1"].isna().all()
+
+
+def test_uplift_targeting_takes_the_largest_effects_at_the_same_budget(
+    population, models, drift_reference, campaign_learner
+):
+    with_uplift = dataclasses.replace(models, uplift=campaign_learner)
+    scope = REASONS.model_copy(update={"scope": "audience"})
+    propensity = run(population, with_uplift, drift_reference(), reasons=scope, exploration_share=0.1)
+    uplift = run(population, with_uplift, drift_reference(), reasons=scope, exploration_share=0.1, rule="uplift")
+    scores, _, members, accumulator, tables = uplift
+    effect = campaign_learner.predict(population)
+    np.testing.assert_allclose(scores["contact_effect"], effect)
+    assert scores["effect_decile"].value_counts().tolist() == [300] * 10
+    budget = propensity[4].audience_exported
+    targeted = members[members["targeted"]]
+    assert len(targeted) == tables.audience_exported == min(budget, int((effect > 0).sum()))
+    assert (targeted["contact_effect"] > 0).all()  # never a predicted sleeping dog
+    assert targeted["contact_effect"].min() >= np.sort(effect)[::-1][len(targeted) - 1]
+    assert scores["in_audience"].sum() == accumulator.audience_size == len(targeted)
+    explored = members["explored"]
+    assert explored.sum() == propensity[2]["explored"].sum()  # the exploration sample does not depend on the rule
+    exported = scores["customer_id"].isin(members["customer_id"])
+    assert scores.loc[exported, "reason_1"].notna().all() and scores.loc[~exported, "reason_1"].isna().all()
+    profit = run(population, with_uplift, drift_reference(), reasons=scope, rule="uplift_profit")
+    assert (profit[2]["contact_effect"] * 10.0 > 1.0).all() and len(profit[2]) == int((effect * 10.0 > 1.0).sum())
+
+
+def test_an_uplift_rule_needs_an_uplift_model(population, models, drift_reference):
+    with pytest.raises(ValueError, match="needs the predicted effects"):
+        run(population, models, drift_reference(), rule="uplift")
 
 
 def test_output_is_deterministic_and_chunk_size_free(population, models, drift_reference):
@@ -215,7 +270,7 @@ def test_path_reasons_agree_with_treeshap(trained_classifier, small_splits):
 def test_partitions_scored_apart_and_merged_equal_one_stream(population, models, drift_reference):
     """The Dask engine's pieces in one process: per-partition pass 1, merged counts, sliced pass 2."""
     from intentseg.scoring.distributed import merge_accumulators
-    from intentseg.scoring.second_pass import combine_final, exported_rows, finalise_chunk, rank_deciles
+    from intentseg.scoring.second_pass import combine_final, finalise_chunk
 
     bad = inject_bad_rows(population)
     expected_drift = drift_reference()
@@ -234,34 +289,28 @@ def test_partitions_scored_apart_and_merged_equal_one_stream(population, models,
                 SPEC,
                 ids,
                 drift,
-                reasons=REASONS,
                 scored_sink=kept.append,
                 rejects_sink=lambda _: None,
                 month="2026-11",
             )
         )
-        scored.append(pd.concat(kept, ignore_index=True))
+        scored.append((pd.concat(kept, ignore_index=True), frame))
         drifts.append(drift.current_counts_)
     accumulator = merge_accumulators(parts)
     merged_drift = drift_reference()
     for counts in drifts:
         merged_drift.add_counts(counts)
-    deciles, exported_audience = rank_deciles(accumulator.all_probabilities()), exported_rows(accumulator, 150)
-    explored = explored_rows(accumulator.all_exploration_draws(), deciles, 0.05)
-    finals, offset, audience_offset = [], 0, 0
-    for chunk in scored:
-        audience_rows = int(chunk["in_audience"].sum())
-        exported = exported_audience[audience_offset : audience_offset + audience_rows]
+    plan = plan_rows(accumulator, TargetingRule("propensity", 150, 0.05))
+    finals, offset = [], 0
+    for chunk, frame in scored:  # pass 2 on each partition: its interim scores and its rows read again
+        features = pd.concat(list(valid_rows([frame], SPEC, ids)), ignore_index=True)
+        explainer = Explainer(models, REASONS, None)
         finals.append(
             finalise_chunk(
-                chunk,
-                deciles[offset : offset + len(chunk)],
-                exported,
-                explored[offset : offset + len(chunk)],
-                audience_columns(SPEC.id_column, 3),
+                chunk, features, plan.rows(offset, offset + len(chunk)), explainer, audience_columns(SPEC.id_column, 3)
             )
         )
-        offset, audience_offset = offset + len(chunk), audience_offset + audience_rows
+        offset += len(chunk)
     tables = combine_final(finals, audience_columns(SPEC.id_column, 3))
     pd.testing.assert_frame_equal(pd.concat([f.scores for f in finals], ignore_index=True), expected_scores)
     pd.testing.assert_frame_equal(tables.exported_members, expected_members)

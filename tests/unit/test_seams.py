@@ -22,7 +22,7 @@ from intentseg.config.classifier import TrainClassifierConfig
 from intentseg.config.score import ReasonsConfig, ScoreConfig
 from intentseg.evaluation.classifier import evaluate_classifier
 from intentseg.foundation.errors import ConfigError
-from intentseg.scoring.first_pass import score_chunk
+from intentseg.scoring.first_pass import reason_columns, score_chunk
 from intentseg.scoring.types import ScoreAccumulator, load_models
 from tests.conftest import default_params
 
@@ -78,14 +78,10 @@ def test_a_second_model_type_scores_explains_and_evaluates_unchanged(
     reasons = reason_codes(fake_model, test.head(50), top_k=2)
     assert reasons["reason_1"].str.contains("cart add rate|days since last order").all()
     models = load_models(fake_model, fitted_segments[0])
-    scored = score_chunk(
-        test.head(200),
-        models,
-        "customer_id",
-        ReasonsConfig.model_construct(method="linear", scope="everyone", top_k=2),
-        ScoreAccumulator(),
-    )
-    assert scored["purchase_probability"].between(0, 1).all() and scored["reason_2"].notna().all()
+    scored = score_chunk(test.head(200), models, "customer_id", ScoreAccumulator())
+    reasons = ReasonsConfig.model_construct(method="linear", scope="everyone", top_k=2)
+    explained = reason_columns(test.head(200), models, np.ones(200, dtype=bool), reasons, None)
+    assert scored["purchase_probability"].between(0, 1).all() and pd.notna(explained["reason_2"]).all()
     config = section_config(default_params(repo_root), "evaluate")
     config = config.model_copy(update={"bootstrap": config.bootstrap.model_copy(update={"resamples": 50})})
     result = evaluate_classifier(
