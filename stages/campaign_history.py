@@ -1,10 +1,8 @@
 """campaign_history: last month's campaign, the randomised customers the uplift model learns from.
 
-With ``uplift.history: auto``, the simulator source and a champion in reference/, the champion's
-export of its month (audience, control group, exploration sample) is sent in the simulator's world
-and its customers' purchases drawn (intentseg.scoring.campaign_history). Otherwise there is no
-history, and the log says why. Writes data/campaign/: the history, the features, the truth.
-"""
+``uplift.history``: a campaign tool's file, joined with the labelled customers' features; ``auto``: with the
+simulator and a champion in reference/, the champion's export of its month sent in the simulator's world
+(intentseg.scoring.campaign_history); otherwise none, and the log says why. Writes data/campaign/."""
 
 from __future__ import annotations
 
@@ -15,11 +13,13 @@ from intentseg.config.data import DataConfig
 from intentseg.config.paths import PathsConfig
 from intentseg.config.score import ScoreConfig
 from intentseg.config.uplift import UpliftConfig
+from intentseg.data.reading import read_customer_file
 from intentseg.data.sources import simulated_population
 from intentseg.data.spec import TableSpec
-from intentseg.foundation.io import OutputGroup, read_json, write_parquet
+from intentseg.data.tracking import refuse_untracked_inputs
+from intentseg.foundation.io import OutputGroup, read_json, read_parquet, write_parquet
 from intentseg.foundation.runlog import run_stage, stage_logger, timed
-from intentseg.scoring.campaign_history import history_unavailable, no_history, simulated_campaign
+from intentseg.scoring.campaign_history import history_from_file, history_unavailable, no_history, simulated_campaign
 from intentseg.scoring.types import rule_named
 from stages.classifier_model import champion_model, champion_period
 from stages.uplift_model import champion_targeting
@@ -30,8 +30,13 @@ def main() -> None:
     data, score, uplift, paths = (s.from_params(params) for s in (DataConfig, ScoreConfig, UpliftConfig, PathsConfig))
     spec, log = TableSpec.from_dict(read_json(paths.prepared.spec)), stage_logger("campaign_history")
     champion, period = champion_model(paths), champion_period(paths)
-    reason = history_unavailable(uplift, data, champion is not None, period)
-    if reason:
+    if uplift.history_file:  # a campaign tool's export, joined with the labelled customers' features
+        refuse_untracked_inputs([uplift.history_file], "campaign_history", params, "campaign history")
+        history = history_from_file(
+            read_customer_file(uplift.history_file, data.read).frame, read_parquet(paths.prepared.customers),
+            id_column=spec.id_column, snapshot_column=spec.snapshot_column, target=spec.target,
+        )  # fmt: skip
+    elif reason := history_unavailable(uplift, data, champion is not None, period):
         log.info("no campaign history: %s", reason)
         history = no_history(spec.id_column)
     else:
@@ -43,7 +48,7 @@ def main() -> None:
                 champion, population, truth, id_column=spec.id_column, month=period,
                 control_share=score.control_share, rule=rule, uplift=uplift_then, seed=seed_of(params),
             )  # fmt: skip
-        log.info("%s randomised customers, %s contacted", len(history.history), int(history.history["contacted"].sum()))
+    log.info("%s randomised customers, %s contacted", len(history.history), int(history.history["contacted"].sum()))
     with OutputGroup() as outputs:  # all three, or none
         write_parquet(history.history, paths.campaign.history, outputs)
         write_parquet(history.features, paths.campaign.features, outputs)

@@ -7,7 +7,18 @@ from pathlib import Path
 
 import yaml
 
-from stages import evaluate, prepare, report, score, split, train_classifier, train_segmenter
+from stages import (
+    campaign_history,
+    compare_targeting,
+    evaluate,
+    prepare,
+    report,
+    score,
+    split,
+    train_classifier,
+    train_segmenter,
+    train_uplift,
+)
 from tests.conftest import FAST_CLASSIFIER_PARAMS
 
 TINY = {
@@ -33,13 +44,27 @@ TINY = {
 }
 
 
+PIPELINE = (  # dvc.yaml's order (tests/unit/test_repository.py checks it)
+    prepare,
+    split,
+    train_classifier,
+    train_segmenter,
+    evaluate,
+    campaign_history,
+    train_uplift,
+    score,
+    compare_targeting,
+    report,
+)
+
+
 def run_all_stages(folder: Path, params: dict) -> None:
     """Every stage's main(), in order, in ``folder`` with ``params`` as its params.yaml (no DVC)."""
     (folder / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     previous = Path.cwd()
     os.chdir(folder)
     try:
-        for stage in (prepare, split, train_classifier, train_segmenter, evaluate, score, report):
+        for stage in PIPELINE:
             stage.main()
     finally:
         os.chdir(previous)

@@ -11,6 +11,7 @@ champion scored them; the truth (true probability and effect) is for evaluation 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,11 +21,14 @@ from intentseg.classifier.model import PurchaseModel
 from intentseg.config.data import SIMULATOR_SOURCE, DataConfig
 from intentseg.config.uplift import UpliftConfig
 from intentseg.data.sampling import table_rng
+from intentseg.evaluation.campaign import yes_no
+from intentseg.foundation.errors import DataContractError
 from intentseg.scoring.second_pass import AudienceCap, audience_of, rank_deciles
 from intentseg.scoring.types import TargetingRule
-from intentseg.uplift.design import assign_contacts, exploration_draws, explored_rows
+from intentseg.uplift.design import assign_contacts, contact_shares, exploration_draws, explored_rows
 from intentseg.uplift.learners import UpliftLearner
 
+log = logging.getLogger(__name__)
 HISTORY_COLUMNS = ("month", "contacted", "randomised", "stratum", "contact_probability", "converted")
 TRUTH_COLUMNS = ("true_probability", "true_effect")
 
@@ -46,6 +50,8 @@ def history_unavailable(config: UpliftConfig, data: DataConfig, has_champion: bo
     """Why no campaign history can be had for this run, or None when the champion's campaign can be simulated."""
     if config.history == "none":
         return "uplift.history is none"
+    if config.history_file is not None:
+        return None
     if data.source != SIMULATOR_SOURCE:
         return (
             f"data.source is {data.source!r}: the campaign history is simulated for the simulator source only "
@@ -113,4 +119,78 @@ def simulated_campaign(
         history[rows].reset_index(drop=True),
         features[rows].reset_index(drop=True),
         kept_truth[rows].reset_index(drop=True),
+    )
+
+
+HISTORY_FILE_COLUMNS = ("month", "contacted", "randomised", "converted")
+
+
+def _months(values: pd.Series) -> pd.Series:
+    """``YYYY-MM`` per row from a month or an ISO date (text or datetime); a clear error naming bad rows."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        month = values.dt.strftime("%Y-%m").astype("string")
+    else:
+        text = values.astype("string").str.strip()
+        month = text.str.extract(r"^(\d{4}-(?:0[1-9]|1[0-2]))(?:-\d{2}.*)?$", expand=False)
+    bad = month.isna()
+    if bad.any():
+        examples = ", ".join(f"row {row}: {values.iloc[row]!r}" for row in np.flatnonzero(bad.to_numpy())[:5])
+        raise DataContractError(
+            f"campaign history column 'month': rule 'a month YYYY-MM or a date YYYY-MM-DD' broken by "
+            f"{int(bad.sum())} row(s); e.g. {examples}"
+        )
+    return month.astype(object)
+
+
+def history_from_file(
+    frame: pd.DataFrame, labelled: pd.DataFrame, *, id_column: str, snapshot_column: str | None, target: str
+) -> CampaignHistory:
+    """A campaign tool's history (id, month, contacted, randomised, converted; optionally stratum) joined
+    with the labelled table's features of the same customers at that month.
+
+    With ``snapshot_column`` a customer's features are those of the labelled row of the same month;
+    without, the labelled table is one snapshot and customers are matched by id. The contact
+    probability is the contacted share of each month's (and stratum's) randomised customers.
+    """
+    needed = [id_column, *HISTORY_FILE_COLUMNS]
+    missing = [name for name in needed if name not in frame.columns]
+    if missing:
+        raise DataContractError(
+            f"the campaign history needs columns {needed} (and optionally 'stratum'); missing {missing}, "
+            f"found {list(frame.columns)[:20]}"
+        )
+    history = pd.DataFrame({id_column: frame[id_column].astype("string").str.strip().astype(object)})
+    history["month"] = _months(frame["month"].reset_index(drop=True))
+    for name in ("contacted", "randomised", "converted"):
+        history[name] = yes_no(frame[name].reset_index(drop=True)).to_numpy()
+    history["randomised"] = history["randomised"].astype(bool)
+    history["stratum"] = frame["stratum"].astype("string").to_numpy() if "stratum" in frame.columns else None
+    keys = [id_column, "month"]
+    twice = history.duplicated(keys, keep=False)
+    if twice.any():
+        examples = history.loc[twice, keys].head(5).to_dict("records")
+        raise DataContractError(
+            f"campaign history: rule 'one row per customer and month' broken by {int(twice.sum())} row(s); e.g. {examples}"
+        )
+    history["contact_probability"] = contact_shares(history)
+    rows = labelled.drop(columns=[target], errors="ignore").assign(**{id_column: labelled[id_column].astype(str)})
+    on = [id_column]
+    if snapshot_column is not None:
+        rows, on = rows.assign(month=rows.pop(snapshot_column).astype(str).str[:7]), [id_column, "month"]
+    joined = history.merge(rows, on=on, how="inner")
+    if joined.empty:
+        raise DataContractError(
+            f"campaign history: none of its {len(history)} customers is in the labelled table"
+            + (" at the same month" if snapshot_column else "")
+            + f" (ids such as {history[id_column].head(3).tolist()}): their features are needed to learn from them"
+        )
+    dropped = len(history) - len(joined)
+    if dropped:
+        log.warning(
+            "campaign history: %d of %d customers are not in the labelled table and are left out", dropped, len(history)
+        )
+    features = joined[[id_column, *(c for c in rows.columns if c not in (id_column, "month"))]]
+    truth = pd.DataFrame({id_column: joined[id_column], "true_probability": np.nan, "true_effect": np.nan}).iloc[:0]
+    return CampaignHistory(
+        joined[[id_column, *HISTORY_COLUMNS]].reset_index(drop=True), features.reset_index(drop=True), truth
     )

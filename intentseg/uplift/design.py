@@ -102,9 +102,10 @@ def contact_shares(history: pd.DataFrame) -> np.ndarray:
     month are one stratum.
     """
     randomised = history["randomised"].to_numpy(dtype=bool)
-    keys = history["stratum"].astype(str) if "stratum" in history.columns else pd.Series("all", index=history.index)
+    strata = history["stratum"] if "stratum" in history.columns else pd.Series("all", index=history.index)
+    keys = strata.astype(object).where(strata.notna(), "").astype(str)  # a missing stratum is a stratum of its own
     if "month" in history.columns:
-        keys = history["month"].astype(str) + "|" + keys
+        keys = history["month"].astype(object).astype(str) + "|" + keys
     contacted = history["contacted"].to_numpy(dtype=float)
     share = np.full(len(history), np.nan)
     rows = np.flatnonzero(randomised)

@@ -93,8 +93,8 @@ def test_metrics_files_hold_only_what_a_reviewer_decides_on(repo_root):
         name: _numeric_leaves(json.loads((repo_root / path).read_text()))
         for name, path in params["paths"]["metrics"].items()
     }
-    # 41, the champion comparison's 5 (metrics/classifier.json), and what contact changes: 4 in
-    # metrics/uplift.json (learner, Qini and its lower bound, the oracle's) and 7 in metrics/targeting.json
+    # 41, the champion comparison's 5 (metrics/classifier.json), and what contact changes: 5 in
+    # metrics/uplift.json (learner, Qini and its lower bound, the oracle's, the rule) and 7 in metrics/targeting.json
     assert sum(leaves.values()) <= 58, leaves
 
 

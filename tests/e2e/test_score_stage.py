@@ -34,12 +34,16 @@ def test_default_outputs(reproduced):
         "reason_3",
         "classifier_version",
         "segmenter_version",
-    } == set(scores.columns)
+    } | ({"contact_effect", "effect_decile"} if "contact_effect" in scores else set()) == set(scores.columns)
     assert scores["customer_id"].is_unique
-    explained = scores["reason_1"].notna()  # reasons for the audience (score.reasons.scope)
-    assert explained.equals(scores["in_audience"]) and explained.any()
-    audience = pd.read_csv(reproduced.path("scores", "audience"))
-    assert len(audience) == summary["audience_size"] == int(scores["in_audience"].sum())
+    export = pd.read_csv(reproduced.path("scores", "audience"), dtype={"customer_id": str})
+    explained = scores["reason_1"].notna()  # reasons for the customers exported (score.reasons.scope)
+    assert explained.equals(scores["customer_id"].isin(export["customer_id"])) and explained.any()
+    in_audience = set(scores.loc[scores["in_audience"], "customer_id"])  # every one exported (no cap), some explored
+    assert export["customer_id"].isin(in_audience).sum() == summary["audience_size"] == len(in_audience)
+    assert set(export.loc[export["sample"] == "audience", "customer_id"]) <= in_audience
+    explored = export[export["sample"] == "exploration"]
+    assert len(explored) == round(0.05 * 600) * 10  # 5% of every decile of the 6,000 customers
     assert summary["expected_conversions"] == pytest.approx(
         scores.loc[scores["in_audience"], "purchase_probability"].sum(), rel=1e-6
     )
@@ -128,11 +132,12 @@ def test_the_export_imports_into_a_spreadsheet_as_is(reproduced):
     csv_path = reproduced.path("scores", "audience")
     text = csv_path.read_bytes().decode("utf-8")  # UTF-8, no BOM needed
     header = text.splitlines()[0].split(",")
-    assert header == export_columns("customer_id", 3)
     export = pd.read_csv(csv_path, dtype={"customer_id": str})
     twin = pd.read_parquet(reproduced.path("scores", "audience_parquet"))
+    assert header == export_columns("customer_id", 3, "contact_effect" in twin)
     assert export["customer_id"].is_unique and export["customer_id"].tolist() == twin["customer_id"].tolist()
     assert twin["customer_id"].map(type).eq(str).all()  # ids as text
-    assert export["purchase_probability"].is_monotonic_decreasing
+    rule = json.loads(reproduced.path("details", "score").read_text())["targeting"]["rule"]
+    assert export["purchase_probability" if rule == "propensity" else "contact_effect"].is_monotonic_decreasing
     assert set(export["group"]) == {"target", "control"} and export["run_date"].nunique() == 1
     assert export.loc[:, "reason_1"].notna().all()

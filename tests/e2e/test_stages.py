@@ -250,7 +250,7 @@ def test_the_report_states_the_contact_plan_and_embeds_every_figure(tiny_run):
     _, params = tiny_run
     text = Path(params["paths"]["report"]).read_text()
     assert "### The contact plan" in text and "in group `control`" in text
-    assert "The first customers of the list, and why the model ranks them high:" in text
+    assert "The first customers of the list, and what drives their purchase probability:" in text
     assert ": raises the chance" in text  # reasons in the words of the feature dictionary
     assert "## Quality bars" in text and "95% interval" in text
     low, high = json.loads(Path(params["paths"]["metrics"]["classifier"]).read_text())["test"]["roc_auc_ci"]

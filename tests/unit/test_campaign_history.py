@@ -179,3 +179,75 @@ def test_target_by_follows_the_evidence_or_the_setting():
         targeting_rule(score.model_copy(update={"target_by": "uplift"}), decision, weak, has_uplift=False, rows=10)
     capped = score.model_copy(update={"max_audience": 5000})
     assert targeting_rule(capped, decision, evidence, has_uplift=True, rows=1000).max_audience == 1000
+
+
+def _tool_export(labelled: pd.DataFrame) -> pd.DataFrame:
+    """A campaign tool's export for 600 labelled customers: text flags, a date for the month, extra columns."""
+    rng = np.random.default_rng(8)
+    rows = labelled.head(600)
+    return pd.DataFrame(
+        {
+            ID: rows[ID].to_numpy(),
+            "month": "2026-10-15",
+            "contacted": rng.choice(["yes", "no"], 600),
+            "randomised": ["yes"] * 500 + ["no"] * 100,
+            "converted": rng.choice(["1", "0"], 600),
+            "channel": "email",
+        }
+    )
+
+
+def test_a_campaign_tools_history_is_read_and_joined_with_the_labelled_features(small_splits):
+    from intentseg.scoring.campaign_history import history_from_file
+
+    labelled = small_splits["train"]
+    history = history_from_file(
+        _tool_export(labelled), labelled, id_column=ID, snapshot_column=None, target="purchased_next_30d"
+    )
+    rows = history.history
+    assert len(rows) == 600 and (rows["month"] == "2026-10").all() and set(rows["contacted"]) == {0, 1}
+    randomised = rows["randomised"].to_numpy()
+    assert np.allclose(rows.loc[randomised, "contact_probability"], rows.loc[randomised, "contacted"].mean())
+    assert rows.loc[~randomised, "contact_probability"].isna().all()
+    assert history.features[ID].tolist() == rows[ID].tolist()
+    assert "purchased_next_30d" not in history.features and "cart_add_rate" in history.features
+    assert len(history.truth) == 0
+
+
+def test_a_history_with_snapshots_joins_the_same_month(small_splits):
+    from intentseg.scoring.campaign_history import history_from_file
+
+    labelled = small_splits["train"].head(600).assign(snapshot_date="2026-09-30")
+    later = labelled.assign(snapshot_date="2026-10-31", cart_add_rate=0.5)
+    export = _tool_export(labelled)
+    history = history_from_file(
+        export, pd.concat([labelled, later]), id_column=ID, snapshot_column="snapshot_date", target="purchased_next_30d"
+    )
+    assert len(history.history) == 600 and (history.features["cart_add_rate"] == 0.5).all()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda f: f.drop(columns="randomised"), r"missing \['randomised'\]"),
+        (lambda f: f.assign(converted=["maybe"] + ["1"] * 599), "'converted': rule 'yes_or_no' broken by 1 row"),
+        (
+            lambda f: f.assign(month=["13/2026"] + ["2026-10"] * 599),
+            "'month': rule 'a month YYYY-MM or a date YYYY-MM-DD'",
+        ),
+        (lambda f: pd.concat([f, f.head(2)]), "one row per customer and month"),
+        (
+            lambda f: f.assign(customer_id="X" + f["customer_id"].astype(str)),
+            "none of its 600 customers is in the labelled table",
+        ),
+    ],
+)
+def test_a_bad_history_file_gets_one_clear_message(small_splits, change, message):
+    from intentseg.foundation.errors import DataContractError
+    from intentseg.scoring.campaign_history import history_from_file
+
+    labelled = small_splits["train"]
+    with pytest.raises(DataContractError, match=message):
+        history_from_file(
+            change(_tool_export(labelled)), labelled, id_column=ID, snapshot_column=None, target="purchased_next_30d"
+        )

@@ -220,3 +220,9 @@ def test_dvc_plots_render_offline(repo_root):
     assert "{plot_divs}" in html and "{scripts}" not in html  # DVC's CDN script tags go into {scripts}
     assert not re.search(r"<script[^>]+src=", html) and "vegaEmbed" in html
     assert "/dvc_plots/" in (repo_root / ".gitignore").read_text().splitlines()
+
+
+def test_the_in_process_pipeline_runs_every_stage_in_dvc_yaml_order(repo_root):
+    from tests.pipeline import PIPELINE
+
+    assert [stage.__name__.rsplit(".", 1)[-1] for stage in PIPELINE] == list(_dvc_yaml(repo_root)["stages"])

@@ -174,12 +174,13 @@ def test_uplift_targeting_takes_the_largest_effects_at_the_same_budget(
 ):
     with_uplift = dataclasses.replace(models, uplift=campaign_learner)
     scope = REASONS.model_copy(update={"scope": "audience"})
+    population = population.head(1500)
     propensity = run(population, with_uplift, drift_reference(), reasons=scope, exploration_share=0.1)
     uplift = run(population, with_uplift, drift_reference(), reasons=scope, exploration_share=0.1, rule="uplift")
     scores, _, members, accumulator, tables = uplift
     effect = campaign_learner.predict(population)
     np.testing.assert_allclose(scores["contact_effect"], effect)
-    assert scores["effect_decile"].value_counts().tolist() == [300] * 10
+    assert scores["effect_decile"].value_counts().tolist() == [150] * 10
     budget = propensity[4].audience_exported
     targeted = members[members["targeted"]]
     assert len(targeted) == tables.audience_exported == min(budget, int((effect > 0).sum()))
