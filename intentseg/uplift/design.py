@@ -14,7 +14,7 @@ the same customers and month always give the same assignment, a new month a new 
 
 Everyone else is neither contacted nor randomised. Each randomised customer belongs to a stratum
 (group and decile) whose contacted share is exact, and that share is the customer's known
-probability of contact, which the uplift learners and metrics weight by.
+probability of contact: the class-transformation learner and the uplift metrics weight by it.
 """
 
 from __future__ import annotations
