@@ -31,8 +31,7 @@ def main() -> None:
     if uplift is not None:
         with timed(log, "reading today's scores and last month's campaign"):
             today = todays_population(
-                read_parquet(paths.scores.scores, columns=[spec.id_column, "purchase_probability"]),
-                read_parquet(paths.prepared.population),
+                read_parquet(paths.scores.scores, columns=[spec.id_column, "purchase_probability", "contact_effect"]),
                 read_parquet(paths.prepared.population_truth),
                 spec.id_column,
             )

@@ -46,11 +46,12 @@ RULES = ("propensity", "uplift", "uplift_profit")
 
 @dataclass(frozen=True)
 class TodaysPopulation:
-    """Today's scored customers: ids, purchase probabilities, their features and (simulated) true effects."""
+    """Today's scored customers: ids, purchase probabilities, predicted effects of a contact (as the score
+    stage wrote them) and, simulated, true effects."""
 
     ids: pd.Series
     probability: np.ndarray
-    features: pd.DataFrame  # the same customers' features, in the same order
+    effect: np.ndarray
     true_effect: np.ndarray | None  # simulator only
 
 
@@ -107,8 +108,7 @@ def compare_targeting(
 
     ``rule`` carries the cap, margin and cost the score stage applies (its name is not used).
     """
-    effect = campaign.uplift.predict(today.features)
-    chosen = _selections(today, effect, campaign, rule)
+    chosen = _selections(today, today.effect, campaign, rule)
     held_out = held_out_rows(campaign.history, id_column, config, seed)
     explored = held_out & campaign.history["stratum"].astype(str).str.startswith(EXPLORATION).to_numpy()
     features = campaign.features[explored]
@@ -136,7 +136,7 @@ def compare_targeting(
             ),
         }
     propensity, uplift = chosen["propensity"], chosen["uplift"]
-    hurt = effect < 0
+    hurt = today.effect < 0
     return {
         "budget": int(propensity.sum()),
         "population": population,
@@ -185,19 +185,17 @@ def campaign_readout_by_group(campaign: LastCampaign, confidence: float) -> list
     return rows
 
 
-def todays_population(
-    scores: pd.DataFrame, population: pd.DataFrame, truth: pd.DataFrame, id_column: str
-) -> TodaysPopulation:
-    """Today's scored customers (the scores' rows) with their features and, simulated, their true effects."""
+def todays_population(scores: pd.DataFrame, truth: pd.DataFrame, id_column: str) -> TodaysPopulation:
+    """Today's scored customers (the scores' rows, with the effects the score stage predicted) and, simulated,
+    their true effects."""
     ids = scores[id_column].astype(str).reset_index(drop=True)
-    features = population.assign(**{id_column: population[id_column].astype(str)}).set_index(id_column).loc[ids]
     true_effect = None
     if len(truth) and "true_effect" in truth:
         true_effect = truth.set_index(truth[id_column].astype(str))["true_effect"].reindex(ids).to_numpy(dtype=float)
     return TodaysPopulation(
         ids=ids,
         probability=scores["purchase_probability"].to_numpy(dtype=float),
-        features=features.reset_index(),
+        effect=scores["contact_effect"].to_numpy(dtype=float),
         true_effect=true_effect,
     )
 

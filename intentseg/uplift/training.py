@@ -144,10 +144,11 @@ def fit_uplift(
         valid_qini[kind] = qini_coefficient(_outcomes(fitted[kind].predict(x[valid]), history[valid]))
     chosen = max(config.learners, key=lambda kind: valid_qini[kind])  # ties: the first listed
     test = part == "test"
-    predicted = fitted[chosen].predict(x[test])
-    outcomes = _outcomes(predicted, history[test])
+    on_test = {kind: fitted[kind].predict(x[test]) for kind in config.learners}
+    outcomes = _outcomes(on_test[chosen], history[test])
     measured = uplift_evaluation(outcomes, tuple(config.fractions), config.resamples, config.confidence, seed)
-    oracle = _oracle(predicted, history[test], history.loc[test, id_column], truth, id_column)
+    true_effect = _test_truth(history.loc[test, id_column], truth, id_column)
+    oracle = _oracle(on_test[chosen], history[test], true_effect)
     evidence = _evidence(measured)
     summary = {
         "history": counts,
@@ -164,13 +165,13 @@ def fit_uplift(
         "learners": {
             kind: {
                 "valid_qini": valid_qini[kind],
-                "test_qini": qini_coefficient(_outcomes(fitted[kind].predict(x[test]), history[test])),
+                "test_qini": qini_coefficient(_outcomes(on_test[kind], history[test])),
             }
             for kind in config.learners
         },
         "measured": measured,
     }
-    return UpliftResult(fitted[chosen], summary, details, _curves(outcomes, history[test], truth, id_column))
+    return UpliftResult(fitted[chosen], summary, details, _curves(outcomes, history[test], true_effect))
 
 
 def _value_and_interval(figure: dict[str, Any]) -> dict[str, Any]:
@@ -187,9 +188,8 @@ def _test_truth(ids: pd.Series, truth: pd.DataFrame, id_column: str) -> np.ndarr
     return None if np.isnan(values).any() else values
 
 
-def _oracle(predicted: np.ndarray, rows: pd.DataFrame, ids: pd.Series, truth: pd.DataFrame, id_column: str) -> dict:
+def _oracle(predicted: np.ndarray, rows: pd.DataFrame, true_effect: np.ndarray | None) -> dict:
     """Against the truth (simulator): the oracle's Qini on the same customers, and the rank correlation."""
-    true_effect = _test_truth(ids, truth, id_column)
     if true_effect is None:
         return {}
     return {
@@ -217,7 +217,7 @@ def _evidence(measured: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _curves(outcomes: RandomisedOutcomes, rows: pd.DataFrame, truth: pd.DataFrame, id_column: str) -> list[dict]:
+def _curves(outcomes: RandomisedOutcomes, rows: pd.DataFrame, true_effect: np.ndarray | None) -> list[dict]:
     """The Qini plot's data: incremental buyers per customer at shares 0, 2%, ..., 100% (model, oracle, random)."""
     grid = np.linspace(0, 1, CURVE_POINTS)
 
@@ -226,7 +226,6 @@ def _curves(outcomes: RandomisedOutcomes, rows: pd.DataFrame, truth: pd.DataFram
         return np.interp(grid, curve["share"].to_numpy(), per_customer)
 
     model = on_grid(uplift_curve(outcomes))
-    true_effect = _test_truth(rows[id_column], truth, id_column) if id_column in rows else None
     oracle = on_grid(uplift_curve(_outcomes(true_effect, rows))) if true_effect is not None else None
     return [
         {

@@ -115,8 +115,9 @@ def test_uplift_targeting_beats_propensity_where_the_effect_is_not_the_propensit
     config = uplift_config()
     result = fit_uplift(history.history, history.features, history.truth, config, id_column=ID, seed=1)
     probability = trained_classifier.model.purchase_probability(population)
+    effect = result.learner.predict(population)
     today = TodaysPopulation(
-        ids=population[ID], probability=probability, features=population, true_effect=truth["true_effect"].to_numpy()
+        ids=population[ID], probability=probability, effect=effect, true_effect=truth["true_effect"].to_numpy()
     )
     last = LastCampaign(history.history, history.features, result.learner, trained_classifier.model, fitted_segments[0])
     rule = TargetingRule("propensity", None, 0.2, margin=10.0, cost=1.0)
