@@ -1,8 +1,8 @@
 """campaign_history: last month's campaign, the randomised customers the uplift model learns from.
 
-``uplift.history``: a campaign tool's file, joined with the labelled customers' features; ``auto``: with the
-simulator and a champion in reference/, the champion's export of its month sent in the simulator's world
-(intentseg.scoring.campaign_history); otherwise none, and the log says why. Writes data/campaign/."""
+``uplift.history``: a campaign tool's file, or (``sql``) prepare's snapshot of ``data.sql.history_query``, joined
+with the labelled features; ``auto``: with a simulated source and a champion, the champion's export of its month
+sent in the simulated world (intentseg.scoring.campaign_history); else none, and the log says why."""
 
 from __future__ import annotations
 
@@ -30,17 +30,17 @@ def main() -> None:
     data, score, uplift, paths = (s.from_params(params) for s in (DataConfig, ScoreConfig, UpliftConfig, PathsConfig))
     spec, log = TableSpec.from_dict(read_json(paths.prepared.spec)), stage_logger("campaign_history")
     champion, period = champion_model(paths), champion_period(paths)
-    if uplift.history_file:  # a campaign tool's export, joined with the labelled customers' features
-        refuse_untracked_inputs([uplift.history_file], "campaign_history", params, "campaign history")
+    if file := uplift.history_file or (paths.snapshot.campaign_history if uplift.history_from_sql else None):
+        refuse_untracked_inputs([file], "campaign_history", params, "campaign history")  # a tool's export, or SQL's
         history = history_from_file(
-            read_customer_file(uplift.history_file, data.read).frame, read_parquet(paths.prepared.customers),
+            read_customer_file(file, data.read).frame, read_parquet(paths.prepared.customers),
             id_column=spec.id_column, snapshot_column=spec.snapshot_column, target=spec.target,
         )  # fmt: skip
     elif reason := history_unavailable(uplift, data, champion is not None, period):
         log.info("no campaign history: %s", reason)
         history = no_history(spec.id_column)
     else:
-        with timed(log, f"sending the champion's export of {period} in the simulator's world"):
+        with timed(log, f"sending the champion's export of {period} in the simulated world"):
             population, truth = simulated_population(data, seed_of(params), period)
             uplift_then, target_by = champion_targeting(paths)
             rule = rule_named(target_by, score, TrainClassifierConfig.from_params(params).decision, len(population))

@@ -1,7 +1,8 @@
 """compare_targeting: who to contact, by propensity or by uplift, at today's budget; last month's campaign read out.
 
 Writes metrics/targeting.json and reports/details/targeting.json (docs/scoring.md: targeting by
-what a contact changes). Without an uplift model (no campaign history yet) both say why.
+what a contact changes; the readout per rule uses the models in production then, in reference/).
+Without an uplift model (no campaign history yet) both say why.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from intentseg.config.paths import PathsConfig
 from intentseg.config.score import ScoreConfig
 from intentseg.config.uplift import UpliftConfig
 from intentseg.data.spec import TableSpec
-from intentseg.evaluation.targeting import LastCampaign, targeting_evaluation, todays_population
+from intentseg.evaluation.targeting import LastCampaign, ProductionModels, targeting_evaluation, todays_population
 from intentseg.foundation.io import OutputGroup, read_json, read_parquet, write_json
 from intentseg.foundation.runlog import run_stage, stage_logger, timed
 from intentseg.scoring.types import rule_named
-from stages.classifier_model import purchase_model
+from stages.classifier_model import champion_model, purchase_model
 from stages.segment_model import segment_model
-from stages.uplift_model import uplift_model
+from stages.uplift_model import champion_targeting, uplift_model
 
 
 def main() -> None:
@@ -35,19 +36,16 @@ def main() -> None:
                 read_parquet(paths.prepared.population_truth),
                 spec.id_column,
             )
+            champion = champion_model(paths)  # the models in production then decide each rule's customers
+            production = ProductionModels(champion, *champion_targeting(paths)) if champion else None
             campaign = LastCampaign(
                 read_parquet(paths.campaign.history), read_parquet(paths.campaign.features),
-                uplift, purchase_model(paths), segment_model(paths),
+                uplift, purchase_model(paths), segment_model(paths), production,
             )  # fmt: skip
     with timed(log, "comparing propensity and uplift targeting at today's budget"):
+        rule = rule_named("propensity", score, decision, len(today.ids) if today else 0)
         metrics, details = targeting_evaluation(
-            today,
-            campaign,
-            rule_named("propensity", score, decision, len(today.ids) if today else 0),
-            config,
-            id_column=spec.id_column,
-            seed=seed_of(params),
-            evidence=evidence,
+            today, campaign, rule, config, id_column=spec.id_column, seed=seed_of(params), evidence=evidence
         )
     with OutputGroup() as outputs:  # both, or neither
         write_json(metrics, paths.metrics["targeting"], group=outputs)

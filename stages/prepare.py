@@ -29,7 +29,8 @@ def main() -> None:
     log = stage_logger("prepare")
     if config.source == SQL_SOURCE:
         with timed(log, "snapshotting the SQL queries (data.sql)"):
-            targets = {"labelled": paths.snapshot.labelled, "population": paths.snapshot.population}
+            names = ("labelled", "population", "campaign_history")  # the queries of data.sql, by snapshot
+            targets = {name: getattr(paths.snapshot, name) for name in names}
             read = snapshot_source(config.sql, targets)
     else:
         read = {

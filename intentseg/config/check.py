@@ -26,7 +26,7 @@ from intentseg.config.reproducibility import ReproducibilityConfig
 from intentseg.config.score import ScoreConfig
 from intentseg.config.segmenter import TrainSegmenterConfig
 from intentseg.config.split import SplitConfig
-from intentseg.config.uplift import UpliftConfig
+from intentseg.config.uplift import UpliftConfig, history_source_problems
 
 SECTIONS: dict[str, type[Section]] = {
     model.name: model
@@ -79,6 +79,8 @@ def check_params(params: dict[str, Any]) -> Params:
             sections[name] = config
         if found:
             problems.append(f"section {name!r}:\n" + "\n".join(f"  - {problem}" for problem in found))
+    if "uplift" in sections and "data" in sections:  # settings of one section that need another's
+        problems.extend(history_source_problems(sections["uplift"], sections["data"]))  # type: ignore[arg-type]
     try:
         seed_of(params)
     except ConfigError as error:

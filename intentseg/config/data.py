@@ -49,6 +49,7 @@ class SqlSourceConfig(Settings):
     password_env: Text | None
     labelled_query: Text | None
     population_query: Text | None
+    history_query: Text | None  # a campaign tool's history (``uplift.history: sql``)
     chunk_rows: Whole = bounded(1)
 
 

@@ -24,6 +24,7 @@ class SnapshotPaths(Settings):
     manifest: Text
     labelled: Text
     population: Text
+    campaign_history: Text
 
 
 class SplitPaths(Settings):

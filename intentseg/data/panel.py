@@ -112,7 +112,7 @@ class World:
 
 
 # Purposes of the random streams (one per kind of draw, so that each is taken in customer order).
-_PROFILE, _DRIFT, _QUIET, SAMPLE_STREAM = range(4)
+_PROFILE, _DRIFT, _QUIET, SAMPLE_STREAM, EFFECT_STREAM = range(5)
 _INITIAL = 10_000  # the key of the states before the first month
 
 

@@ -63,8 +63,11 @@ def _recency(last: np.ndarray, day: int, window: np.ndarray) -> np.ndarray:
     return np.where(since < window, since, window)
 
 
-def snapshot_features(customers: PanelCustomers, events: PanelEvents, day: int, rows: np.ndarray) -> pd.DataFrame:
-    """The feature table of customers ``rows`` (registered by ``day``) at the end of ``day``."""
+def snapshot_features(
+    customers: PanelCustomers, events: PanelEvents, day: int, rows: np.ndarray, *, warmup: bool = True
+) -> pd.DataFrame:
+    """The feature table of customers ``rows`` (registered by ``day``) at the end of ``day``; with ``warmup``
+    (as every table shows them), engagement is missing in a customer's first 28 days."""
     size = len(customers)
     tenure = day - customers.signup_day[rows] + 1
     if (tenure < 1).any():
@@ -161,7 +164,12 @@ def snapshot_features(customers: PanelCustomers, events: PanelEvents, day: int, 
             "reviews_written_12m": reviews.astype(np.float64),
         }
     )
-    new = tenure < ENGAGEMENT_WARMUP_DAYS
+    return masked_in_warmup(features, tenure) if warmup else features
+
+
+def masked_in_warmup(features: pd.DataFrame, tenure: np.ndarray) -> pd.DataFrame:
+    """``features`` with engagement missing for customers in their first 28 days (``tenure`` in days, per row)."""
+    new = np.asarray(tenure) < ENGAGEMENT_WARMUP_DAYS
     for column in shopsphere_spec().groups["engagement"]:
         features.loc[new, column] = np.nan
     return features

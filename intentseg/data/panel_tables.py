@@ -15,7 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from intentseg.data.contact_effect import true_contact_effect
 from intentseg.data.panel import (
+    EFFECT_STREAM,
     HISTORY_MONTHS,
     OUTCOME_DAYS,
     SAMPLE_STREAM,
@@ -36,7 +38,7 @@ from intentseg.data.panel import (
     true_probability,
 )
 from intentseg.data.panel_events import PanelEvents, panel_events
-from intentseg.data.panel_features import ordered_after, snapshot_features
+from intentseg.data.panel_features import masked_in_warmup, ordered_after, snapshot_features
 from intentseg.data.shopsphere import ID_COLUMN, TARGET, season_for
 from intentseg.foundation.errors import ConfigError
 
@@ -55,9 +57,8 @@ class SimulatedPanel:
 
 def closed_months(newest_month: str, snapshots: int) -> list[str]:
     """The newest ``snapshots`` months before ``newest_month`` whose 30-day outcome closed by its end."""
-    today = snapshot_day(newest_month)
     index = month_index(newest_month) - 1
-    while snapshot_day(month_name(index)) + OUTCOME_DAYS > today:
+    while not closed_by(month_name(index), newest_month):
         index -= 1
     months = [month_name(at) for at in range(index - snapshots + 1, index + 1)]
     if month_index(history_start(months[0])) < 0:
@@ -67,6 +68,11 @@ def closed_months(newest_month: str, snapshots: int) -> list[str]:
             f"{snapshots} labelled month(s) with 12 months of history each need a snapshot month of {earliest} or later"
         )
     return months
+
+
+def closed_by(month: str, run_month: str) -> bool:
+    """Whether the 30-day outcome of the snapshot of ``month`` is known at the end of ``run_month``."""
+    return snapshot_day(month) + OUTCOME_DAYS <= snapshot_day(run_month)
 
 
 def _ongoing_log_miss(events: PanelEvents, day: int, size: int) -> np.ndarray:
@@ -113,7 +119,7 @@ def simulate_panel(
         raise ValueError("simulate_panel: snapshots, n_labelled and population_size must be at least 1")
     months = closed_months(newest_month, snapshots)
     world = panel_world(seed, population_size, newest_month, history_start(months[0]))
-    customers, rates, path, events = world.customers, world.rates, world.path, world.events
+    customers, path, events = world.customers, world.path, world.events
     today, size = snapshot_day(newest_month), len(customers)
 
     labelled, truth = [], []
@@ -126,14 +132,7 @@ def simulate_panel(
         table[TARGET] = ordered_after(events, day, rows, size)
         stamp = calendar_date(day).strftime("%Y-%m-%d")
         labelled.append(table.assign(**{SNAPSHOT_COLUMN: stamp}))
-        probability = true_probability(
-            float(path.intercept[index + 1]),
-            rates.take(rows),
-            path.drift[index, rows].astype(np.float64),
-            path.quiet[index, rows],
-            _ongoing_log_miss(events, day, size)[rows],
-            promo=season_for(month_name(index + 1)).promo,
-        )
+        probability = _true_probability_at(world, index, rows)
         truth.append(
             pd.DataFrame(
                 {
@@ -150,4 +149,41 @@ def simulate_panel(
         population=population,
         ground_truth=pd.concat(truth, ignore_index=True),
         snapshots=months,
+    )
+
+
+def panel_population_at(
+    seed: int, population_size: int, run_month: str, snapshots: int, month: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The customers registered at the end of ``month`` (closed by ``run_month``) with their features then, and
+    their truth: the true probability of an order in the 30 days after, and the true effect of a contact.
+
+    The world is the one :func:`simulate_panel` builds for ``run_month`` with ``snapshots`` labelled months,
+    so a customer's features are those of its labelled row of ``month``. The effect is
+    :func:`intentseg.data.contact_effect.true_contact_effect` of the features before the engagement warm-up
+    masks them (as in the one-snapshot simulator), on a stream of its own (no other draw moves).
+    """
+    index = month_index(month)
+    if not closed_by(month, run_month):
+        raise ValueError(f"panel_population_at: month {month} has not closed by the end of {run_month}")
+    world = panel_world(seed, population_size, run_month, history_start(closed_months(run_month, snapshots)[0]))
+    day = snapshot_day(month)
+    rows = np.arange(registered_by(population_size, day))
+    features = snapshot_features(world.customers, world.events, day, rows, warmup=False)
+    probability = _true_probability_at(world, index, rows)
+    effect = true_contact_effect(features, probability, World(seed, population_size).stream(EFFECT_STREAM, index))
+    truth = pd.DataFrame({ID_COLUMN: world.customers.ids[rows], "true_probability": probability, "true_effect": effect})
+    return masked_in_warmup(features, day - world.customers.signup_day[rows] + 1), truth
+
+
+def _true_probability_at(world: PanelWorld, index: int, rows: np.ndarray) -> np.ndarray:
+    """The true probability of customers ``rows`` at the snapshot of month ``index`` (next month's intercept)."""
+    path = world.path
+    return true_probability(
+        float(path.intercept[index + 1]),
+        world.rates.take(rows),
+        path.drift[index, rows].astype(np.float64),
+        path.quiet[index, rows],
+        _ongoing_log_miss(world.events, snapshot_day(month_name(index)), len(world.customers))[rows],
+        promo=season_for(month_name(index + 1)).promo,
     )

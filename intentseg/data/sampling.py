@@ -61,6 +61,7 @@ def customer_ids(n_rows: int, kind: str) -> np.ndarray:
 def table_rng(seed: int, snapshot_month: str, n_rows: int, kind: str) -> np.random.Generator:
     year, month = parse_month(snapshot_month)
     streams = {"labelled": 1, "population": 2, "contact_effect": 3, "population_contact_effect": 4, "campaign": 5}
+    streams["example_campaign"] = 6  # the worked warehouse's campaign export (example_warehouse.py)
     stream = streams[kind]
     return np.random.default_rng(np.random.SeedSequence([int(seed), year * 12 + month, int(n_rows), stream]))
 

@@ -21,7 +21,7 @@ import pandas as pd
 from intentseg.config.data import PANEL_SOURCE, SIMULATOR_SOURCE, SQL_SOURCE, DataConfig
 from intentseg.data.contract import table_problems, validate_table
 from intentseg.data.leakage import leakage_suspects
-from intentseg.data.panel_tables import SNAPSHOT_COLUMN, simulate_panel
+from intentseg.data.panel_tables import SNAPSHOT_COLUMN, panel_population_at, simulate_panel
 from intentseg.data.reading import RawTable
 from intentseg.data.shopsphere import shopsphere_spec
 from intentseg.data.simulator import simulate_customers
@@ -73,12 +73,22 @@ def _panel(config: DataConfig, seed: int) -> CustomerData:
 
 
 def simulated_population(config: DataConfig, seed: int, month: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The simulator's scoring population of ``month`` (validated, ids as text) and its ground truth."""
+    """A simulated source's scoring population of ``month`` (validated, ids as text) and its ground truth.
+
+    The simulator draws the month afresh; the panel gives its customers registered at the end of ``month``
+    (a closed month before ``data.snapshot_month``), as they were then.
+    """
     spec = _simulator_spec(config)
-    population = simulate_customers(config.population_size, seed, month, labelled=False)
+    if config.source == PANEL_SOURCE:
+        features, truth = panel_population_at(
+            seed, config.population_size, config.snapshot_month, config.labelled_snapshots, month
+        )
+    else:
+        population = simulate_customers(config.population_size, seed, month, labelled=False)
+        features, truth = population.features, population.ground_truth
     as_text = {spec.id_column: lambda frame: frame[spec.id_column].astype(str)}  # ids are text in every output
-    checked = validate_table(population.features.assign(**as_text), spec.without_target(), name="scoring population")
-    return checked, population.ground_truth.assign(**as_text)
+    checked = validate_table(features.assign(**as_text), spec.without_target(), name="scoring population")
+    return checked, truth.assign(**as_text)
 
 
 def _simulated(config: DataConfig, seed: int) -> CustomerData:

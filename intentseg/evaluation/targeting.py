@@ -18,7 +18,8 @@ the buyers the rule adds, with a bootstrap interval. On the simulator, the **tru
 buyers** are the sum of the true effects of the customers each rule picks today.
 
 The **readout** of last month's campaign is model-free: contacted against held-out conversion, with
-Newcombe's interval, in each sample (audience, exploration) and in each segment.
+Newcombe's interval, in each sample (audience, exploration) and in each segment; and per targeting
+rule, among the exploration customers each rule picked with the models then in production.
 """
 
 from __future__ import annotations
@@ -56,14 +57,26 @@ class TodaysPopulation:
 
 
 @dataclass(frozen=True)
+class ProductionModels:
+    """The models in production when the campaign's export was made (reference/): which customers each rule
+    then picked, and the rule the export was chosen by."""
+
+    classifier: PurchaseModel
+    uplift: UpliftLearner | None
+    rule: str
+
+
+@dataclass(frozen=True)
 class LastCampaign:
-    """The campaign history (randomised customers), their features then, the models that judge them."""
+    """The campaign history (randomised customers), their features then, the models that judge them, and
+    (when a champion is stored) the models in production then."""
 
     history: pd.DataFrame
     features: pd.DataFrame
     uplift: UpliftLearner
     classifier: PurchaseModel
     segmenter: SegmentModel
+    production: ProductionModels | None = None
 
 
 def _selections(
@@ -162,26 +175,62 @@ def campaign_readout_by_group(campaign: LastCampaign, confidence: float) -> list
     names = campaign.segmenter.name_of()
     rows = []
     for (sample, segment), group in history.groupby(["sample", "segment_id"], sort=True):
-        contacted = group["contacted"].to_numpy() == 1
-        n1, n2 = int(contacted.sum()), int((~contacted).sum())
-        if n1 == 0 or n2 == 0:
-            continue
-        x1, x2 = int(group.loc[contacted, "converted"].sum()), int(group.loc[~contacted, "converted"].sum())
-        low, high = newcombe_interval(x1, n1, x2, n2, confidence)
-        rows.append(
-            {
-                "sample": sample,
-                "segment_id": int(segment),
-                "segment": names.get(int(segment), str(segment)),
-                "contacted": n1,
-                "held_out": n2,
-                "contacted_rate": x1 / n1,
-                "held_out_rate": x2 / n2,
-                "uplift": x1 / n1 - x2 / n2,
-                "low": low,
-                "high": high,
-            }
-        )
+        row = _uplift_row(group["contacted"].to_numpy() == 1, group["converted"].to_numpy(), confidence)
+        if row is not None:
+            rows.append(
+                {"sample": sample, "segment_id": int(segment), "segment": names.get(int(segment), str(segment)), **row}
+            )
+    return rows
+
+
+def _uplift_row(contacted: np.ndarray, converted: np.ndarray, confidence: float) -> dict[str, Any] | None:
+    """Contacted against held-out conversion of one group, with Newcombe's interval (None without both groups)."""
+    n1, n2 = int(contacted.sum()), int((~contacted).sum())
+    if n1 == 0 or n2 == 0:
+        return None
+    x1, x2 = int(converted[contacted].sum()), int(converted[~contacted].sum())
+    low, high = newcombe_interval(x1, n1, x2, n2, confidence)
+    return {
+        "contacted": n1,
+        "held_out": n2,
+        "contacted_rate": x1 / n1,
+        "held_out_rate": x2 / n2,
+        "uplift": x1 / n1 - x2 / n2,
+        "low": low,
+        "high": high,
+    }
+
+
+def campaign_readout_by_rule(campaign: LastCampaign, rule: TargetingRule, confidence: float) -> list[dict[str, Any]]:
+    """Realised uplift of last month's campaign per targeting rule, from its exploration sample.
+
+    The exploration sample is a random share of every propensity decile, half contacted: among its
+    customers, those a rule picked with the models then in production are a random sample of the rule's
+    audience, so their contacted against held-out conversion is what the rule realised (no model's word
+    in the outcome). ``everyone`` is contacting at random. The rules are applied as the score stage
+    applies them, without the cap (a count of the whole population); the rule the export was chosen by is
+    marked. Without the models then in production (no champion stored), nothing.
+    """
+    production = campaign.production
+    explored = campaign.history["stratum"].astype(str).str.startswith(EXPLORATION).to_numpy()
+    if production is None or not explored.any():
+        return []
+    features = campaign.features[explored]
+    probability = production.classifier.purchase_probability(features)
+    decided = production.classifier.decision.select(probability)
+    effect = production.uplift.predict(features) if production.uplift is not None else None
+    picked = {"everyone": np.ones(len(features), dtype=bool)}
+    for name in RULES:
+        if name == "propensity" or effect is not None:
+            uncapped = dataclasses.replace(rule, name=name, max_audience=None)
+            picked[name] = audience_of(uncapped, probability, decided, effect)[0]
+    contacted = campaign.history["contacted"].to_numpy()[explored] == 1
+    converted = campaign.history["converted"].to_numpy()[explored]
+    rows = []
+    for name, chosen in picked.items():
+        row = _uplift_row(contacted[chosen], converted[chosen], confidence)
+        if row is not None:
+            rows.append({"rule": name, "used": name == production.rule, "share": float(chosen.mean()), **row})
     return rows
 
 
@@ -208,12 +257,21 @@ def targeting_evaluation(
     if today is None or campaign is None:
         return {"targeting": evidence["targeting"]}, {"evidence": evidence}
     comparison = compare_targeting(today, campaign, rule, config, id_column=id_column, seed=seed)
-    details = {**comparison, "evidence": evidence, "readout": campaign_readout_by_group(campaign, config.confidence)}
-    return _review_metrics(comparison, evidence), details
+    by_rule = campaign_readout_by_rule(campaign, rule, config.confidence)
+    details = {
+        **comparison,
+        "evidence": evidence,
+        "readout": campaign_readout_by_group(campaign, config.confidence),
+        "readout_by_rule": by_rule,
+    }
+    return _review_metrics(comparison, evidence, by_rule), details
 
 
-def _review_metrics(comparison: dict[str, Any], evidence: dict[str, Any]) -> dict[str, Any]:
-    """``metrics/targeting.json``: the budget, both rules' incremental buyers, the audience that changes."""
+def _review_metrics(
+    comparison: dict[str, Any], evidence: dict[str, Any], by_rule: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """``metrics/targeting.json``: the budget, both rules' incremental buyers, the audience that changes, and
+    each rule's realised uplift in last month's campaign."""
     buyers = {
         rule: {
             "expected": comparison["rules"][rule]["expected_incremental"],
@@ -230,4 +288,5 @@ def _review_metrics(comparison: dict[str, Any], evidence: dict[str, Any]) -> dic
         "incremental_buyers": buyers,
         "audience_changed_share": comparison["audience_changed_share"],
         "targeting": evidence["targeting"],
+        **({"realised_uplift": {row["rule"]: row["uplift"] for row in by_rule}} if by_rule else {}),
     }

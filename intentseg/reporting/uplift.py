@@ -10,6 +10,8 @@ RULE_WORDS = {
     "uplift_profit": "uplift with profit: predicted effect x margin above the contact cost",
 }
 
+READOUT_RULE_WORDS = {"everyone": "everyone (contacting at random)", **{name: name for name in RULE_WORDS}}
+
 
 def uplift_view(
     uplift: dict[str, Any] | None, targeting: dict[str, Any] | None, export_rule: str = "propensity"
@@ -21,9 +23,14 @@ def uplift_view(
     rules = targeting.get("rules") or {}
     return {
         "model": uplift,
+        "oracle": uplift.get("oracle"),  # simulated histories only
         "rules": [{"name": RULE_WORDS[name], **rules[name]} for name in RULE_WORDS if name in rules],
         "targeting": targeting,
         "readout": [row for row in targeting.get("readout") or [] if row["sample"] == "exploration"],
+        "by_rule": [
+            {**row, "name": READOUT_RULE_WORDS.get(row["rule"], row["rule"])}
+            for row in targeting.get("readout_by_rule") or []
+        ],
         "true_known": any("true_incremental" in rule for rule in rules.values()),
         "export_rule": export_rule,
     }

@@ -1,6 +1,6 @@
 """Last month's campaign, simulated: the champion's export of its month, sent, and who then bought.
 
-In the simulator's world (docs/simulator.md) the campaign of month ``P`` is what the model then in
+In the simulated world (the simulator or its panel: docs/simulator.md) the campaign of month ``P`` is what the model then in
 production (the champion, promoted after the run of ``P``) exported: its audience with the control
 group and the exploration sample (:mod:`intentseg.uplift.design`), drawn exactly as the score stage
 draws them. Every randomised customer then converts with their true probability, plus their true
@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from intentseg.classifier.model import PurchaseModel
-from intentseg.config.data import SIMULATOR_SOURCE, DataConfig
+from intentseg.config.data import PANEL_SOURCE, DataConfig
 from intentseg.config.uplift import UpliftConfig
+from intentseg.data.panel_tables import closed_by
 from intentseg.data.sampling import table_rng
 from intentseg.evaluation.campaign import yes_no
 from intentseg.foundation.errors import DataContractError
@@ -50,19 +51,22 @@ def history_unavailable(config: UpliftConfig, data: DataConfig, has_champion: bo
     """Why no campaign history can be had for this run, or None when the champion's campaign can be simulated."""
     if config.history == "none":
         return "uplift.history is none"
-    if config.history_file is not None:
+    if config.history_file is not None or config.history_from_sql:
         return None
-    if data.source != SIMULATOR_SOURCE:
+    if not data.simulated:
         return (
-            f"data.source is {data.source!r}: the campaign history is simulated for the simulator source only "
-            "(a panel's or a table's history is not read yet)"
+            f"data.source is {data.source!r}: the campaign history is simulated for the simulator and the panel only; "
+            "set uplift.history to a campaign tool's file (or sql) to learn from a real campaign"
         )
     if not has_champion or period is None:
         return (
             "no champion in reference/ (run `make promote` after a run): no campaign of this repository to learn from"
         )
-    if period >= data.snapshot_month:
-        return f"the champion's month {period} is not before the run month {data.snapshot_month}: its outcomes are not known yet"
+    if period >= data.snapshot_month or (data.source == PANEL_SOURCE and not closed_by(period, data.snapshot_month)):
+        return (
+            f"the champion's month {period} has not closed by the end of the run month {data.snapshot_month}: "
+            "its outcomes are not known yet"
+        )
     return None
 
 

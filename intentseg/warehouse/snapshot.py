@@ -99,15 +99,20 @@ def snapshot_query(engine: sa.Engine, query: str, path: str | Path, chunk_rows: 
 
 
 def snapshot_source(config: SqlSourceConfig, paths: dict[str, str]) -> dict[str, dict[str, object]]:
-    """Snapshot the labelled query (and the population query, if set) to ``paths["labelled"|"population"]``.
+    """Snapshot the labelled query (and the population and campaign history queries, if set) to
+    ``paths["labelled"|"population"|"campaign_history"]``.
 
     Returns each snapshot as a dict (path, rows, columns, sha256) for the manifest.
     """
     engine = open_engine(config.url or "", config.password_env)
     try:
-        queries = {"labelled": config.labelled_query, "population": config.population_query}
+        queries = {
+            "labelled": config.labelled_query,
+            "population": config.population_query,
+            "campaign_history": config.history_query,
+        }
         snapshots = {
-            name: snapshot_query(engine, query, paths[name], config.chunk_rows, name)
+            name: snapshot_query(engine, query, paths[name], config.chunk_rows, name.replace("_", " "))
             for name, query in queries.items()
             if query is not None
         }

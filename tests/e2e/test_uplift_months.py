@@ -87,6 +87,11 @@ def test_the_second_month_learns_the_effect_targets_by_it_and_compares_the_rules
     assert len(audience) <= targeting["budget"]
     assert {"propensity", "uplift", "uplift_profit"} == set(targeting["rules"])
     assert all("true_incremental" in rule for rule in targeting["rules"].values())
+    readout = {row["rule"]: row for row in targeting["readout_by_rule"]}  # the 2026-11 champion had no uplift model
+    assert list(readout) == ["everyone", "propensity"] and readout["propensity"]["used"]
+    later = json.loads(sandbox.path("details", "targeting").read_text())["readout_by_rule"]
+    assert {row["rule"] for row in later} == {"everyone", "propensity", "uplift", "uplift_profit"}
+    assert [row["rule"] for row in later if row["used"]] == ["uplift"]  # 2026-12's export targeted by uplift
     champion = json.loads((sandbox.root / "reference" / "champion.json").read_text())
     assert champion == {"period": "2026-12", "target_by": "uplift"}
     diff = sandbox.dvc("metrics", "diff", "HEAD", "--md").stdout

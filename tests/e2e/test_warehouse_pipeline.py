@@ -1,5 +1,6 @@
-"""The README's worked example as a test: the pipeline reads a DuckDB warehouse and writes its
-audience back, by params only; then the same with PostgreSQL by changing the URL."""
+"""The README's worked example as a test: the pipeline reads a DuckDB warehouse (with a campaign tool's
+history that the uplift model learns from) and writes its audience back, by params only; then the same
+with PostgreSQL by changing the URL."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ import shutil
 import pandas as pd
 import pytest
 
-from intentseg.data.example_warehouse import LABELLED_TABLE, POPULATION_TABLE, simulated_tables, write_example_warehouse
+from intentseg.data.example_warehouse import (
+    CAMPAIGN_TABLE,
+    LABELLED_TABLE,
+    POPULATION_TABLE,
+    simulated_tables,
+    write_example_warehouse,
+)
 from intentseg.foundation.io import file_sha256
 from intentseg.warehouse.connection import open_engine
 from tests.postgres import PASSWORD_ENV
@@ -25,7 +32,9 @@ def _warehouse_params(url: str, password_env: str | None) -> dict:
         "data.sql.password_env": password_env,
         "data.sql.labelled_query": f"SELECT * FROM {LABELLED_TABLE}",
         "data.sql.population_query": f"SELECT * FROM {POPULATION_TABLE} ORDER BY customer_id",
+        "data.sql.history_query": f"SELECT * FROM {CAMPAIGN_TABLE}",
         "data.sql.chunk_rows": 1500,
+        "uplift.history": "sql",
         "score.chunk_rows": 2500,
         "score.sink.type": "sql",
         "score.sink.url": url,
@@ -36,7 +45,7 @@ def _warehouse_params(url: str, password_env: str | None) -> dict:
 
 @pytest.fixture(scope="module")
 def tables():
-    return simulated_tables(4000, 6000, seed=11, month="2026-11")
+    return simulated_tables(4000, 6000, seed=11, month="2026-11", campaign=True)
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +84,22 @@ def test_duckdb_in_and_out_by_params(duckdb_run, tables):
     assert written["customer_id"].tolist() == export["customer_id"].tolist()
     assert set(written["group"]) == {"target", "control"} and written["run_date"].nunique() == 1
     assert "up to date" in duckdb_run.dvc("status").stdout  # a second dvc repro does nothing
+
+
+def test_the_uplift_model_learns_from_the_warehouses_campaign_history(duckdb_run, tables):
+    """uplift.history: sql: the query's snapshot is the history, joined with the labelled customers' features."""
+    manifest = json.loads(duckdb_run.path("snapshot", "manifest").read_text())
+    campaign = tables[CAMPAIGN_TABLE]
+    assert manifest["tables"]["campaign_history"]["rows"] == len(campaign)
+    history = pd.read_parquet(duckdb_run.path("campaign", "history"))
+    assert sorted(history["customer_id"]) == sorted(campaign["customer_id"])
+    assert history["contacted"].tolist() == [
+        int(value == "yes") for value in campaign.set_index("customer_id").loc[history["customer_id"], "contacted"]
+    ]
+    uplift = json.loads(duckdb_run.path("metrics", "uplift").read_text())
+    assert uplift["learner"] in ("two_model", "x_learner", "class_transformation"), uplift
+    targeting = json.loads(duckdb_run.path("metrics", "targeting").read_text())
+    assert targeting["budget"] > 0 and "uplift" in targeting["incremental_buyers"], targeting
 
 
 SCORE_OUTPUTS = {

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from intentseg.evaluation.targeting import LastCampaign, TodaysPopulation, campaign_readout_by_group, compare_targeting
+from intentseg.evaluation.targeting import (
+    LastCampaign,
+    ProductionModels,
+    TodaysPopulation,
+    campaign_readout_by_group,
+    campaign_readout_by_rule,
+    compare_targeting,
+)
 from intentseg.scoring.campaign_history import history_unavailable, no_history, simulated_campaign
 from intentseg.scoring.types import TargetingRule
 from intentseg.uplift.training import fit_uplift, held_out_rows, split_history
@@ -65,8 +74,11 @@ def test_why_there_is_no_history():
     assert "uplift.history is none" in history_unavailable(uplift_config(history="none"), data, True, "2026-10")
     assert "make promote" in history_unavailable(uplift, data, False, None)
     assert "not known yet" in history_unavailable(uplift, data, True, "2026-11")
-    panel = config_of("data", {**default_params()["data"], "source": "panel"})
-    assert "simulator source only" in history_unavailable(uplift, panel, True, "2026-10")
+    panel = config_of("data", {**default_params()["data"], "source": "panel", "snapshot_month": "2027-02"})
+    assert history_unavailable(uplift, panel, True, "2026-12") is None
+    assert "2027-01 has not closed" in history_unavailable(uplift, panel, True, "2027-01")  # 31 + 30 days > February
+    table = config_of("data", {**default_params()["data"], "source": "data/raw/customers.csv"})
+    assert "simulator and the panel only" in history_unavailable(uplift, table, True, "2026-10")
     assert len(no_history(ID).history) == 0
 
 
@@ -140,6 +152,34 @@ def test_uplift_targeting_beats_propensity_where_the_effect_is_not_the_propensit
     for row in readout:
         assert row["uplift"] == pytest.approx(row["contacted_rate"] - row["held_out_rate"])
         assert row["low"] <= row["uplift"] <= row["high"]
+
+
+def test_each_rule_is_read_out_on_the_exploration_customers_it_picked(campaign, trained_classifier, fitted_segments):
+    """Realised uplift per rule: the exploration customers each rule picked with the models then in production."""
+    history = campaign[2]
+    fitted = fit_uplift(history.history, history.features, history.truth, uplift_config(), id_column=ID, seed=1)
+    classifier = trained_classifier.model
+    last = LastCampaign(history.history, history.features, fitted.learner, classifier, fitted_segments[0])
+    rule = TargetingRule("propensity", 10, 0.2, margin=10.0, cost=1.0)  # the cap is not applied to a sample
+    assert campaign_readout_by_rule(last, rule, 0.95) == []  # no models in production: nothing to read out
+    production = ProductionModels(classifier, fitted.learner, "uplift")
+    rows = {row["rule"]: row for row in campaign_readout_by_rule(replace(last, production=production), rule, 0.95)}
+    assert set(rows) == {"everyone", "propensity", "uplift", "uplift_profit"}
+    assert [name for name, row in rows.items() if row["used"]] == ["uplift"]
+    explored = history.history["stratum"].str.startswith("exploration").to_numpy()
+    assert rows["everyone"]["contacted"] + rows["everyone"]["held_out"] == explored.sum()
+    picked = classifier.decision.select(classifier.purchase_probability(history.features[explored]))
+    group = history.history[explored][picked]
+    assert rows["propensity"]["contacted"] + rows["propensity"]["held_out"] == picked.sum()
+    rate = lambda contacted: group.loc[(group["contacted"] == 1) == contacted, "converted"].mean()  # noqa: E731
+    assert rows["propensity"]["uplift"] == pytest.approx(rate(True) - rate(False))
+    assert rows["uplift"]["contacted"] + rows["uplift"]["held_out"] <= picked.sum()  # the same budget at most
+    assert rows["uplift"]["uplift"] > rows["everyone"]["uplift"] + 0.05  # it picks the customers with the effect
+    for row in rows.values():
+        assert row["low"] <= row["uplift"] <= row["high"]
+    no_uplift = ProductionModels(classifier, None, "propensity")
+    rows = campaign_readout_by_rule(replace(last, production=no_uplift), rule, 0.95)
+    assert [row["rule"] for row in rows] == ["everyone", "propensity"]
 
 
 def test_an_uplift_targeted_export_is_rebuilt_with_the_champions_uplift_model(campaign, trained_classifier):

@@ -161,3 +161,23 @@ def test_suggested_use_follows_purchase_rate():
     assert suggested_use(0.45, 0.18, "Recent, high-spend members").startswith("Core")
     assert suggested_use(0.05, 0.18, "Rarely active customers").startswith("Low odds")
     assert "offers" in suggested_use(0.18, 0.18, "Deal-driven, frequent customers")
+
+
+def test_the_uplift_section_reads_a_campaign_tools_history_and_each_rules_readout(repo_root):
+    """A history from a campaign tool has no truth (no oracle); each rule's realised uplift is a table row."""
+    inputs = _inputs(repo_root)
+    uplift = {key: value for key, value in inputs.files.details["uplift"].items() if key != "oracle"}
+    by_rule = [
+        {"rule": "everyone", "used": False, "share": 1.0, "contacted": 500, "held_out": 500}
+        | {"contacted_rate": 0.2, "held_out_rate": 0.18, "uplift": 0.02, "low": -0.01, "high": 0.05},
+        {"rule": "uplift", "used": True, "share": 0.2, "contacted": 100, "held_out": 100}
+        | {"contacted_rate": 0.3, "held_out_rate": 0.2, "uplift": 0.1, "low": 0.01, "high": 0.19},
+    ]
+    targeting = {**inputs.files.details["targeting"], "readout_by_rule": by_rule}
+    files = dataclasses.replace(
+        inputs.files, details={**inputs.files.details, "uplift": uplift, "targeting": targeting}
+    )
+    text = build_report(dataclasses.replace(inputs, files=files))
+    assert "Qini coefficient is" in text and "ranking by the true effects" not in text
+    assert "| everyone (contacting at random) | 100.0% | 500 | 500 | 20.0% | 18.0% | +2.0 (-1.0 to +5.0) |" in text
+    assert "| uplift (the rule last month's export used) | 20.0% |" in text

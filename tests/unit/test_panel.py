@@ -124,3 +124,25 @@ def test_a_visit_browses_a_favourite_or_any_category_evenly():
     shares = np.bincount(_category(np.random.default_rng(0), favourites, (0.55, 0.25)), minlength=8) / 80_000
     expected = np.array([0.55, 0.25, 0, 0, 0, 0, 0, 0]) + 0.2 / 8
     np.testing.assert_allclose(shares, expected, atol=0.006)
+
+
+def test_last_months_campaign_population_is_the_panel_as_it_was_with_its_truth(panel):
+    """The customers registered at 2026-10 as the labelled rows of 2026-10 show them, and the true effect of a
+    contact (the simulator's effect rules, mean +2.5 points, sleeping dogs put off)."""
+    from intentseg.data.contact_effect import MEAN_EFFECT
+    from intentseg.data.panel_tables import panel_population_at
+
+    features, truth = panel_population_at(SEED, SIZE, "2026-11", 3, "2026-10")
+    assert len(features) == len(truth) == registered_by(SIZE, snapshot_day("2026-10")) < len(panel.population)
+    assert features[ID_COLUMN].tolist() == truth[ID_COLUMN].tolist()
+    labelled = panel.labelled[panel.labelled[SNAPSHOT_COLUMN] == "2026-10-31"].drop(columns=[TARGET, SNAPSHOT_COLUMN])
+    same = features.set_index(ID_COLUMN).loc[labelled[ID_COLUMN], labelled.columns.drop(ID_COLUMN)]
+    pd.testing.assert_frame_equal(same.reset_index(), labelled.reset_index(drop=True), check_names=False)
+    known = panel.ground_truth[panel.ground_truth[SNAPSHOT_COLUMN] == "2026-10-31"]
+    expected = known.set_index(ID_COLUMN)["true_probability"]
+    assert np.allclose(truth.set_index(ID_COLUMN).loc[expected.index, "true_probability"], expected, rtol=0, atol=1e-12)
+    effect = truth["true_effect"].to_numpy()
+    assert np.isfinite(effect).all() and effect.mean() == pytest.approx(MEAN_EFFECT, abs=1e-6)
+    assert 0.01 < (effect < 0).mean() < 0.12  # sleeping dogs
+    with pytest.raises(ValueError, match="has not closed"):
+        panel_population_at(SEED, SIZE, "2026-11", 3, "2026-11")

@@ -130,6 +130,57 @@ def test_the_example_warehouse_command(tmp_path, capsys):
     assert stop.value.code == 2 and "no database driver for mysql://me@nowhere/db" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "updates,expected",
+    [
+        ({}, "uplift.history is 'sql', which reads data.sql.history_query: it needs data.source sql, got 'simulator'"),
+        (
+            {"data": {"source": "sql", "sql.url": "duckdb:///w.duckdb", "sql.labelled_query": "q"}},
+            "uplift.history is 'sql': set data.sql.history_query",
+        ),
+    ],
+)
+def test_a_history_from_sql_needs_the_sql_source_and_its_query(updates, expected):
+    from intentseg.config.check import check_params
+
+    params = _with("uplift", {"history": "sql"})
+    for section, changes in updates.items():
+        params[section] = _with(section, changes)[section]
+    with pytest.raises(ConfigError, match="params.yaml has problems") as error:
+        check_params(params)
+    assert expected in str(error.value)
+
+
+def test_the_campaign_history_query_is_snapshotted_beside_the_tables(tmp_path):
+    """prepare's snapshot of data.sql.history_query is the file uplift.history: sql reads (one manifest entry)."""
+    from intentseg.data.reading import read_customer_file
+    from intentseg.warehouse.snapshot import snapshot_source
+
+    url = f"duckdb:///{tmp_path}/shop.duckdb"
+    engine = open_engine(url, None)
+    with engine.begin() as connection:
+        pd.DataFrame({"customer_id": ["b", "a"], "x": [1.0, 2.0], "y": [0, 1]}).to_sql("labelled", connection)
+        history = pd.DataFrame(
+            {"customer_id": ["a", "b"], "month": ["2026-10"] * 2, "contacted": ["yes", "no"]}
+            | {"randomised": [True, True], "converted": [1, 0]}
+        )
+        history.to_sql("campaign", connection)
+    engine.dispose()
+    config = section_config(
+        _with(
+            "data",
+            {"source": "sql", "sql.url": url, "sql.labelled_query": "SELECT * FROM labelled"}
+            | {"sql.history_query": "SELECT customer_id, month, contacted, randomised, converted FROM campaign"},
+        ),
+        "data",
+    ).sql
+    targets = {name: str(tmp_path / f"{name}.parquet") for name in ("labelled", "population", "campaign_history")}
+    manifest = snapshot_source(config, targets)
+    assert set(manifest) == {"labelled", "campaign_history"} and manifest["campaign_history"]["rows"] == 2
+    read = read_customer_file(targets["campaign_history"], None).frame
+    assert read.columns.tolist() == ["customer_id", "month", "contacted", "randomised", "converted"]
+
+
 def test_sink_config_reads_the_defaults():
     sink: DatabaseExportConfig = section_config(default_params(), "score").sink
     assert sink.type == "none" and sink.mode == "replace" and sink.rows == "audience"
