@@ -40,6 +40,10 @@ class ScoringEngine(Protocol):
     def contributions(self, frame: pd.DataFrame, method: str) -> np.ndarray:
         """Per-customer contributions (log-odds), one column per feature in ``schema.names`` order."""
 
+    def check_compiled(self, frame: pd.DataFrame) -> float:
+        """How far a compiled fast path's raw scores are from the model library's own on a sample of ``frame``
+        (0.0 for a type without one); raises a project error beyond tolerance, so nothing is published."""
+
     def to_text(self) -> str:
         """The model file's text."""
 

@@ -28,6 +28,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from intentseg.classifier.compiled_forest import CHECK_ROWS, CompiledForest, check_sample
 from intentseg.classifier.engine import TrainedEngine
 from intentseg.classifier.features import FeatureSchema
 from intentseg.config.classifier import TrainClassifierConfig
@@ -216,18 +217,27 @@ class LightGBMEngine:
     def __init__(self, booster: lgb.Booster, schema: FeatureSchema) -> None:
         self.booster = booster
         self.schema = schema
+        self.forest = CompiledForest.of(booster)  # None: LightGBM's own predict (logged)
         self._path_attribution: PathAttribution | None = None
 
     def raw_score(self, frame: pd.DataFrame) -> np.ndarray:
-        """Uncalibrated purchase scores in [0, 1]."""
-        return self.booster.predict(self.schema.model_frame(frame))
+        """Uncalibrated purchase scores in [0, 1] (LightGBM's, from the compiled forest when there is one)."""
+        model_frame = self.schema.model_frame(frame)
+        return self.forest.predict(model_frame) if self.forest else self.booster.predict(model_frame)
+
+    def check_compiled(self, frame: pd.DataFrame) -> float:
+        """The largest raw-score difference of the compiled forest from LightGBM on a sample of ``frame`` (0.0
+        without one); stops the run beyond the tolerance (:func:`~intentseg.classifier.compiled_forest.check_sample`)."""
+        if self.forest is None:
+            return 0.0
+        return check_sample(self.forest, self.booster, self.schema.model_frame(frame.iloc[:CHECK_ROWS]), "classifier")
 
     def contributions(self, frame: pd.DataFrame, method: str) -> np.ndarray:
         """Per-customer contributions (log-odds) by exact TreeSHAP or path attribution, bias dropped."""
         if method == "treeshap":
             return self.booster.predict(self.schema.model_frame(frame), pred_contrib=True)[:, :-1]
         if method == "path":
-            return self._paths().contributions(self.schema.model_frame(frame))
+            return self._paths().contributions(self.schema.model_frame(frame), self.forest)
         raise ValueError(f"reason-code method must be one of {CONTRIBUTION_METHODS}, got {method!r}")
 
     @property
@@ -287,11 +297,16 @@ class PathAttribution:
             self._credit(child, credit, table)
             credit[node["split_feature"]] -= change
 
-    def contributions(self, model_frame: pd.DataFrame, block_rows: int = 8192) -> np.ndarray:
+    def contributions(
+        self, model_frame: pd.DataFrame, forest: CompiledForest | None = None, block_rows: int = 8192
+    ) -> np.ndarray:
         """(n, features) contributions for a frame already in model form.
 
-        Summed tree by tree over blocks of rows small enough to stay in cache.
+        With the compiled ``forest``, in one walk of the trees (the same sums in the same order); else from
+        LightGBM's leaf indices, summed tree by tree over blocks of rows small enough to stay in cache.
         """
+        if forest is not None:
+            return forest.contributions(model_frame, self.tables)
         leaves = self.booster.predict(model_frame, pred_leaf=True).reshape(len(model_frame), -1)
         result = np.zeros((len(model_frame), self.tables.shape[2]))
         for start in range(0, len(model_frame), block_rows):

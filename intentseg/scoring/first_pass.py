@@ -52,7 +52,12 @@ def score_chunk(
     frame: pd.DataFrame, models: ScoringModels, id_column: str, accumulator: ScoreAccumulator
 ) -> pd.DataFrame:
     """Probability, the decision rule's audience flag, segment and (with an uplift model) the predicted
-    effect of a contact for valid rows. Reasons come in pass 2, for the customers exported."""
+    effect of a contact for valid rows. Reasons come in pass 2, for the customers exported. A sample of the
+    chunk is scored by LightGBM too: a compiled forest that disagrees stops the run."""
+    with StepTimer(accumulator, "check"):
+        models.classifier.engine.check_compiled(frame)
+        if models.uplift is not None:
+            models.uplift.check_compiled(frame)
     with StepTimer(accumulator, "predict"):
         probability = models.classifier.purchase_probability(frame)
         in_audience = models.classifier.decision.select(probability)

@@ -29,6 +29,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from intentseg.classifier.compiled_forest import CHECK_ROWS, CompiledForest, check_sample
 from intentseg.classifier.features import FeatureSchema
 
 
@@ -89,13 +90,33 @@ class UpliftLearner(BaseEstimator):
             "held_out": self._booster("binary", frame[~treated], converted[~treated]),
         }
 
+    def _keep(self, boosters: dict[str, lgb.Booster]) -> None:
+        """The fitted boosters, and their compiled forests (None where LightGBM predicts: logged)."""
+        self.boosters_ = boosters
+        self.forests_ = {name: CompiledForest.of(booster) for name, booster in boosters.items()}
+
     def _raw(self, name: str, frame: pd.DataFrame) -> np.ndarray:
-        return self.boosters_[name].predict(frame, num_threads=self.num_threads)
+        forest = self.forests_[name]
+        return forest.predict(frame) if forest else self.boosters_[name].predict(frame, num_threads=self.num_threads)
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         """The predicted effect of a contact on each customer's purchase probability."""
         check_is_fitted(self, "boosters_")
         return self._effect(self.schema_.model_frame(features))
+
+    def check_compiled(self, features: pd.DataFrame) -> float:
+        """The largest raw-score difference of the compiled forests from LightGBM on a sample (see
+        :func:`~intentseg.classifier.compiled_forest.check_sample`)."""
+        check_is_fitted(self, "boosters_")
+        frame = self.schema_.model_frame(features.iloc[:CHECK_ROWS])
+        return max(
+            (
+                check_sample(forest, self.boosters_[name], frame, f"uplift model ({name})")
+                for name, forest in self.forests_.items()
+                if forest is not None
+            ),
+            default=0.0,
+        )
 
     def _effect(self, frame: pd.DataFrame) -> np.ndarray:
         raise NotImplementedError
@@ -117,7 +138,7 @@ class UpliftLearner(BaseEstimator):
         learner = LEARNERS[data["kind"]](**data["params"])
         learner.schema_ = FeatureSchema.from_dict(data["schema"])
         learner.contact_share_ = float(data["contact_share"])
-        learner.boosters_ = {name: lgb.Booster(model_str=text) for name, text in data["boosters"].items()}
+        learner._keep({name: lgb.Booster(model_str=text) for name, text in data["boosters"].items()})
         return learner
 
 
@@ -128,7 +149,7 @@ class TwoModelLearner(UpliftLearner):
 
     def fit(self, features: pd.DataFrame, converted: Any, contacted: Any, probability: Any) -> TwoModelLearner:
         frame, (y, t, _) = self._start(features, converted, contacted, probability)
-        self.boosters_ = self._arm_models(frame, y, t == 1)
+        self._keep(self._arm_models(frame, y, t == 1))
         return self
 
     def _effect(self, frame: pd.DataFrame) -> np.ndarray:
@@ -146,11 +167,13 @@ class XLearner(UpliftLearner):
         arm = self._arm_models(frame, y, treated)
         imputed_treated = y[treated] - arm["held_out"].predict(frame[treated], num_threads=self.num_threads)
         imputed_held_out = arm["contacted"].predict(frame[~treated], num_threads=self.num_threads) - y[~treated]
-        self.boosters_ = {
-            **arm,
-            "effect_contacted": self._booster("regression", frame[treated], imputed_treated),
-            "effect_held_out": self._booster("regression", frame[~treated], imputed_held_out),
-        }
+        self._keep(
+            {
+                **arm,
+                "effect_contacted": self._booster("regression", frame[treated], imputed_treated),
+                "effect_held_out": self._booster("regression", frame[~treated], imputed_held_out),
+            }
+        )
         return self
 
     def _effect(self, frame: pd.DataFrame) -> np.ndarray:
@@ -168,7 +191,7 @@ class ClassTransformationLearner(UpliftLearner):
     ) -> ClassTransformationLearner:
         frame, (y, t, p) = self._start(features, converted, contacted, probability)
         self.contact_share_ = float(p.mean())
-        self.boosters_ = {"transformed": self._booster("regression", frame, y * (t - p) / (p * (1 - p)))}
+        self._keep({"transformed": self._booster("regression", frame, y * (t - p) / (p * (1 - p)))})
         return self
 
     def _effect(self, frame: pd.DataFrame) -> np.ndarray:

@@ -50,6 +50,9 @@ class TinyLinearEngine:
         numeric = self._terms(frame)
         return np.hstack([numeric, np.zeros((len(frame), len(self.schema.categorical)))])
 
+    def check_compiled(self, frame: pd.DataFrame) -> float:
+        return 0.0  # no compiled path: nothing to check
+
     def to_text(self) -> str:
         return json.dumps({"weights": self.weights.tolist()})
 

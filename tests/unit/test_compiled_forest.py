@@ -1,0 +1,149 @@
+"""The compiled forest scores exactly as LightGBM does, on hostile tables (issue 25), and stops a run when it does not.
+
+Models are trained on a generated table whose splits take every path LightGBM's predict has: missing
+values of type NaN and Zero and None, categorical splits with bitsets over many words, single-leaf
+trees, binary and regression outputs. They are scored on rows built to reach the edges: missing
+values in every column, unseen and missing category levels, codes LightGBM never saw, values exactly
+on the thresholds, zeros of both signs, subnormal, huge and infinite numbers.
+"""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+
+from intentseg.classifier.compiled_forest import CompiledForest, ForestMismatchError, check_sample
+from intentseg.classifier.features import FeatureSchema
+from intentseg.classifier.lightgbm_model import LightGBMEngine, PathAttribution
+
+LEVELS = [f"level {i}" for i in range(70)]  # more than two 32-bit words of categorical bitset
+
+
+def _table(rows: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "spend": np.where(rng.random(rows) < 0.2, np.nan, rng.gamma(2.0, 50.0, rows)),
+            "visits": np.where(rng.random(rows) < 0.3, 0.0, rng.poisson(4, rows).astype(float)),
+            "rate": rng.random(rows),
+            "city": pd.Categorical(rng.choice(LEVELS, rows), categories=LEVELS),
+            "device": pd.Categorical(rng.choice(["app", "web", None], rows), categories=["app", "web"]),
+        }
+    )
+    logit = 0.01 * np.nan_to_num(frame["spend"]) - 0.3 * frame["visits"] + 2 * frame["rate"]
+    logit = logit + np.where(frame["city"].cat.codes % 3 == 0, 1.0, -0.5) + np.where(frame["spend"].isna(), 1.5, 0)
+    frame["label"] = (rng.random(rows) < 1 / (1 + np.exp(-logit + 1))).astype(int)
+    return frame
+
+
+def _train(frame: pd.DataFrame, **params) -> lgb.Booster:
+    settings = {"objective": "binary", "num_leaves": 15, "min_data_in_leaf": 20, "verbosity": -1, "seed": 1}
+    settings.update(params)
+    target = frame["label"] if settings["objective"] == "binary" else frame["rate"] * 3 + frame["label"]
+    features = frame.drop(columns=["label"])
+    return lgb.train(settings, lgb.Dataset(features, target, categorical_feature=["city", "device"]), 40)
+
+
+def _hostile(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows at the edges, then ordinary rows: every column missing somewhere, unseen levels, extreme numbers."""
+    edge = [np.nan, 0.0, -0.0, 1e-40, -1e-40, 1e308, -1e308, np.inf, -np.inf, 5e-324]
+    count = len(edge)
+    rows = pd.DataFrame(
+        {
+            "spend": edge,
+            "visits": edge[::-1],
+            "rate": [np.nan, 1.0, 0.0, 0.5, -3.0, 2.0, np.nan, 1e-300, -1e-300, 0.25],
+            "city": pd.Categorical(
+                ["level 3", None, "level 69", None, "level 0", "level 33", None, "level 64", "level 31", "level 32"],
+                categories=LEVELS,
+            ),
+            "device": pd.Categorical(
+                [None, "app", None, "web", None, "app", "web", None, None, "app"], categories=["app", "web"]
+            ),
+        }
+    )
+    assert len(rows) == count
+    return pd.concat([rows, frame.drop(columns=["label"])], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return _table(3000, seed=7)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},  # NaN and None missing types, default sides both ways
+        {"zero_as_missing": True},  # missing type Zero
+        {"use_missing": False},
+        {"objective": "regression"},
+        {"sigmoid": 2.5},
+        {"min_data_in_leaf": 5000},  # no split anywhere: single-leaf trees
+        {"max_cat_to_onehot": 80},  # one-vs-rest categorical splits
+    ],
+)
+def test_raw_scores_equal_lightgbms_on_hostile_rows(table, params):
+    booster = _train(table, **params)
+    forest = CompiledForest(booster.model_to_string())
+    rows = _hostile(_table(2000, seed=8))
+    expected = booster.predict(rows, raw_score=True)
+    assert np.abs(forest.raw_score(rows) - expected).max() <= 1e-9
+    assert np.array_equal(forest.raw_score(rows), expected)  # in fact to the last bit
+    assert np.array_equal(forest.predict(rows), booster.predict(rows))  # the objective's transform too
+
+
+def test_codes_follow_the_categories_lightgbm_was_trained_with(table):
+    """A frame whose categories are listed in another order, or with extra levels, is coded as LightGBM codes it."""
+    booster = _train(table)
+    rows = _hostile(_table(500, seed=9))
+    shuffled = rows.assign(city=rows["city"].cat.reorder_categories(LEVELS[::-1]))
+    wider = rows.assign(device=rows["device"].cat.add_categories(["tablet"]))
+    wider.loc[:5, "device"] = "tablet"  # a level the model never saw: LightGBM codes it missing
+    forest = CompiledForest(booster.model_to_string())
+    for frame in (shuffled, wider):
+        assert np.array_equal(forest.raw_score(frame), booster.predict(frame, raw_score=True))
+
+
+def test_a_forest_that_disagrees_stops_the_run(table):
+    booster = _train(table)
+    forest = CompiledForest(booster.model_to_string())
+    rows = _hostile(_table(300, seed=10))
+    assert check_sample(forest, booster, rows, "classifier") == 0.0
+    forest.threshold[:, 0] += 1.0  # a compiler bug, say: every root split moved
+    with pytest.raises(ForestMismatchError, match="classifier: the compiled forest's raw score differs"):
+        check_sample(forest, booster, rows, "classifier")
+
+
+def test_models_the_kernel_does_not_cover_are_predicted_by_lightgbm(table, caplog):
+    features = table.drop(columns=["label"])
+    multiclass = lgb.train(
+        {"objective": "multiclass", "num_class": 3, "verbosity": -1},
+        lgb.Dataset(features, table["label"] + (table["rate"] > 0.5)),
+        5,
+    )
+    with caplog.at_level("INFO"):
+        assert CompiledForest.of(multiclass) is None
+    assert "LightGBM's own predict" in caplog.text
+
+
+def test_the_engine_scores_and_explains_through_the_forest(table):
+    """Scores and path-attribution reasons of the engine equal LightGBM's predict and its pred_leaf tables."""
+    features = table.drop(columns=["label"])
+    schema = FeatureSchema.from_frame(features)
+    model_frame = schema.model_frame(features)
+    booster = lgb.train(
+        {"objective": "binary", "num_leaves": 15, "verbosity": -1, "seed": 1},
+        lgb.Dataset(model_frame, table["label"]),
+        40,
+    )
+    engine = LightGBMEngine(booster, schema)
+    rows = _hostile(_table(800, seed=11)).astype({"city": object, "device": object})
+    rows.loc[3, "city"] = "a city nobody saw"
+    assert engine.forest is not None
+    assert np.array_equal(engine.raw_score(rows), booster.predict(schema.model_frame(rows)))
+    slow = PathAttribution(booster).contributions(schema.model_frame(rows))
+    assert np.array_equal(engine.contributions(rows, "path"), slow)
+    assert engine.check_compiled(rows) == 0.0
