@@ -165,7 +165,10 @@ def dask_client(config: DaskConfig) -> Iterator[object]:
             memory_limit=config.memory_limit,
             processes=True,
             dashboard_address=None,
-            env={"OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads, "MKL_NUM_THREADS": threads},
+            env={  # each worker's share of the cores, for BLAS and the numba kernels (compiled forest, segments)
+                name: threads
+                for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+            },
         ) as cluster,
         Client(cluster) as client,
     ):
