@@ -31,7 +31,7 @@ def tiny_run(tmp_path_factory, repo_root) -> tuple[Path, dict]:
 def test_every_declared_output_is_written(tiny_run):
     folder, params = tiny_run
     missing = []
-    sql_only = {params["paths"]["snapshot"]["labelled"], params["paths"]["snapshot"]["population"]}  # source sql
+    sql_only = {params["paths"]["snapshot"][name] for name in ("labelled", "population", "campaign_history")}
 
     def walk(node):
         if isinstance(node, dict):
