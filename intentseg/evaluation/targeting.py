@@ -267,11 +267,22 @@ def targeting_evaluation(
     return _review_metrics(comparison, evidence, by_rule), details
 
 
+def _realised(by_rule: list[dict[str, Any]]) -> dict[str, float]:
+    """Last month's realised uplift for the review: contacting at random, and the rule the export used."""
+    realised = {}
+    for row in by_rule:
+        if row["rule"] == "everyone":
+            realised["at_random"] = row["uplift"]
+        if row["used"]:
+            realised["rule_used"] = row["uplift"]
+    return realised
+
+
 def _review_metrics(
     comparison: dict[str, Any], evidence: dict[str, Any], by_rule: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """``metrics/targeting.json``: the budget, both rules' incremental buyers, the audience that changes, and
-    each rule's realised uplift in last month's campaign."""
+    the realised uplift of last month's campaign at random and under the rule its export used."""
     buyers = {
         rule: {
             "expected": comparison["rules"][rule]["expected_incremental"],
@@ -288,5 +299,5 @@ def _review_metrics(
         "incremental_buyers": buyers,
         "audience_changed_share": comparison["audience_changed_share"],
         "targeting": evidence["targeting"],
-        **({"realised_uplift": {row["rule"]: row["uplift"] for row in by_rule}} if by_rule else {}),
+        **({"realised_uplift": realised} if (realised := _realised(by_rule)) else {}),
     }

@@ -94,8 +94,9 @@ def test_metrics_files_hold_only_what_a_reviewer_decides_on(repo_root):
         for name, path in params["paths"]["metrics"].items()
     }
     # 41, the champion comparison's 5 (metrics/classifier.json), and what contact changes: 5 in
-    # metrics/uplift.json (learner, Qini and its lower bound, the oracle's, the rule) and 7 in metrics/targeting.json
-    assert sum(leaves.values()) <= 58, leaves
+    # metrics/uplift.json (learner, Qini and its lower bound, the oracle's, the rule) and 9 in metrics/targeting.json
+    # (with last month's realised uplift at random and under the rule used)
+    assert sum(leaves.values()) <= 60, leaves
 
 
 def test_the_committed_report_page_runs_no_script(repo_root):

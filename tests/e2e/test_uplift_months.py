@@ -92,6 +92,8 @@ def test_the_second_month_learns_the_effect_targets_by_it_and_compares_the_rules
     later = json.loads(sandbox.path("details", "targeting").read_text())["readout_by_rule"]
     assert {row["rule"] for row in later} == {"everyone", "propensity", "uplift", "uplift_profit"}
     assert [row["rule"] for row in later if row["used"]] == ["uplift"]  # 2026-12's export targeted by uplift
+    realised = json.loads(sandbox.path("metrics", "targeting").read_text())["realised_uplift"]
+    assert realised == {"at_random": later[0]["uplift"], "rule_used": next(r["uplift"] for r in later if r["used"])}
     champion = json.loads((sandbox.root / "reference" / "champion.json").read_text())
     assert champion == {"period": "2026-12", "target_by": "uplift"}
     diff = sandbox.dvc("metrics", "diff", "HEAD", "--md").stdout
