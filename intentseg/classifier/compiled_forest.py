@@ -140,6 +140,10 @@ class CompiledForest:
 
         Column-major: each column is written in one pass (the walk reads a block of rows, in cache either way).
         """
+        if len(model_frame.columns) != len(self.feature_names):  # as LightGBM refuses it (the walk reads by position)
+            raise ValueError(
+                f"the frame has {len(model_frame.columns)} columns, the model {len(self.feature_names)} features"
+            )
         out = np.empty((len(model_frame), len(model_frame.columns)), order="F")
         position = 0
         for index, name in enumerate(model_frame.columns):

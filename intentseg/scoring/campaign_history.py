@@ -1,13 +1,12 @@
 """Last month's campaign, simulated: the champion's export of its month, sent, and who then bought.
 
-In the simulated world (the simulator or its panel: docs/simulator.md) the campaign of month ``P`` is what the model then in
-production (the champion, promoted after the run of ``P``) exported: its audience with the control
-group and the exploration sample (:mod:`intentseg.uplift.design`), drawn exactly as the score stage
-draws them. Every randomised customer then converts with their true probability, plus their true
-effect when contacted (a draw of its own stream). The history holds what a campaign tool returns
+In the simulated world (the simulator or its panel: docs/simulator.md) the campaign of month ``P`` is
+what the model then in production (the champion, promoted after the run of ``P``) exported: its audience
+with the control group and the exploration sample (:mod:`intentseg.uplift.design`), drawn exactly as the
+score stage draws them. Every randomised customer then converts with their true probability, plus their
+true effect when contacted (a draw of its own stream). The history holds what a campaign tool returns
 (id, month, contacted, randomised, stratum, converted); the features are those customers' as the
-champion scored them; the truth (true probability and effect) is for evaluation only.
-"""
+champion scored them; the truth (true probability and effect) is for evaluation only."""
 
 from __future__ import annotations
 

@@ -107,6 +107,13 @@ def test_codes_follow_the_categories_lightgbm_was_trained_with(table):
         assert np.array_equal(forest.raw_score(frame), booster.predict(frame, raw_score=True))
 
 
+def test_a_frame_without_the_models_columns_is_refused(table):
+    """The walk reads features by position: a frame of another width is refused, as LightGBM refuses it."""
+    forest = CompiledForest(_train(table).model_to_string())
+    with pytest.raises(ValueError, match="the frame has 4 columns, the model 5 features"):
+        forest.raw_score(table.drop(columns=["label", "rate"]))
+
+
 def test_a_forest_that_disagrees_stops_the_run(table):
     booster = _train(table)
     forest = CompiledForest(booster.model_to_string())
