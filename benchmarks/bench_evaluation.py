@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import measure, save, summary_line
+from benchmarks.common import measure, report
 
 KERNEL_CALLS = 20
 
@@ -119,9 +119,7 @@ def main() -> None:
         "bootstrap_refit_168k": measure(f"{here}:bootstrap_refit", args.repeats),
         "assignment_numpy_over_compiled": measure(f"{here}:assignment_kernels", args.repeats),
     }
-    for name, result in results.items():
-        print(summary_line(name, result))
-    print(f"saved {save('evaluation', results)}")
+    report("evaluation", results)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import measure, save, summary_line
+from benchmarks.common import measure, report
 from intentseg.foundation.io import read_json
 
 AUDIENCE_ROWS = 240_000
@@ -109,9 +109,7 @@ def main() -> None:
         "uplift_lightgbm_over_compiled": measure(f"{here}:uplift", args.repeats),
         "reasons_lightgbm_over_compiled": measure(f"{here}:reasons", args.repeats),
     }
-    for name, result in results.items():
-        print(summary_line(name, result))
-    print(f"saved {save('forest', results)}")
+    report("forest", results)
 
 
 if __name__ == "__main__":

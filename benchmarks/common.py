@@ -71,3 +71,12 @@ def save(name: str, results: dict[str, Any]) -> Path:
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps({"machine": machine(), **results}, indent=2) + "\n")
     return path
+
+
+def report(name: str, results: dict[str, dict[str, Any]]) -> Path:
+    """Print each :func:`measure` result's summary line, then save them as ``benchmarks/results/<name>.json``."""
+    for label, result in results.items():
+        print(summary_line(label, result))
+    path = save(name, results)
+    print(f"saved {path}")
+    return path
