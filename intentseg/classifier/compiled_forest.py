@@ -110,7 +110,7 @@ class CompiledForest:
             values = _numbers(tree, "leaf_value", float)
             self.leaf_value[index, : len(values)] = values
             count = int(tree["num_leaves"]) - 1
-            if count == 0:  # a single leaf: the walk starts at leaf 0 (left = right = ~0)
+            if count == 0:  # a single leaf: the root's children stay -1 (~0, leaf 0)
                 continue
             self.feature[index, :count] = _numbers(tree, "split_feature", np.int32)
             self.threshold[index, :count] = _numbers(tree, "threshold", float)
@@ -179,28 +179,27 @@ class CompiledForest:
         return _credits(self.matrix(model_frame), self._arrays(), tables)
 
 
-def check_sample(forest: CompiledForest, booster: lgb.Booster, model_frame: pd.DataFrame, what: str) -> float:
-    """The largest raw-score difference from LightGBM on the frame's first :data:`CHECK_ROWS` rows; stops the
-    run (:class:`ForestMismatchError`) above :data:`TOLERANCE`."""
-    sample = model_frame.iloc[:CHECK_ROWS]
+def check_sample(forest: CompiledForest, booster: lgb.Booster, sample: pd.DataFrame, what: str) -> float:
+    """The largest raw-score difference from LightGBM on ``sample`` (a model frame; callers take the first
+    :data:`CHECK_ROWS` rows of a chunk); stops the run (:class:`ForestMismatchError`) above :data:`TOLERANCE`."""
     if sample.empty:
         return 0.0
     difference = np.abs(forest.raw_score(sample) - booster.predict(sample, raw_score=True))
-    largest = float(np.nanmax(difference)) if np.isfinite(difference).any() else float("inf")
-    if not largest <= TOLERANCE or np.isnan(difference).any():
-        row = int(np.nanargmax(np.where(np.isnan(difference), np.inf, difference)))
+    worst = np.where(np.isnan(difference), np.inf, difference)  # a NaN on one side only is a difference too
+    row = int(np.argmax(worst))
+    if worst[row] > TOLERANCE:
         raise ForestMismatchError(
-            f"{what}: the compiled forest's raw score differs from LightGBM's by {largest:.3g} (more than "
+            f"{what}: the compiled forest's raw score differs from LightGBM's by {worst[row]:.3g} (more than "
             f"{TOLERANCE:g}) at sample row {row}; nothing is published. Report it, and score with LightGBM meanwhile"
         )
-    return largest
+    return float(worst[row])
 
 
 @numba.njit(cache=True, inline="always")
 def _leaf(X, row, tree, forest):
     """The leaf row ``row`` of ``X`` reaches in ``tree`` of ``forest`` (:meth:`CompiledForest._arrays`): LightGBM's decisions."""
     feature, threshold, decision, left, right, _, bitset_start, bitset_words, words = forest
-    node = 0 if left[tree, 0] != -1 or right[tree, 0] != -1 else -1  # a single-leaf tree is leaf 0
+    node = 0  # a single-leaf tree's root has both children -1: any decision there reaches leaf 0
     while node >= 0:
         kind = decision[tree, node]
         value = X[row, feature[tree, node]]
