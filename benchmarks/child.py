@@ -1,7 +1,7 @@
 """One benchmark repetition: ``python -m benchmarks.child MODULE FUNCTION KWARGS_JSON``.
 
 Calls ``MODULE.FUNCTION(**kwargs)`` (set-up, not timed), times the callable it returns, and prints
-the seconds, the process's peak resident memory and the callable's float result as JSON.
+the seconds, the process's peak resident memory (VmHWM) and the callable's float result as JSON.
 """
 
 from __future__ import annotations
@@ -11,6 +11,16 @@ import json
 import resource
 import sys
 import time
+
+
+def peak_resident_mb() -> float:
+    """This process's peak resident memory: VmHWM from /proc (Linux), else ru_maxrss."""
+    try:
+        with open("/proc/self/status") as status:
+            line = next(line for line in status if line.startswith("VmHWM:"))
+        return int(line.split()[1]) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main(argv: list[str]) -> None:
@@ -23,7 +33,7 @@ def main(argv: list[str]) -> None:
         json.dumps(
             {
                 "seconds": seconds,
-                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "peak_rss_mb": peak_resident_mb(),
                 "result": float(result) if isinstance(result, (int, float)) else None,
             }
         )

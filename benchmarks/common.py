@@ -2,7 +2,7 @@
 
 A workload is a plain function in a benchmark module: it does its set-up (not timed) and returns
 the callable to time, whose float result (e.g. a final cost) is reported. Each repetition runs in
-its own Python process (``python -m benchmarks.child``) so that peak resident memory (ru_maxrss)
+its own Python process (``python -m benchmarks.child``) so that peak resident memory (VmHWM)
 belongs to that run alone. This machine is shared and noisy: report medians.
 """
 

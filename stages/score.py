@@ -31,12 +31,12 @@ def main() -> None:
     models = load_models(purchase_model(paths), segment_model(paths), uplift)
     spec = TableSpec.from_dict(io.read_json(paths.prepared.spec)).without_target()
     check_population_columns(columns := io.parquet_columns(paths.prepared.population), models, spec.id_column)
-    population = Population(
+    population = Population.of(
         paths.prepared.population, tuple(columns), io.read_parquet_column(paths.prepared.population, spec.id_column)
     )
     train = io.read_parquet(paths.split.train, columns=models.classifier.schema.names)
     decision = TrainClassifierConfig.from_params(params).decision
-    rule = targeting_rule(config, decision, evidence, has_uplift=uplift is not None, rows=len(population.ids))
+    rule = targeting_rule(config, decision, evidence, has_uplift=uplift is not None, rows=population.rows)
     stage_logger("score").info("targeting: %s", rule.why)
     words, month = ReasonWordsConfig.from_params(params), data.snapshot_month
     job = scoring_job(population, models, spec, train, config, reason_words=words, snapshot_month=month, targeting=rule)

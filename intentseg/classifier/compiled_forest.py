@@ -1,9 +1,12 @@
 """LightGBM's trees compiled with numba: the same raw scores as ``Booster.predict``, faster, in one pass with reasons.
 
-The text model is the source of truth. :meth:`CompiledForest.from_text` reads its trees into flat
-arrays (split feature, threshold, decision type, children, leaf values, the bitsets of categorical
-splits); one numba kernel, compiled once per machine (numba's cache) and shared by every model, walks
-them. Each decision is LightGBM 4's own (``Tree::NumericalDecision`` and ``CategoricalDecision``):
+The text model is the source of truth. :class:`CompiledForest` reads its trees into flat arrays
+(split feature, threshold, decision type, children, leaf values, the bitsets of categorical splits).
+Numba kernels, compiled once per machine (numba's cache) and shared by every model, score them: the
+bit-vector walk of :mod:`intentseg.classifier.bitvector_forest` (QuickScorer) when every tree has at
+most 64 leaves, else the plain walk below, node by node. Both take LightGBM 4's own decisions
+(``Tree::NumericalDecision`` and ``CategoricalDecision``), on values as LightGBM's predictor reads them
+(magnitudes up to 1e-35 are 0):
 
 * numerical: a missing value is 0 unless the split's missing type is NaN; a value the split treats
   as missing (NaN for type NaN, |x| <= 1e-35 for type Zero) goes to the default side; otherwise
@@ -31,6 +34,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from intentseg.classifier.bitvector_forest import BitvectorTables, FlatTrees, leaf_sums
 from intentseg.foundation.errors import ProjectError
 
 log = logging.getLogger(__name__)
@@ -104,12 +108,13 @@ class CompiledForest:
         self.left, self.right = np.full(shape, -1, np.int32), np.full(shape, -1, np.int32)
         self.leaf_value = np.zeros((len(trees), leaves))
         self.bitset_start, self.bitset_words = np.zeros(shape, np.int32), np.zeros(shape, np.int32)
+        self.splits = np.array([int(tree["num_leaves"]) - 1 for tree in trees], np.int32)
         words: list[np.ndarray] = []
         offset = 0
         for index, tree in enumerate(trees):
             values = _numbers(tree, "leaf_value", float)
             self.leaf_value[index, : len(values)] = values
-            count = int(tree["num_leaves"]) - 1
+            count = int(self.splits[index])
             if count == 0:  # a single leaf: the root's children stay -1 (~0, leaf 0)
                 continue
             self.feature[index, :count] = _numbers(tree, "split_feature", np.int32)
@@ -125,6 +130,10 @@ class CompiledForest:
             words.append(bits)
             offset += len(bits)
         self.words = np.concatenate([*words, np.zeros(1, np.uint32)])
+        self.bitvectors = BitvectorTables.build(
+            FlatTrees(self.splits, self.feature, self.threshold, self.decision, self.left, self.right,
+                      self.bitset_start, self.bitset_words, self.words, len(self.feature_names))
+        )  # fmt: skip  # None: the plain walk (a tree of more than 64 leaves, or very wide categories)
 
     @classmethod
     def of(cls, booster: lgb.Booster) -> CompiledForest | None:
@@ -136,7 +145,8 @@ class CompiledForest:
             return None
 
     def matrix(self, model_frame: pd.DataFrame) -> np.ndarray:
-        """The frame as LightGBM reads it: float64 in column order, categories as LightGBM's codes (-1 missing).
+        """The frame as LightGBM reads it: float64 in column order, categories as LightGBM's codes (missing: NaN),
+        values of magnitude up to 1e-35 as 0 (LightGBM's predictor keeps only larger values of a row).
 
         Column-major: each column is written in one pass (the walk reads a block of rows, in cache either way).
         """
@@ -156,7 +166,8 @@ class CompiledForest:
                 codes = values.cat.codes.to_numpy()
                 out[:, index] = np.where(codes < 0, np.nan, codes)
             else:
-                out[:, index] = values.to_numpy(dtype=np.float64, na_value=np.nan)
+                column = values.to_numpy(dtype=np.float64, na_value=np.nan)
+                out[:, index] = np.where(np.abs(column) <= _ZERO, 0.0, column)  # LightGBM stores these as zeros
         return out
 
     def _arrays(self) -> tuple[np.ndarray, ...]:
@@ -166,8 +177,8 @@ class CompiledForest:
         )  # fmt: skip
 
     def raw_score(self, model_frame: pd.DataFrame) -> np.ndarray:
-        """LightGBM's raw score (``predict(raw_score=True)``) of every row."""
-        return _raw_scores(self.matrix(model_frame), self._arrays())
+        """LightGBM's raw score (``predict(raw_score=True)``) of every row: its leaf values, added tree by tree."""
+        return self._leaf_sums(model_frame, self.leaf_value[:, :, np.newaxis])[:, 0]
 
     def predict(self, model_frame: pd.DataFrame) -> np.ndarray:
         """LightGBM's ``predict``: the raw score through the objective's transform."""
@@ -176,7 +187,13 @@ class CompiledForest:
 
     def contributions(self, model_frame: pd.DataFrame, tables: np.ndarray) -> np.ndarray:
         """(rows, features): the sum over trees of ``tables[tree, leaf]`` at each row's leaf (path attribution)."""
-        return _credits(self.matrix(model_frame), self._arrays(), tables)
+        return self._leaf_sums(model_frame, tables)
+
+    def _leaf_sums(self, model_frame: pd.DataFrame, tables: np.ndarray) -> np.ndarray:
+        """(rows, width): the sum over trees of ``tables[tree, leaf]`` (trees, leaves, width) at each row's leaf."""
+        if self.bitvectors is not None:
+            return leaf_sums(self.matrix(model_frame), self.bitvectors.arrays, tables, _BLOCK)
+        return _leaf_sums(self.matrix(model_frame), self._arrays(), tables)
 
 
 def check_sample(forest: CompiledForest, booster: lgb.Booster, sample: pd.DataFrame, what: str) -> float:
@@ -224,26 +241,13 @@ def _leaf(X, row, tree, forest):
 
 
 @numba.njit(parallel=True, cache=True)
-def _raw_scores(X, forest):
-    rows, trees, leaf_value = X.shape[0], forest[0].shape[0], forest[5]
-    out = np.zeros(rows)
-    for block in numba.prange((rows + _BLOCK - 1) // _BLOCK):
-        start, stop = block * _BLOCK, min(rows, (block + 1) * _BLOCK)
-        total = np.zeros(stop - start)
-        for tree in range(trees):  # LightGBM's order of addition
-            for i in range(stop - start):
-                total[i] += leaf_value[tree, _leaf(X, start + i, tree, forest)]
-        out[start:stop] = total
-    return out
-
-
-@numba.njit(parallel=True, cache=True)
-def _credits(X, forest, tables):
+def _leaf_sums(X, forest, tables):
+    """The plain walk's :func:`~intentseg.classifier.bitvector_forest.leaf_sums`."""
     rows, trees, columns = X.shape[0], forest[0].shape[0], tables.shape[2]
     out = np.zeros((rows, columns))
     for block in numba.prange((rows + _BLOCK - 1) // _BLOCK):
         start, stop = block * _BLOCK, min(rows, (block + 1) * _BLOCK)
-        for tree in range(trees):  # the order PathAttribution adds tables in
+        for tree in range(trees):  # LightGBM's order, and PathAttribution's
             for i in range(start, stop):
                 leaf = _leaf(X, i, tree, forest)
                 for column in range(columns):

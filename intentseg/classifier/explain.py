@@ -52,9 +52,20 @@ class FeatureWords:
         return self.templates.get(name, self.templates.get(self.display_names.get(name, name)))
 
     def phrases(self, name: str, values: pd.Series) -> np.ndarray:
-        """Each value as a phrase about the customer (only the cited values are formatted)."""
-        template = self.template(name)
+        """Each value as a phrase about the customer (only the cited values; each distinct one formatted once:
+        numbers by their bits, other values by their text, missing ones apart)."""
         numeric = pd.api.types.is_numeric_dtype(values) and not isinstance(values.dtype, pd.CategoricalDtype)
+        if numeric:
+            codes, distinct = pd.factorize(values.to_numpy(dtype=float, na_value=np.nan).view(np.int64))
+            return self._each_phrase(name, pd.Series(distinct.view(np.float64)), numeric)[codes]
+        text = values.astype("object")
+        present = text.notna().to_numpy()
+        codes, distinct = pd.factorize(np.where(present, text.astype(str).to_numpy(), None))
+        return self._each_phrase(name, pd.Series([*distinct, None], dtype="object"), numeric)[codes]
+
+    def _each_phrase(self, name: str, values: pd.Series, numeric: bool) -> np.ndarray:
+        """Each value as a phrase, one at a time."""
+        template = self.template(name)
         if template is None and numeric:
             column = self.column(name)
             numbers = values.to_numpy(dtype=float, na_value=np.nan)

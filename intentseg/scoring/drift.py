@@ -50,14 +50,13 @@ class DriftMonitor(BaseEstimator):
                 np.isnan(values), len(self.edges_[name]) + 1, np.searchsorted(self.edges_[name], values, side="right")
             )
             counts[name] = np.bincount(bins, minlength=len(self.edges_[name]) + 2)
-        for name in self.categorical:
+        for name in self.categorical:  # each distinct text looked up once; then missing, then unseen
             levels = self.levels_[name]
             text = frame[name].astype("object")
-            missing = text.isna().to_numpy()
-            text = text.astype(str)
-            codes = pd.Categorical(text.where(text.isin(levels)), categories=levels).codes.astype(np.int64)
-            codes = np.where(missing, len(levels), np.where(codes < 0, len(levels) + 1, codes))
-            counts[name] = np.bincount(codes, minlength=len(levels) + 2)
+            codes, uniques = pd.factorize(np.where(text.notna().to_numpy(), text.astype(str).to_numpy(), None))
+            position = {level: index for index, level in enumerate(levels)}
+            bins = np.array([position.get(value, len(levels) + 1) for value in uniques] + [len(levels)], np.int64)
+            counts[name] = np.bincount(bins[codes], minlength=len(levels) + 2)
         return counts
 
     def update(self, chunk: pd.DataFrame) -> None:

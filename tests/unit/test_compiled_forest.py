@@ -85,14 +85,33 @@ def table() -> pd.DataFrame:
         {"max_cat_to_onehot": 80},  # one-vs-rest categorical splits
     ],
 )
-def test_raw_scores_equal_lightgbms_on_hostile_rows(table, params):
+@pytest.mark.parametrize("walk", ["bitvectors", "plain"])
+def test_raw_scores_equal_lightgbms_on_hostile_rows(table, params, walk):
     booster = _train(table, **params)
-    forest = CompiledForest(booster.model_to_string())
+    forest = _forest(booster, walk)
     rows = _hostile(_table(2000, seed=8))
     expected = booster.predict(rows, raw_score=True)
     assert np.abs(forest.raw_score(rows) - expected).max() <= 1e-9
     assert np.array_equal(forest.raw_score(rows), expected)  # in fact to the last bit
     assert np.array_equal(forest.predict(rows), booster.predict(rows))  # the objective's transform too
+
+
+def _forest(booster: lgb.Booster, walk: str) -> CompiledForest:
+    """The booster's compiled forest, walked with bit vectors (the default) or plainly (the fallback)."""
+    forest = CompiledForest(booster.model_to_string())
+    assert forest.bitvectors is not None
+    if walk == "plain":
+        forest.bitvectors = None
+    return forest
+
+
+def test_trees_of_more_than_64_leaves_are_walked_plainly_and_exactly(table):
+    booster = _train(table, num_leaves=90, min_data_in_leaf=5)
+    assert max(tree["num_leaves"] for tree in booster.dump_model()["tree_info"]) > 64
+    forest = CompiledForest(booster.model_to_string())
+    assert forest.bitvectors is None
+    rows = _hostile(_table(1000, seed=12))
+    assert np.array_equal(forest.raw_score(rows), booster.predict(rows, raw_score=True))
 
 
 def test_codes_follow_the_categories_lightgbm_was_trained_with(table):
@@ -116,10 +135,14 @@ def test_a_frame_without_the_models_columns_is_refused(table):
 
 def test_a_forest_that_disagrees_stops_the_run(table):
     booster = _train(table)
-    forest = CompiledForest(booster.model_to_string())
     rows = _hostile(_table(300, seed=10))
+    forest = _forest(booster, "bitvectors")
     assert check_sample(forest, booster, rows, "classifier") == 0.0
-    forest.threshold[:, 0] += 1.0  # a compiler bug, say: every root split moved
+    forest.bitvectors.arrays[1][:] += 1.0  # a compiler bug, say: every numerical threshold moved
+    with pytest.raises(ForestMismatchError, match="classifier: the compiled forest's raw score differs"):
+        check_sample(forest, booster, rows, "classifier")
+    forest = _forest(booster, "plain")
+    forest.threshold[:, 0] += 1.0  # every root split moved
     with pytest.raises(ForestMismatchError, match="classifier: the compiled forest's raw score differs"):
         check_sample(forest, booster, rows, "classifier")
 
@@ -154,3 +177,56 @@ def test_the_engine_scores_and_explains_through_the_forest(table):
     slow = PathAttribution(booster).contributions(schema.model_frame(rows))
     assert np.array_equal(engine.contributions(rows, "path"), slow)
     assert engine.check_compiled(rows) == 0.0
+
+
+def _numerical_splits(booster: lgb.Booster) -> list[tuple[str, float]]:
+    """(feature name, threshold) of every numerical split of the booster."""
+    names, found = booster.feature_name(), []
+    stack = [tree["tree_structure"] for tree in booster.dump_model()["tree_info"]]
+    while stack:
+        node = stack.pop()
+        if "split_feature" in node:
+            if node["decision_type"] == "<=":
+                found.append((names[node["split_feature"]], float(node["threshold"])))
+            stack += [node["left_child"], node["right_child"]]
+    return found
+
+
+@pytest.mark.parametrize("walk", ["bitvectors", "plain"])
+def test_values_exactly_on_each_threshold_go_left_as_in_lightgbm(table, walk):
+    booster = _train(table)
+    base = _table(1, seed=13).drop(columns=["label"])
+    rows = pd.concat([base.assign(**{name: threshold}) for name, threshold in _numerical_splits(booster)])
+    forest = _forest(booster, walk)
+    assert np.array_equal(forest.raw_score(rows), booster.predict(rows, raw_score=True))
+
+
+@pytest.mark.parametrize("walk", ["bitvectors", "plain"])
+def test_a_missing_value_read_as_zero_meets_a_threshold_of_zero(table, walk):
+    """Missing type None reads NaN as 0: at a threshold of exactly 0 it goes left (``0 <= 0``)."""
+    text = _train(table, use_missing=False).model_to_string()
+    head, tree = text.split("\nTree=0\n", 1)
+    lines = tree.split("\n")
+    field = {line.split("=", 1)[0]: index for index, line in enumerate(lines) if "=" in line}
+    kinds = [int(kind) for kind in lines[field["decision_type"]].split("=", 1)[1].split()]
+    thresholds = lines[field["threshold"]].split("=", 1)[1].split()
+    numerical = [index for index, kind in enumerate(kinds) if not kind & 1 and (kind >> 2) & 3 == 0]
+    for index in numerical:
+        thresholds[index] = "0"
+    lines[field["threshold"]] = "threshold=" + " ".join(thresholds)
+    booster = lgb.Booster(model_str=head + "\nTree=0\n" + "\n".join(lines))
+    rows = _hostile(_table(200, seed=14))
+    forest = _forest(booster, walk)
+    assert np.array_equal(forest.raw_score(rows), booster.predict(rows, raw_score=True))
+
+
+@pytest.mark.parametrize("walk", ["bitvectors", "plain"])
+def test_categorical_values_that_are_not_codes_are_truncated_as_in_lightgbm(table, walk):
+    """A categorical feature given as numbers (not a pandas categorical): LightGBM truncates them to codes."""
+    numbers = table.assign(city=table["city"].cat.codes.astype(float), device=table["device"].cat.codes.astype(float))
+    booster = _train(numbers)
+    odd = [-0.5, -0.99, -1.0, 0.7, 2.9, 63.999, 69.5, 1e10, -1e10, np.nan, np.inf, -np.inf]
+    rows = pd.concat([numbers.drop(columns=["label"]).head(len(odd))] * 2, ignore_index=True)
+    rows["city"], rows["device"] = odd * 2, odd[::-1] * 2
+    forest = _forest(booster, walk)
+    assert np.array_equal(forest.raw_score(rows), booster.predict(rows, raw_score=True))

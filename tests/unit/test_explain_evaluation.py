@@ -200,3 +200,18 @@ def test_bootstrap_metrics_counted_in_numpy_agree_with_their_definitions(seed):
     table = reliability_table(labels, score)
     by_table = (table["count"] * (table["observed_rate"] - table["mean_probability"]).abs()).sum() / n
     assert expected_calibration_error(labels, score) == pytest.approx(by_table, abs=1e-12)
+
+
+def test_each_distinct_value_is_phrased_as_it_would_be_alone():
+    """Phrases are formatted once per distinct value: numbers by their bits (0 and -0 apart), text by its text,
+    missing values apart from the text "nan"; the result is the one-at-a-time formatting, row for row."""
+    from intentseg.classifier.explain import FeatureWords
+
+    words = FeatureWords({"spend": "spent {value:.1f}"})
+    numbers = pd.Series([2.0, -0.0, 0.0, np.nan, 2.0, np.inf, 1e-300, -0.0])
+    texts = pd.Series(["gold", None, "nan", np.nan, "gold", 3, "3"], dtype=object)
+    for name, values in (("spend", numbers), ("visits", numbers), ("tier", texts), ("tier", texts.astype("category"))):
+        numeric = pd.api.types.is_numeric_dtype(values) and not isinstance(values.dtype, pd.CategoricalDtype)
+        alone = [words._each_phrase(name, values.iloc[[row]], numeric)[0] for row in range(len(values))]
+        assert words.phrases(name, values).tolist() == alone
+    assert words.phrases("tier", texts).tolist()[1:4] == ["tier: missing", "tier: nan", "tier: missing"]

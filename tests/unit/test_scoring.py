@@ -335,3 +335,31 @@ def test_partitions_are_whole_row_groups_in_order(tmp_path):
     assert [p.row_groups for p in partitions] == [(0, 1, 2), (3, 4, 5), (6,)]
     assert [p.rows for p in partitions] == [1200, 1200, 100] and partitions[2].part_name == "part-00002.parquet"
     assert [p.rows for p in plan_partitions(str(tmp_path / "p.parquet"), 10**9)] == [2500]
+
+
+def test_drift_counts_each_level_by_its_text_and_missing_values_apart():
+    monitor = DriftMonitor(numeric=[], categorical=["tier"], bins=10).fit(
+        pd.DataFrame({"tier": pd.Series(["gold", "3", "basic"], dtype=object)})
+    )
+    monitor.update(
+        pd.DataFrame({"tier": pd.Series(["gold", 3, 3.0, None, np.nan, "nan", "new", "gold"], dtype=object)})
+    )
+    # bins: the levels as fitted (gold, 3, basic), then missing, then unseen; 3.0 reads "3.0", not the level "3"
+    assert monitor.current_counts_["tier"].tolist() == [2, 1, 0, 2, 3]
+
+
+def test_model_frame_codes_levels_by_text_and_reads_numbers_as_their_canonical_text():
+    from intentseg.classifier.features import FeatureSchema
+
+    schema = FeatureSchema(numeric=("spend",), categorical={"tier": ("gold", "3", "basic")})
+    frame = pd.DataFrame(
+        {
+            "spend": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            "tier": pd.Series(["gold", None, "new", "basic", "3", "gold"], dtype=object),
+        }
+    )
+    assert schema.model_frame(frame)["tier"].cat.codes.tolist() == [0, -1, -1, 2, 1, 0]  # unseen and missing: -1
+    numbers = frame.assign(tier=pd.Series(["gold", 3, 3.0, " 3", np.nan, "basic"], dtype=object))
+    coded = schema.model_frame(numbers)["tier"]
+    assert coded.cat.codes.tolist() == [0, 1, 1, 1, -1, 2]  # 3, 3.0 and " 3" are the level "3"
+    assert list(coded.cat.categories) == ["gold", "3", "basic"]
