@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -103,8 +104,21 @@ def _write_csv_for_people(frame: pd.DataFrame, path: Path) -> dict[str, int]:
     """The one CSV format for people: UTF-8, RFC 4180 line ends (CRLF), floats to 6 decimals, no index,
     :func:`spreadsheet_safe`. Returns the protected cells per column."""
     safe, changed = spreadsheet_safe(frame)
-    safe.to_csv(path, index=False, encoding="utf-8", float_format="%.6f", lineterminator="\r\n")
+    safe = safe.copy()
+    for position in range(safe.shape[1]):
+        if pd.api.types.is_float_dtype(safe.iloc[:, position]):
+            safe.isetitem(position, six_decimals(safe.iloc[:, position]))
+    safe.to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
     return changed
+
+
+def six_decimals(values: pd.Series) -> np.ndarray:
+    """A float column as ``to_csv(float_format="%.6f")`` writes it, missing values empty (the same text, tested),
+    formatted in one list comprehension: several times faster than pandas' formatter, value by value."""
+    numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    text = np.array([f"{number:.6f}" for number in numbers.tolist()], dtype=object)
+    text[np.isnan(numbers)] = ""
+    return text
 
 
 def write_csv_folder(
