@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 class Population:
     """The file to score: its path, its columns, how many rows, and what its ids say (duplicates, type).
 
-    The ids themselves are not kept: at 1.2M text ids they would be about 80 MB held through the run."""
+    The ids themselves are not kept through the run (as Arrow text, about 12 bytes an id: 240 MB at 20M)."""
 
     path: str
     columns: tuple[str, ...]
