@@ -22,10 +22,13 @@ The splits are visited feature by feature, not tree by tree:
 
 The leaf each word points to is LightGBM's leaf number through ``leaf_of_bit``; :func:`leaf_sums` adds
 a table row per exit leaf tree by tree in LightGBM's order (the leaf values: the raw score, equal to the
-plain walk's to the last bit; the credit tables: path attribution). A
-model with a tree of more than 64 leaves, or whose categorical tables would exceed
-:data:`MAX_CATEGORICAL_ENTRIES`, is walked plainly instead (:class:`BitvectorTables.build` returns
-None). ``trailing_zeros`` is numba's own intrinsic (LLVM ``cttz``), from its ``unsafe`` module.
+plain walk's to the last bit; the credit tables: path attribution). The exit leaf's bit is never
+cleared: the splits whose left subtree holds it are on its path, where the value went left. Were a
+word ever empty, the 65th column keeps the look-up in bounds, and the score stage's sample check
+stops the run. A model with a
+tree of more than 64 leaves, or whose categorical tables would exceed :data:`MAX_CATEGORICAL_ENTRIES`,
+is walked plainly instead (:meth:`BitvectorTables.build` returns None). ``trailing_zeros`` is numba's
+own intrinsic (LLVM ``cttz``), from its ``unsafe`` module.
 """
 
 from __future__ import annotations
@@ -127,7 +130,7 @@ def _split_lists(trees: FlatTrees) -> tuple[list[list[tuple]], list[list[tuple]]
     numerical: list[list[tuple]] = [[] for _ in range(trees.features)]
     missing: list[list[tuple]] = [[] for _ in range(trees.features)]
     categorical: list[tuple] = []
-    leaf_of_bit = np.zeros((len(trees.splits), MAX_LEAVES), np.int32)
+    leaf_of_bit = np.zeros((len(trees.splits), MAX_LEAVES + 1), np.int32)  # + 1: an empty word's trailing_zeros
     for tree in np.flatnonzero(trees.splits):  # a single leaf has no split: its word stays full, bit 0 is leaf 0
         order, subtree = _leaf_ranges(trees.left[tree], trees.right[tree])
         leaf_of_bit[tree, : len(order)] = order

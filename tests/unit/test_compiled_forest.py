@@ -230,3 +230,14 @@ def test_categorical_values_that_are_not_codes_are_truncated_as_in_lightgbm(tabl
     rows["city"], rows["device"] = odd * 2, odd[::-1] * 2
     forest = _forest(booster, walk)
     assert np.array_equal(forest.raw_score(rows), booster.predict(rows, raw_score=True))
+
+
+def test_categorical_tables_too_wide_for_memory_fall_back_to_the_plain_walk(table, monkeypatch):
+    import intentseg.classifier.bitvector_forest as bitvector_forest
+
+    booster = _train(table)
+    monkeypatch.setattr(bitvector_forest, "MAX_CATEGORICAL_ENTRIES", 10)
+    forest = CompiledForest(booster.model_to_string())
+    assert forest.bitvectors is None
+    rows = _hostile(_table(300, seed=15))
+    assert np.array_equal(forest.raw_score(rows), booster.predict(rows, raw_score=True))
