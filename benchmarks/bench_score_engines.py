@@ -27,7 +27,7 @@ import yaml
 from benchmarks.bench_score import scoring_params, write_population
 from benchmarks.common import REPO_ROOT, save
 from intentseg.config.base import load_params
-from intentseg.scoring.distributed import peak_memory_mb
+from intentseg.foundation.memory import peak_memory_mb
 
 ENGINES = ("local", "dask")
 

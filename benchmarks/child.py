@@ -8,19 +8,10 @@ from __future__ import annotations
 
 import importlib
 import json
-import resource
 import sys
 import time
 
-
-def peak_resident_mb() -> float:
-    """This process's peak resident memory: VmHWM from /proc (Linux), else ru_maxrss."""
-    try:
-        with open("/proc/self/status") as status:
-            line = next(line for line in status if line.startswith("VmHWM:"))
-        return int(line.split()[1]) / 1024
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from intentseg.foundation.memory import peak_memory_mb
 
 
 def main(argv: list[str]) -> None:
@@ -33,7 +24,7 @@ def main(argv: list[str]) -> None:
         json.dumps(
             {
                 "seconds": seconds,
-                "peak_rss_mb": peak_resident_mb(),
+                "peak_rss_mb": peak_memory_mb(),
                 "result": float(result) if isinstance(result, (int, float)) else None,
             }
         )

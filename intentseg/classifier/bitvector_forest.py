@@ -43,9 +43,9 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 MAX_LEAVES = 64  # one 64-bit word per tree
 MAX_CATEGORICAL_ENTRIES = 16_000_000  # (code, split) pairs in the categorical tables: about 200 MB at most
 _ALL = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
-_ZERO = 1e-35  # LightGBM's kZeroThreshold
-_CATEGORICAL, _DEFAULT_LEFT = 1, 2
-_MISSING_ZERO, _MISSING_NAN = 1, 2
+ZERO = 1e-35  # LightGBM's kZeroThreshold: values of this magnitude or less are read as 0
+CATEGORICAL, DEFAULT_LEFT = 1, 2  # LightGBM's decision_type bits; the missing type is in bits 2-3
+MISSING_ZERO, MISSING_NAN = 1, 2
 
 
 @dataclass(frozen=True)
@@ -136,13 +136,13 @@ def _split_lists(trees: FlatTrees) -> tuple[list[list[tuple]], list[list[tuple]]
         leaf_of_bit[tree, : len(order)] = order
         for node, (start, stop) in subtree.items():
             kind, feature = int(trees.decision[tree, node]), int(trees.feature[tree, node])
-            mask, default_left = _mask(start, stop), bool(kind & _DEFAULT_LEFT)
-            if kind & _CATEGORICAL:
+            mask, default_left = _mask(start, stop), bool(kind & DEFAULT_LEFT)
+            if kind & CATEGORICAL:
                 categorical.append((feature, tree, mask, node))
                 continue
             threshold, missing_type = float(trees.threshold[tree, node]), (kind >> 2) & 3
-            numerical[feature].append((threshold, tree, mask, missing_type == _MISSING_ZERO, not default_left))
-            read_as_zero = missing_type not in (_MISSING_ZERO, _MISSING_NAN)  # type None: a missing value is 0
+            numerical[feature].append((threshold, tree, mask, missing_type == MISSING_ZERO, not default_left))
+            read_as_zero = missing_type not in (MISSING_ZERO, MISSING_NAN)  # type None: a missing value is 0
             if (threshold < 0.0) if read_as_zero else not default_left:  # a missing value goes right here
                 missing[feature].append((tree, mask))
     for entries in numerical:
@@ -158,13 +158,13 @@ def _categorical_tables(trees: FlatTrees, splits: list[tuple]) -> tuple[np.ndarr
     by_feature: dict[int, list[tuple[int, np.uint64, int]]] = {}
     for feature, tree, mask, node in splits:
         by_feature.setdefault(feature, []).append((tree, mask, node))
-    size = sum((32 * max(int(trees.bitset_words[t, n]) for t, _, n in entries) + 1) * len(entries)
-               for entries in by_feature.values())  # fmt: skip
-    if size > MAX_CATEGORICAL_ENTRIES:
+    for feature, entries in by_feature.items():  # codes up to the widest bitset of the feature's splits
+        codes_of[feature] = 32 * max(int(trees.bitset_words[tree, node]) for tree, _, node in entries)
+    if sum((codes_of[feature] + 1) * len(entries) for feature, entries in by_feature.items()) > MAX_CATEGORICAL_ENTRIES:
         return None
     for feature, entries in sorted(by_feature.items()):
-        codes = 32 * max(int(trees.bitset_words[tree, node]) for tree, _, node in entries)
-        codes_of[feature], first_list[feature] = codes, len(lists)
+        codes = int(codes_of[feature])
+        first_list[feature] = len(lists)
         goes_left = np.zeros((codes + 1, len(entries)), np.bool_)  # the last row: missing or beyond every bitset
         for column, (tree, _, node) in enumerate(entries):
             start, count = int(trees.bitset_start[tree, node]), int(trees.bitset_words[tree, node])
@@ -187,7 +187,7 @@ def _words(X, row, tables, words):
         if math.isnan(value):
             for j in range(missing_offsets[feature], missing_offsets[feature + 1]):
                 words[missing_tree[j]] &= missing_mask[j]
-        elif has_zero_type[feature] and -_ZERO <= value <= _ZERO:
+        elif has_zero_type[feature] and -ZERO <= value <= ZERO:
             for j in range(offsets[feature], offsets[feature + 1]):
                 if zero_right[j] if zero_type[j] else value > threshold[j]:
                     words[tree_of[j]] &= mask[j]

@@ -34,16 +34,22 @@ import numba
 import numpy as np
 import pandas as pd
 
-from intentseg.classifier.bitvector_forest import BitvectorTables, FlatTrees, leaf_sums
+from intentseg.classifier.bitvector_forest import (
+    CATEGORICAL,
+    DEFAULT_LEFT,
+    MISSING_NAN,
+    MISSING_ZERO,
+    ZERO,
+    BitvectorTables,
+    FlatTrees,
+    leaf_sums,
+)
 from intentseg.foundation.errors import ProjectError
 
 log = logging.getLogger(__name__)
 CHECK_ROWS = 256  # rows of every scored chunk whose raw scores are compared with LightGBM's
 TOLERANCE = 1e-9  # the largest raw-score difference from LightGBM accepted (in practice: none)
 _BLOCK = 256  # rows walked together, tree by tree (their features stay in cache)
-_CATEGORICAL, _DEFAULT_LEFT = 1, 2  # LightGBM's decision_type bits; missing type in bits 2-3
-_MISSING_ZERO, _MISSING_NAN = 1, 2
-_ZERO = 1e-35  # LightGBM's kZeroThreshold
 
 
 class ForestMismatchError(ProjectError):
@@ -123,7 +129,7 @@ class CompiledForest:
             self.left[index, :count] = _numbers(tree, "left_child", np.int32)
             self.right[index, :count] = _numbers(tree, "right_child", np.int32)
             bounds, bits = _numbers(tree, "cat_boundaries", np.int64), _numbers(tree, "cat_threshold", np.uint32)
-            categorical = np.flatnonzero(self.decision[index, :count] & _CATEGORICAL)
+            categorical = np.flatnonzero(self.decision[index, :count] & CATEGORICAL)
             cat_index = self.threshold[index, categorical].astype(np.int64)
             self.bitset_start[index, categorical] = offset + bounds[cat_index]
             self.bitset_words[index, categorical] = bounds[cat_index + 1] - bounds[cat_index]
@@ -167,7 +173,7 @@ class CompiledForest:
                 out[:, index] = np.where(codes < 0, np.nan, codes)
             else:
                 column = values.to_numpy(dtype=np.float64, na_value=np.nan)
-                out[:, index] = np.where(np.abs(column) <= _ZERO, 0.0, column)  # LightGBM stores these as zeros
+                out[:, index] = np.where(np.abs(column) <= ZERO, 0.0, column)  # LightGBM stores these as zeros
         return out
 
     def _arrays(self) -> tuple[np.ndarray, ...]:
@@ -220,7 +226,7 @@ def _leaf(X, row, tree, forest):
     while node >= 0:
         kind = decision[tree, node]
         value = X[row, feature[tree, node]]
-        if kind & _CATEGORICAL:
+        if kind & CATEGORICAL:
             go_left = False
             if not math.isnan(value):
                 code = int(value)
@@ -228,12 +234,10 @@ def _leaf(X, row, tree, forest):
                     go_left = (words[bitset_start[tree, node] + (code >> 5)] >> (code & 31)) & 1 == 1
         else:
             missing = (kind >> 2) & 3
-            if math.isnan(value) and missing != _MISSING_NAN:
+            if math.isnan(value) and missing != MISSING_NAN:
                 value = 0.0
-            if (missing == _MISSING_ZERO and -_ZERO <= value <= _ZERO) or (
-                missing == _MISSING_NAN and math.isnan(value)
-            ):
-                go_left = (kind & _DEFAULT_LEFT) != 0
+            if (missing == MISSING_ZERO and -ZERO <= value <= ZERO) or (missing == MISSING_NAN and math.isnan(value)):
+                go_left = (kind & DEFAULT_LEFT) != 0
             else:
                 go_left = value <= threshold[tree, node]
         node = left[tree, node] if go_left else right[tree, node]

@@ -18,6 +18,7 @@ import pandas as pd
 
 from intentseg.classifier.model import PurchaseModel
 from intentseg.data.column_words import ColumnWords, column_words, shown_name
+from intentseg.data.columns import distinct_texts
 
 MISSING_TEXT = "missing"
 EFFECT = {1: "raises the chance", -1: "lowers the chance", 0: "no effect"}
@@ -58,10 +59,8 @@ class FeatureWords:
         if numeric:
             codes, distinct = pd.factorize(values.to_numpy(dtype=float, na_value=np.nan).view(np.int64))
             return self._each_phrase(name, pd.Series(distinct.view(np.float64)), numeric)[codes]
-        text = values.astype("object")
-        present = text.notna().to_numpy()
-        codes, distinct = pd.factorize(np.where(present, text.astype(str).to_numpy(), None))
-        return self._each_phrase(name, pd.Series([*distinct, None], dtype="object"), numeric)[codes]
+        codes, texts = distinct_texts(values)
+        return self._each_phrase(name, pd.Series([*texts, None], dtype="object"), numeric)[codes]
 
     def _each_phrase(self, name: str, values: pd.Series, numeric: bool) -> np.ndarray:
         """Each value as a phrase, one at a time."""

@@ -160,6 +160,13 @@ def is_true_false(values: pd.Series) -> bool:
     return len(present) > 0 and present.isin(["true", "false"]).all()
 
 
+def distinct_texts(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's code into the distinct texts of the column (``str`` of each present value; ``3`` and
+    ``3.0`` apart), -1 for a missing value: for work done once per distinct value, not per row."""
+    text = values.astype("object")
+    return pd.factorize(np.where(text.notna().to_numpy(), text.astype(str).to_numpy(), None))
+
+
 def canonical_levels(values: pd.Series) -> pd.Series:
     """Category levels as canonical text: ``2``, ``2.0`` and ``"2"`` are all ``"2"``; blanks are missing."""
     text = text_values(values)

@@ -104,8 +104,7 @@ def _write_csv_for_people(frame: pd.DataFrame, path: Path) -> dict[str, int]:
     """The one CSV format for people: UTF-8, RFC 4180 line ends (CRLF), floats to 6 decimals, no index,
     :func:`spreadsheet_safe`. Returns the protected cells per column."""
     safe, changed = spreadsheet_safe(frame)
-    safe = safe.copy()
-    for position in range(safe.shape[1]):
+    for position in range(safe.shape[1]):  # isetitem puts a new array in place: ``frame`` is untouched
         if pd.api.types.is_float_dtype(safe.iloc[:, position]):
             safe.isetitem(position, six_decimals(safe.iloc[:, position]))
     safe.to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")

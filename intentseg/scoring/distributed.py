@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 from intentseg.config.score import DaskConfig
 from intentseg.foundation.errors import ConfigError
 from intentseg.foundation.io import ParquetAppender
+from intentseg.foundation.memory import peak_memory_mb
 from intentseg.scoring.first_pass import score_population, valid_rows
 from intentseg.scoring.second_pass import Explainer, RowPlan, combine_final, finalise_chunk, plan_rows
 from intentseg.scoring.types import FinalChunk, FinalTables, ScoreAccumulator, ScoringJob, empty_scores
@@ -245,21 +246,3 @@ def _gathered_in_order(futures: list) -> list:
 def worker_peak_memory_mb(client) -> dict[str, float]:
     """Each worker process's peak resident memory so far (its own VmHWM), in MB, by worker address."""
     return client.run(peak_memory_mb)
-
-
-def peak_memory_mb(process: int | str = "self") -> float:
-    """A live process's own peak RSS in MB: VmHWM of its address space (Linux).
-
-    ru_maxrss would carry over the peak of the process that spawned it, across fork and exec.
-    Elsewhere, this process's ru_maxrss is the best available (another process's: 0).
-    """
-    status = Path(f"/proc/{process}/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    if process != "self":
-        return 0.0
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -15,6 +15,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from intentseg.data.columns import distinct_texts
+
 SHARE_FLOOR = 1e-4
 
 
@@ -52,10 +54,9 @@ class DriftMonitor(BaseEstimator):
             counts[name] = np.bincount(bins, minlength=len(self.edges_[name]) + 2)
         for name in self.categorical:  # each distinct text looked up once; then missing, then unseen
             levels = self.levels_[name]
-            text = frame[name].astype("object")
-            codes, uniques = pd.factorize(np.where(text.notna().to_numpy(), text.astype(str).to_numpy(), None))
+            codes, texts = distinct_texts(frame[name])
             position = {level: index for index, level in enumerate(levels)}
-            bins = np.array([position.get(value, len(levels) + 1) for value in uniques] + [len(levels)], np.int64)
+            bins = np.array([position.get(value, len(levels) + 1) for value in texts] + [len(levels)], np.int64)
             counts[name] = np.bincount(bins[codes], minlength=len(levels) + 2)
         return counts
 
