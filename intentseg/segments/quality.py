@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
@@ -22,13 +23,41 @@ logger = logging.getLogger(__name__)
 
 
 def mixed_distances(numeric: np.ndarray, codes: np.ndarray, gamma: float) -> np.ndarray:
-    """Pairwise sqrt(squared Euclidean + gamma * mismatches) between rows."""
+    """Pairwise sqrt(squared Euclidean + gamma * mismatches) between rows.
+
+    The squared Euclidean part is numpy's (one matrix product); the mismatches, the diagonal and the
+    square root are one compiled pass over the matrix on both cores, adding ``gamma`` column by column
+    as numpy would, so every distance is the same to the bit (tests compare with :func:`mixed_distances_in_numpy`).
+    """
+    squared = np.sum(numeric**2, axis=1)
+    distance = squared[:, None] + squared[None, :] - 2 * numeric @ numeric.T
+    _add_mismatches_and_root(distance, np.ascontiguousarray(codes, dtype=np.int64), float(gamma))
+    return distance
+
+
+def mixed_distances_in_numpy(numeric: np.ndarray, codes: np.ndarray, gamma: float) -> np.ndarray:
+    """:func:`mixed_distances` in numpy, a matrix per categorical column: the definition the compiled pass is tested against."""
     squared = np.sum(numeric**2, axis=1)
     distance = squared[:, None] + squared[None, :] - 2 * numeric @ numeric.T
     for column in codes.T:
         distance += gamma * (column[:, None] != column[None, :])
     np.fill_diagonal(distance, 0.0)
     return np.sqrt(np.maximum(distance, 0.0))
+
+
+@numba.njit(parallel=True, cache=True)
+def _add_mismatches_and_root(
+    distance: np.ndarray, codes: np.ndarray, gamma: float
+) -> None:  # pragma: no cover (compiled; covered through mixed_distances)
+    """In place: add ``gamma`` per mismatching code (column order), zero the diagonal, clip at 0, square root."""
+    for row in numba.prange(distance.shape[0]):
+        for other in range(distance.shape[1]):
+            value = distance[row, other]
+            for j in range(codes.shape[1]):
+                value += gamma if codes[row, j] != codes[other, j] else 0.0
+            if row == other:
+                value = 0.0
+            distance[row, other] = np.sqrt(max(value, 0.0))
 
 
 def silhouette_samples_summary(

@@ -12,7 +12,16 @@ from intentseg.config.evaluate import BootstrapConfig
 from intentseg.evaluation.champion import champion_review_metrics, compare_with_champion
 from intentseg.evaluation.comparison import comparison_summary, verdict
 from intentseg.evaluation.gates import failure_messages, format_gate_table, gate_rows
-from intentseg.foundation.metrics import average_precision, paired_differences, roc_auc
+from intentseg.foundation.metrics import (
+    RankedScores,
+    average_precision,
+    bootstrap_interval,
+    expected_calibration_error,
+    paired_differences,
+    resampled,
+    roc_auc,
+    top_decile_lift,
+)
 from intentseg.reference import promote
 from intentseg.reporting.champion import champion_view
 
@@ -182,3 +191,39 @@ def test_an_incomplete_champion_is_refused_in_one_message(tmp_path, repo_root):
     (tmp_path / "classifier").write_text("tree")
     with pytest.raises(ModelFileError, match="champion is incomplete.*classifier_metadata"):
         champion_model(paths)
+
+
+@pytest.mark.parametrize(("rows", "decimals"), [(3000, 2), (3000, None), (40, 1), (9, 0), (25, 0)])
+def test_sorted_once_metrics_equal_scikit_learn_on_every_resample(rows, decimals):
+    """ROC-AUC and average precision from a resample's counts equal scikit-learn's on the resampled rows to
+    rounding; top-decile lift exactly (ties at the cut are taken in resample order, as the stable sort does)."""
+    rng = np.random.default_rng(rows)
+    checked = 0
+    for _ in range(40):
+        score = rng.random(rows) if decimals is None else np.round(rng.random(rows), decimals)
+        labels = (rng.random(rows) < 0.3).astype(int)
+        draw = rng.integers(0, rows, rows)
+        if labels[draw].min() == labels[draw].max():
+            continue
+        ranked, checked = RankedScores(labels, score), checked + 1
+        assert ranked.roc_auc(draw) == pytest.approx(roc_auc(labels[draw], score[draw]), abs=1e-12)
+        assert ranked.average_precision(draw) == pytest.approx(average_precision(labels[draw], score[draw]), abs=1e-12)
+        assert ranked.top_decile_lift(draw) == top_decile_lift(labels[draw], score[draw])
+    assert checked >= 20
+
+
+def test_resampled_falls_back_to_indexing_for_other_metrics():
+    labels, score, _ = _scores(300, 5, (0.7, 0.7))
+    draw = np.random.default_rng(0).integers(0, 300, 300)
+    on_draw = resampled(expected_calibration_error, labels, score)
+    assert on_draw(draw) == expected_calibration_error(labels[draw], score[draw])
+    assert resampled(roc_auc, labels, score)(draw) == pytest.approx(roc_auc(labels[draw], score[draw]), abs=1e-12)
+
+
+def test_bootstrap_interval_is_the_one_of_resampled_rows():
+    """The sorted-once path gives the interval the per-resample scikit-learn calls gave (the same draws)."""
+    labels, score, _ = _scores(800, 6, (0.6, 0.6))
+    score = np.round(score, 1)  # many ties
+    fast = bootstrap_interval(roc_auc, labels, score, 60, 0.9, seed=3)
+    plain = bootstrap_interval(lambda y, s: roc_auc(y, s), labels, score, 60, 0.9, seed=3)
+    assert fast == pytest.approx(plain, abs=1e-12)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from kmodes.kprototypes import KPrototypes
+from kmodes.util.dissim import matching_dissim
+from kmodes.util.init_methods import init_cao
 
-from intentseg.segments.kprototypes import FastKPrototypes, assign, assign_in_numpy, kmodes_gamma
+from intentseg.segments.kprototypes import FastKPrototypes, assign, assign_in_numpy, cao_modes, kmodes_gamma
 
 
 def _fast(n_clusters, n_init=3, init="Cao", gamma=None, max_iter=100, random_state=0):
@@ -63,6 +65,16 @@ def test_compiled_assign_is_bit_identical_to_numpy(seed):
         np.testing.assert_array_equal(got, expected)
     no_features = assign(np.zeros((4, 0)), np.zeros((4, 0), dtype=np.int64), np.zeros((2, 0)), np.zeros((2, 0)), 1.0)
     assert no_features[0].tolist() == [0, 0, 0, 0] and no_features[1].tolist() == [0.0] * 4
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cao_modes_are_kmodes_init_cao(seed):
+    rng = np.random.default_rng(seed)
+    rows, columns = int(rng.integers(3, 400)), int(rng.integers(1, 6))
+    categorical = rng.integers(0, int(rng.integers(1, 5)), size=(rows, columns))  # few levels: many density ties
+    for k in range(1, min(rows, 7) + 1):
+        expected = np.asarray(init_cao(categorical, k, matching_dissim), dtype=np.int64)
+        np.testing.assert_array_equal(cao_modes(categorical, k), expected)
 
 
 @pytest.mark.parametrize("seed", [0, 1])

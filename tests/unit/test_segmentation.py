@@ -21,6 +21,7 @@ from intentseg.segments.quality import (
     k_sweep,
     migration_matrix,
     mixed_distances,
+    mixed_distances_in_numpy,
     silhouette_samples_summary,
 )
 from intentseg.segments.setup import plan_segmentation
@@ -231,6 +232,16 @@ def test_mixed_distances_match_the_definition():
         for j in range(6):
             expected = np.sqrt(np.sum((numeric[i] - numeric[j]) ** 2) + 0.7 * np.sum(codes[i] != codes[j]))
             assert distances[i, j] == pytest.approx(expected, abs=1e-7)
+
+
+def test_compiled_mixed_distances_are_bit_identical_to_numpy():
+    rng = np.random.default_rng(1)
+    numeric = rng.normal(size=(300, 4)) * rng.lognormal(0, 3, size=4)  # wide magnitudes
+    codes = rng.integers(-1, 3, size=(300, 5))
+    numeric[7] = numeric[3]  # a duplicate customer: rounding can make its distance negative before the clip
+    codes[7] = codes[3]
+    np.testing.assert_array_equal(mixed_distances(numeric, codes, 0.37), mixed_distances_in_numpy(numeric, codes, 0.37))
+    assert mixed_distances(np.zeros((3, 0)), np.zeros((3, 0), dtype=np.int64), 1.0).tolist() == [[0.0] * 3] * 3
 
 
 def test_evaluation_helpers(fitted_segments, small_splits, segment_settings):
