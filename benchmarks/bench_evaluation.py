@@ -7,7 +7,12 @@ evaluation 19 s of bootstrap and TreeSHAP work. Measured here, on the outputs of
 - ``evaluate_segments`` and ``evaluate_classifier`` as the evaluate stage calls them;
 - one bootstrap refit (168K customers, the model's 10 initialisations);
 - the assignment of 168K customers to 5 prototypes: the compiled kernel against the numpy
-  computation it replaced (column by column over an (n, k) matrix), timed in the same process.
+  computation it replaced (column by column over an (n, k) matrix), timed in the same process;
+- the test metrics' bootstrap intervals (ROC-AUC, PR-AUC, F1, top-decile lift), computed from each
+  resample's counts over scores sorted once, against scikit-learn's functions on every resample
+  (alternated in the same process; the intervals asserted equal to 1e-12);
+- the silhouette's distance matrix of 5,000 test customers: the compiled mismatch pass against numpy's
+  matrix per categorical column (alternated; asserted equal to the bit).
 The numba kernels are compiled (or loaded from numba's cache) in the set-up, not timed: the
 stage pays that once, about 0.2 s from the cache and 3 s on a fresh clone.
 Run: `.venv/bin/python -m benchmarks.bench_evaluation [--repeats N]`.
@@ -108,6 +113,81 @@ def assignment_kernels() -> Callable[[], float]:
     return ratio
 
 
+def _alternated(name: str, paths: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
+    """Seconds per path, the paths run in turn ``rounds`` times in this process (so the host's drift hits both)."""
+    spent = dict.fromkeys(paths, 0.0)
+    for _ in range(rounds):
+        for path, run in paths.items():
+            start = time.perf_counter()
+            run()
+            spent[path] += time.perf_counter() - start
+    print(f"{name}: " + ", ".join(f"{path} {seconds / rounds:.3f} s" for path, seconds in spent.items()), flush=True)
+    return spent
+
+
+def bootstrap_paths() -> Callable[[], float]:
+    """Workload: the test metrics' intervals, sorted once against scikit-learn per resample; returns the ratio."""
+    from intentseg.foundation.metrics import (
+        average_precision,
+        bootstrap_interval,
+        f1_at,
+        metric_intervals,
+        roc_auc,
+        top_decile_lift,
+    )
+
+    setup = _inputs()
+    inputs, bootstrap = setup["inputs"], setup["config"].bootstrap
+    model = inputs.classifier
+    labels = inputs.test[model.info["target"]].to_numpy()
+    probability = model.purchase_probability(inputs.test)
+    settings = (model.decision.threshold, bootstrap.resamples, bootstrap.confidence)
+
+    def per_resample() -> dict[str, list[float]]:
+        """The same draws, each metric wrapped (so not recognised as sortable once): scikit-learn per resample."""
+        metrics = {
+            "roc_auc": roc_auc,
+            "pr_auc": average_precision,
+            "f1": f1_at(settings[0]),
+            "lift_top_decile": top_decile_lift,
+        }
+        return {
+            f"{name}_ci": bootstrap_interval(
+                lambda y, s, f=metric: f(y, s), labels, probability, *settings[1:], seed=setup["seed"]
+            )
+            for name, metric in metrics.items()
+        }
+
+    def ratio() -> float:
+        fast = lambda: metric_intervals(labels, probability, *settings, seed=setup["seed"])  # noqa: E731
+        spent = _alternated("bootstrap intervals", {"sorted once": fast, "per resample": per_resample}, 2)
+        expected, got = per_resample(), fast()
+        assert all(np.allclose(got[key], expected[key], rtol=0, atol=1e-12) for key in expected), (got, expected)
+        return spent["per resample"] / spent["sorted once"]
+
+    return ratio
+
+
+def silhouette_distances() -> Callable[[], float]:
+    """Workload: the distance matrix of 5,000 test customers, compiled against numpy; returns the ratio."""
+    from intentseg.segments.quality import mixed_distances, mixed_distances_in_numpy
+
+    setup = _inputs()
+    model = setup["inputs"].segmenter
+    numeric, codes = model.preprocessor.transform(setup["inputs"].test.iloc[:5000])
+
+    def ratio() -> float:
+        paths = {
+            "compiled": lambda: mixed_distances(numeric, codes, model.gamma),
+            "numpy": lambda: mixed_distances_in_numpy(numeric, codes, model.gamma),
+        }
+        spent = _alternated("silhouette distances", paths, 3)
+        assert np.array_equal(paths["compiled"](), paths["numpy"]()), "the distance matrices differ"
+        return spent["numpy"] / spent["compiled"]
+
+    return ratio
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=3)
@@ -118,6 +198,8 @@ def main() -> None:
         "evaluate_classifier": measure(f"{here}:classifier_evaluation", args.repeats),
         "bootstrap_refit_168k": measure(f"{here}:bootstrap_refit", args.repeats),
         "assignment_numpy_over_compiled": measure(f"{here}:assignment_kernels", args.repeats),
+        "bootstrap_per_resample_over_sorted_once": measure(f"{here}:bootstrap_paths", args.repeats),
+        "silhouette_numpy_over_compiled": measure(f"{here}:silhouette_distances", args.repeats),
     }
     report("evaluation", results)
 

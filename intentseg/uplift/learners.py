@@ -37,7 +37,7 @@ class UpliftLearner(BaseEstimator):
     """What every learner shares: the LightGBM settings, the feature schema, JSON form."""
 
     kind: ClassVar[str]
-    parts: ClassVar[tuple[str, ...]]
+    parts: ClassVar[tuple[str, ...]]  # the names of the boosters it holds
 
     def __init__(
         self,
@@ -146,6 +146,7 @@ class TwoModelLearner(UpliftLearner):
     """The T-learner: a purchase model per arm; the effect is their difference."""
 
     kind = "two_model"
+    parts = ("contacted", "held_out")
 
     def fit(self, features: pd.DataFrame, converted: Any, contacted: Any, probability: Any) -> TwoModelLearner:
         frame, (y, t, _) = self._start(features, converted, contacted, probability)
@@ -160,6 +161,7 @@ class XLearner(UpliftLearner):
     """The X-learner: the two arm models, then effect models on each arm's imputed effects, blended."""
 
     kind = "x_learner"
+    parts = ("contacted", "held_out", "effect_contacted", "effect_held_out")
 
     def fit(self, features: pd.DataFrame, converted: Any, contacted: Any, probability: Any) -> XLearner:
         frame, (y, t, _) = self._start(features, converted, contacted, probability)
@@ -176,6 +178,17 @@ class XLearner(UpliftLearner):
         )
         return self
 
+    def two_model(self) -> TwoModelLearner:
+        """The T-learner this learner holds: its two arm models are the ones :class:`TwoModelLearner` with the same
+        parameters fits on the same rows (LightGBM runs deterministic, with the same seed), so fitting both
+        learners would fit the arms twice. Equal to fitting it, booster for booster (tests compare)."""
+        check_is_fitted(self, "boosters_")
+        learner = TwoModelLearner(**self.get_params())
+        learner.schema_, learner.contact_share_ = self.schema_, self.contact_share_
+        learner.boosters_ = {name: self.boosters_[name] for name in TwoModelLearner.parts}
+        learner.forests_ = {name: self.forests_[name] for name in TwoModelLearner.parts}
+        return learner
+
     def _effect(self, frame: pd.DataFrame) -> np.ndarray:
         share = self.contact_share_  # Kuenzel's blend g(x) = e(x), here the mean contact probability
         return share * self._raw("effect_held_out", frame) + (1 - share) * self._raw("effect_contacted", frame)
@@ -185,6 +198,7 @@ class ClassTransformationLearner(UpliftLearner):
     """One regression of the transformed outcome ``y (t - p) / (p (1 - p))`` (mean: the effect)."""
 
     kind = "class_transformation"
+    parts = ("transformed",)
 
     def fit(
         self, features: pd.DataFrame, converted: Any, contacted: Any, probability: Any

@@ -24,7 +24,7 @@ from scipy.stats import spearmanr
 from intentseg.config.uplift import UpliftConfig
 from intentseg.foundation.determinism import id_draw
 from intentseg.uplift.design import learnable
-from intentseg.uplift.learners import LEARNERS, UpliftLearner
+from intentseg.uplift.learners import LEARNERS, TwoModelLearner, UpliftLearner, XLearner
 from intentseg.uplift.metrics import RandomisedOutcomes, qini_coefficient, uplift_curve, uplift_evaluation
 
 MIN_GROUP = 100  # contacted and held-out customers each part needs at least
@@ -108,6 +108,22 @@ def _nothing_learned(reason: str, counts: dict[str, int]) -> UpliftResult:
     return UpliftResult(None, summary, {**summary, "learners": {}}, [])
 
 
+def fitted_learners(
+    config: UpliftConfig, features: pd.DataFrame, history: pd.DataFrame, seed: int
+) -> dict[str, UpliftLearner]:
+    """Each learner of ``uplift.learners`` fitted on the same rows. With the X-learner listed too, the
+    two-model learner is the X-learner's own arm models (:meth:`XLearner.two_model`): not fitted twice."""
+    outcomes = [history[column] for column in ("converted", "contacted", "contact_probability")]
+    fitted: dict[str, UpliftLearner] = {}
+    for kind in sorted(config.learners, key=lambda kind: kind == TwoModelLearner.kind):  # the X-learner first
+        learner = fitted.get(XLearner.kind)
+        if kind == TwoModelLearner.kind and isinstance(learner, XLearner):
+            fitted[kind] = learner.two_model()
+        else:
+            fitted[kind] = LEARNERS[kind](**config.lightgbm.model_dump(), random_state=seed).fit(features, *outcomes)
+    return fitted
+
+
 def fit_uplift(
     history: pd.DataFrame,
     features: pd.DataFrame,
@@ -133,15 +149,11 @@ def fit_uplift(
     if problem:
         return _nothing_learned(problem, counts)
     x = features.drop(columns=[id_column])
-    fitted, valid_qini = {}, {}
-    for kind in config.learners:
-        learner = LEARNERS[kind](**config.lightgbm.model_dump(), random_state=seed)
-        train = part == "train"
-        fitted[kind] = learner.fit(
-            x[train], *(history.loc[train, c] for c in ("converted", "contacted", "contact_probability"))
-        )
-        valid = part == "valid"
-        valid_qini[kind] = qini_coefficient(_outcomes(fitted[kind].predict(x[valid]), history[valid]))
+    train, valid = part == "train", part == "valid"
+    fitted = fitted_learners(config, x[train], history[train], seed)
+    valid_qini = {
+        kind: qini_coefficient(_outcomes(fitted[kind].predict(x[valid]), history[valid])) for kind in config.learners
+    }
     chosen = max(config.learners, key=lambda kind: valid_qini[kind])  # ties: the first listed
     test = part == "test"
     on_test = {kind: fitted[kind].predict(x[test]) for kind in config.learners}

@@ -9,7 +9,7 @@ from scipy.stats import spearmanr
 
 from intentseg.foundation.determinism import id_draw
 from intentseg.uplift.design import assign_contacts, contact_shares, exploration_draws, explored_rows, learnable
-from intentseg.uplift.learners import LEARNERS, UpliftLearner
+from intentseg.uplift.learners import LEARNERS, TwoModelLearner, UpliftLearner, XLearner
 from intentseg.uplift.metrics import (
     RandomisedOutcomes,
     effect_calibration,
@@ -200,6 +200,19 @@ def test_each_learner_finds_a_known_effect(kind):
     assert spearmanr(predicted, test_effect).statistic > 0.5
     again = UpliftLearner.from_dict(learner.to_dict())
     np.testing.assert_array_equal(again.predict(test_features), predicted)
+
+
+def test_the_x_learners_arm_models_are_the_two_model_learner():
+    """Fitted once for both learners: equal, booster for booster, to fitting the two-model learner itself."""
+    features, converted, contacted, probability, _ = _known_effect(4000, seed=8)
+    settings = {"num_boost_round": 20, "num_threads": 2, "random_state": 3}
+    alone = TwoModelLearner(**settings).fit(features, converted, contacted, probability)
+    inside = XLearner(**settings).fit(features, converted, contacted, probability).two_model()
+    assert inside.to_dict() == alone.to_dict()
+    np.testing.assert_array_equal(inside.predict(features), alone.predict(features))
+    rows = slice(0, 3000)  # the comparison can fail: other rows give other boosters
+    other = TwoModelLearner(**settings).fit(features[rows], converted[rows], contacted[rows], probability[rows])
+    assert other.to_dict()["boosters"] != alone.to_dict()["boosters"]
 
 
 def test_a_learner_refuses_rows_without_both_groups():
