@@ -162,9 +162,25 @@ def is_true_false(values: pd.Series) -> bool:
 
 def distinct_texts(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Each value's code into the distinct texts of the column (``str`` of each present value; ``3`` and
-    ``3.0`` apart), -1 for a missing value: for work done once per distinct value, not per row."""
+    ``3.0`` apart), in order of first appearance, -1 for a missing value: for work done once per distinct
+    value, not per row. A categorical column converts its categories, not its rows (the same result)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return _distinct_category_texts(values)
     text = values.astype("object")
     return pd.factorize(np.where(text.notna().to_numpy(), text.astype(str).to_numpy(), None))
+
+
+def _distinct_category_texts(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`distinct_texts` of a categorical column: the present categories by first appearance, their texts
+    factorized (categories of the same text, as 3 and "3", become one), then looked up by each row's code."""
+    codes = values.cat.codes.to_numpy()
+    _, appearing = pd.factorize(codes)  # the codes in order of first appearance (-1, missing, among them)
+    order = appearing[appearing >= 0]
+    category_texts = pd.Series(values.cat.categories[order], dtype="object").astype(str).to_numpy()
+    text_codes, texts = pd.factorize(category_texts)
+    lookup = np.full(len(values.cat.categories), -1, dtype=np.int64)
+    lookup[order] = text_codes
+    return np.where(codes >= 0, lookup[codes], -1), texts
 
 
 def canonical_levels(values: pd.Series) -> pd.Series:

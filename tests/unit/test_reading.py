@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import zipfile
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -162,3 +163,26 @@ def test_numbers_accept_every_white_space_python_knows():
     expected = [value for _ in spaces for value in (1200.0, 5.0, 5.0, 0.12)]
     assert parse_numbers(pd.Series(texts)).tolist() == pytest.approx(expected)
     assert parse_numbers(pd.Series(["١٢", "1,2345", "$ ", "USD5"])).isna().all()  # not numbers as written
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Categorical(["b", None, "a", "b", "c"], categories=["z", "c", "b", "a"]),  # unused and reordered levels
+        pd.Categorical(np.array([3, "3", None, 2.5, 3, "=1+1"], dtype=object)),  # 3 and "3": one text
+        pd.Categorical([1.0, 2.0, np.nan, 1.0]),
+        pd.Categorical([None, None], categories=["x"]),
+        pd.Categorical([], categories=["x"]),
+        pd.Categorical([True, False, True]),
+        pd.Categorical(np.random.default_rng(0).integers(0, 300, 2000)),  # more levels than an int8 code holds
+    ],
+)
+def test_distinct_texts_of_a_categorical_are_those_of_its_values_as_objects(values):
+    """The categorical path converts the categories, not the rows: the same codes and texts, in the same order."""
+    from intentseg.data.columns import distinct_texts
+
+    column = pd.Series(values)
+    codes, texts = distinct_texts(column)
+    expected_codes, expected_texts = distinct_texts(column.astype("object"))
+    np.testing.assert_array_equal(codes, expected_codes)
+    assert codes.dtype == expected_codes.dtype and list(texts) == list(expected_texts)
