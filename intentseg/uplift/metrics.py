@@ -69,9 +69,12 @@ def _cumulative_rates(ranked: RandomisedOutcomes, counts: np.ndarray) -> tuple[n
     return np.cumsum(counts), rate_treated, rate_held_out
 
 
-def _curve_points(ranked: RandomisedOutcomes, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+Rates = tuple[np.ndarray, np.ndarray, np.ndarray]  # :func:`_cumulative_rates` of one (re)sample
+
+
+def _curve_points(ranked: RandomisedOutcomes, rates: Rates) -> tuple[np.ndarray, np.ndarray]:
     """The uplift curve at the end of each group of tied predictions: customers, incremental buyers (from 0)."""
-    customers, rate_treated, rate_held_out = _cumulative_rates(ranked, counts)
+    customers, rate_treated, rate_held_out = rates
     ends = np.flatnonzero(np.r_[ranked.effect[1:] != ranked.effect[:-1], True])
     incremental = np.nan_to_num(customers * (rate_treated - rate_held_out))[ends]
     return np.r_[0.0, customers[ends]], np.r_[0.0, incremental]
@@ -80,14 +83,14 @@ def _curve_points(ranked: RandomisedOutcomes, counts: np.ndarray) -> tuple[np.nd
 def uplift_curve(outcomes: RandomisedOutcomes) -> pd.DataFrame:
     """``customers`` (top k), ``share`` of customers and ``incremental_buyers``, from (0, 0) to everyone."""
     ranked = outcomes.ranked()
-    customers, incremental = _curve_points(ranked, np.ones(len(ranked.effect)))
+    customers, incremental = _curve_points(ranked, _cumulative_rates(ranked, np.ones(len(ranked.effect))))
     return pd.DataFrame(
         {"customers": customers, "share": customers / max(customers[-1], 1.0), "incremental_buyers": incremental}
     )
 
 
-def _qini(ranked: RandomisedOutcomes, counts: np.ndarray) -> float:
-    customers, incremental = _curve_points(ranked, counts)
+def _qini(ranked: RandomisedOutcomes, rates: Rates) -> float:
+    customers, incremental = _curve_points(ranked, rates)
     total = customers[-1]
     share, per_customer = customers / total, incremental / total
     area = float(np.sum(np.diff(share) * (per_customer[1:] + per_customer[:-1]) / 2))
@@ -97,11 +100,11 @@ def _qini(ranked: RandomisedOutcomes, counts: np.ndarray) -> float:
 def qini_coefficient(outcomes: RandomisedOutcomes) -> float:
     """Area between the uplift curve and random targeting (shares of customers, buyers per customer)."""
     ranked = outcomes.ranked()
-    return _qini(ranked, np.ones(len(ranked.effect)))
+    return _qini(ranked, _cumulative_rates(ranked, np.ones(len(ranked.effect))))
 
 
-def _uplift_at(ranked: RandomisedOutcomes, counts: np.ndarray, fraction: float) -> float:
-    customers, rate_treated, rate_held_out = _cumulative_rates(ranked, counts)
+def _uplift_at(rates: Rates, fraction: float) -> float:
+    customers, rate_treated, rate_held_out = rates
     top = int(np.searchsorted(customers, fraction * customers[-1] - 1e-9))  # the first k reaching the fraction
     return float(rate_treated[top] - rate_held_out[top])
 
@@ -109,7 +112,7 @@ def _uplift_at(ranked: RandomisedOutcomes, counts: np.ndarray, fraction: float) 
 def uplift_at(outcomes: RandomisedOutcomes, fraction: float) -> float:
     """Contacted minus held-out conversion rate among the top ``fraction`` by predicted effect (NaN if a group is empty)."""
     ranked = outcomes.ranked()
-    return _uplift_at(ranked, np.ones(len(ranked.effect)), fraction)
+    return _uplift_at(_cumulative_rates(ranked, np.ones(len(ranked.effect))), fraction)
 
 
 def _decile_of_rank(n: int, bins: int = 10) -> np.ndarray:
@@ -159,12 +162,13 @@ def uplift_evaluation(
     decile_draws = []
     for _ in range(resamples):
         counts = np.bincount(rng.integers(0, n, size=n), minlength=n).astype(float)
-        draws["qini"].append(_qini(ranked, counts))
+        rates = _cumulative_rates(ranked, counts)  # once per resample, for the Qini and every fraction
+        draws["qini"].append(_qini(ranked, rates))
         for fraction in fractions:
-            draws[uplift_key(fraction)].append(_uplift_at(ranked, counts, fraction))
+            draws[uplift_key(fraction)].append(_uplift_at(rates, fraction))
         decile_draws.append(_decile_effects(ranked, counts))
-    ones = np.ones(n)
-    point = {"qini": _qini(ranked, ones), **{uplift_key(f): _uplift_at(ranked, ones, f) for f in fractions}}
+    rates = _cumulative_rates(ranked, np.ones(n))
+    point = {"qini": _qini(ranked, rates), **{uplift_key(f): _uplift_at(rates, f) for f in fractions}}
     calibration = effect_calibration(outcomes)
     bounds = [_finite_interval(column, confidence) for column in np.array(decile_draws).T]
     calibration["interval_low"], calibration["interval_high"] = [b[0] for b in bounds], [b[1] for b in bounds]
