@@ -195,8 +195,9 @@ def test_an_incomplete_champion_is_refused_in_one_message(tmp_path, repo_root):
 
 @pytest.mark.parametrize(("rows", "decimals"), [(3000, 2), (3000, None), (40, 1), (9, 0), (25, 0)])
 def test_sorted_once_metrics_equal_scikit_learn_on_every_resample(rows, decimals):
-    """ROC-AUC and average precision from a resample's counts equal scikit-learn's on the resampled rows to
-    rounding; top-decile lift exactly (ties at the cut are taken in resample order, as the stable sort does)."""
+    """ROC-AUC, average precision and calibration error from a resample's counts equal the functions on the
+    resampled rows to rounding; top-decile lift exactly (ties at a cut are taken in resample order, as the
+    stable sort takes them; bins of 9 or 25 rows put several edges in one tie group)."""
     rng = np.random.default_rng(rows)
     checked = 0
     for _ in range(40):
@@ -209,15 +210,26 @@ def test_sorted_once_metrics_equal_scikit_learn_on_every_resample(rows, decimals
         assert ranked.roc_auc(draw) == pytest.approx(roc_auc(labels[draw], score[draw]), abs=1e-12)
         assert ranked.average_precision(draw) == pytest.approx(average_precision(labels[draw], score[draw]), abs=1e-12)
         assert ranked.top_decile_lift(draw) == top_decile_lift(labels[draw], score[draw])
+        expected = expected_calibration_error(labels[draw], score[draw])
+        assert ranked.calibration_error(draw) == pytest.approx(expected, abs=1e-12)
     assert checked >= 20
 
 
 def test_resampled_falls_back_to_indexing_for_other_metrics():
     labels, score, _ = _scores(300, 5, (0.7, 0.7))
     draw = np.random.default_rng(0).integers(0, 300, 300)
-    on_draw = resampled(expected_calibration_error, labels, score)
-    assert on_draw(draw) == expected_calibration_error(labels[draw], score[draw])
+    brier = lambda y, s: float(np.mean((s - y) ** 2))  # noqa: E731
+    assert resampled(brier, labels, score)(draw) == brier(labels[draw], score[draw])
     assert resampled(roc_auc, labels, score)(draw) == pytest.approx(roc_auc(labels[draw], score[draw]), abs=1e-12)
+
+
+def test_sorted_once_metrics_refuse_missing_scores_as_scikit_learn_does():
+    labels, score, _ = _scores(50, 7, (0.5, 0.5))
+    score[3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        resampled(roc_auc, labels, score)
+    with pytest.raises(ValueError, match="NaN"):
+        roc_auc(labels, score)
 
 
 def test_bootstrap_interval_is_the_one_of_resampled_rows():
