@@ -177,10 +177,10 @@ class RankedScores:
     """Labels and scores sorted once, highest score first, with ties grouped.
 
     A bootstrap resample is the same customers counted 0, 1, 2... times, so its ROC-AUC, average
-    precision and top-decile lift are sums of those counts over the tie groups: no sort per resample
-    (scikit-learn's functions sort every resample, which was most of the evaluate stage's bootstrap
-    time). The two areas equal scikit-learn's on the resampled rows to rounding (about 1e-16), the
-    lift :func:`top_decile_lift`'s exactly (tests compare them).
+    precision, top-decile lift and calibration error are sums of those counts over the tie groups: no
+    sort per resample (scikit-learn's functions sort every resample, which was most of the evaluate
+    stage's bootstrap time). The lift equals :func:`top_decile_lift`'s exactly, the others the functions
+    on the resampled rows to rounding (about 1e-15; tests compare them).
     """
 
     def __init__(self, labels: np.ndarray, score: np.ndarray) -> None:
@@ -190,6 +190,7 @@ class RankedScores:
         self.order = np.argsort(-score, kind="stable")
         ranked = score[self.order]
         self.starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])  # first row of each tie group
+        self.bounds = np.r_[self.starts, len(ranked)]  # each group is order[bounds[g] : bounds[g + 1]]
         self.values = ranked[self.starts]  # each tie group's score
         self.positive = (np.asarray(labels)[self.order] == 1).astype(np.int64)
         self.labels = np.asarray(labels)
@@ -199,6 +200,13 @@ class RankedScores:
         counts = np.bincount(rows, minlength=len(self.order))[self.order]
         buyers = np.add.reduceat(counts * self.positive, self.starts)
         return buyers, np.add.reduceat(counts, self.starts) - buyers
+
+    def _bought_in_resample_order(self, group: int, rows: np.ndarray) -> np.ndarray:
+        """Whether each resampled row of tie group ``group`` (highest score first) bought, in resample order:
+        the order a stable sort keeps ties in, which decides the rows a cut through the group takes."""
+        members = np.zeros(len(self.order), dtype=bool)
+        members[self.order[self.bounds[group] : self.bounds[group + 1]]] = True
+        return self.labels[rows[np.flatnonzero(members[rows])]] == 1
 
     def roc_auc(self, rows: np.ndarray) -> float:
         """ROC-AUC of the resample: P(a buyer scores above a non-buyer), ties counting half (integers until the end)."""
@@ -221,11 +229,7 @@ class RankedScores:
         taken = np.cumsum(buyers + others)
         last = int(np.searchsorted(taken, top))  # the group holding the top's last row
         before = int(taken[last - 1]) if last else 0
-        stop = self.starts[last + 1] if last + 1 < len(self.starts) else len(self.order)
-        in_last = np.zeros(len(self.order), dtype=bool)
-        in_last[self.order[self.starts[last] : stop]] = True
-        rest = rows[np.flatnonzero(in_last[rows])[: top - before]]
-        found = int(buyers[:last].sum()) + int(np.sum(self.labels[rest] == 1))
+        found = int(buyers[:last].sum()) + int(np.sum(self._bought_in_resample_order(last, rows)[: top - before]))
         return float(found / top / max(float(buyers.sum() / len(rows)), 1e-12))
 
     def calibration_error(self, rows: np.ndarray, n_bins: int = 10) -> float:
@@ -245,13 +249,8 @@ class RankedScores:
         found = np.bincount(first[whole], weights=buyers[whole], minlength=n_bins).astype(float)  # int when empty
         expected = np.bincount(first[whole], weights=members[whole] * values[whole], minlength=n_bins).astype(float)
         edges = -(-np.arange(n_bins + 1) * size // n_bins)  # the first rank of each bin, and the end
-        groups = len(self.starts)
         for group in np.flatnonzero((members > 0) & (first != last)):
-            start = self.starts[groups - 1 - group]  # the group in the descending order the tables keep
-            stop = self.starts[groups - group] if group else len(self.order)
-            in_group = np.zeros(len(self.order), dtype=bool)
-            in_group[self.order[start:stop]] = True
-            bought = self.labels[rows[np.flatnonzero(in_group[rows])]] == 1  # the group's rows in resample order
+            bought = self._bought_in_resample_order(len(self.starts) - 1 - group, rows)  # the tables run highest first
             offset = ends[group] - members[group]
             for bin_number in range(first[group], last[group] + 1):
                 low = max(edges[bin_number], offset) - offset
