@@ -3,10 +3,10 @@
 The text model is the source of truth. :class:`CompiledForest` reads its trees into flat arrays
 (split feature, threshold, decision type, children, leaf values, the bitsets of categorical splits).
 Numba kernels, compiled once per machine (numba's cache) and shared by every model, score them: the
-bit-vector walk of :mod:`intentseg.classifier.bitvector_forest` (QuickScorer) when every tree has at
-most 64 leaves, else the plain walk below, node by node. Both take LightGBM 4's own decisions
-(``Tree::NumericalDecision`` and ``CategoricalDecision``), on values as LightGBM's predictor reads them
-(magnitudes up to 1e-35 are 0):
+bit-vector walk of :mod:`intentseg.classifier.bitvector_forest` (after QuickScorer, tree by tree over
+blocks of customers) when every tree has at most 64 leaves, else the plain walk below, node by node.
+Both take LightGBM 4's own decisions (``Tree::NumericalDecision`` and ``CategoricalDecision``), on
+values as LightGBM's predictor reads them (magnitudes up to 1e-35 are 0):
 
 * numerical: a missing value is 0 unless the split's missing type is NaN; a value the split treats
   as missing (NaN for type NaN, |x| <= 1e-35 for type Zero) goes to the default side; otherwise
@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from intentseg.classifier.bitvector_forest import (
+    BLOCK_ROWS,
     CATEGORICAL,
     DEFAULT_LEFT,
     MISSING_NAN,
@@ -49,7 +50,7 @@ from intentseg.foundation.errors import ProjectError
 log = logging.getLogger(__name__)
 CHECK_ROWS = 256  # rows of every scored chunk whose raw scores are compared with LightGBM's
 TOLERANCE = 1e-9  # the largest raw-score difference from LightGBM accepted (in practice: none)
-_BLOCK = 256  # rows walked together, tree by tree (their features stay in cache)
+_BLOCK = 256  # rows the plain walk takes together, tree by tree (their features stay in cache)
 
 
 class ForestMismatchError(ProjectError):
@@ -198,7 +199,7 @@ class CompiledForest:
     def _leaf_sums(self, model_frame: pd.DataFrame, tables: np.ndarray) -> np.ndarray:
         """(rows, width): the sum over trees of ``tables[tree, leaf]`` (trees, leaves, width) at each row's leaf."""
         if self.bitvectors is not None:
-            return leaf_sums(self.matrix(model_frame), self.bitvectors.arrays, tables, _BLOCK)
+            return leaf_sums(self.matrix(model_frame), self.bitvectors, tables, BLOCK_ROWS)
         return _leaf_sums(self.matrix(model_frame), self._arrays(), tables)
 
 

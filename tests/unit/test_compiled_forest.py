@@ -138,7 +138,7 @@ def test_a_forest_that_disagrees_stops_the_run(table):
     rows = _hostile(_table(300, seed=10))
     forest = _forest(booster, "bitvectors")
     assert check_sample(forest, booster, rows, "classifier") == 0.0
-    forest.bitvectors.arrays[1][:] += 1.0  # a compiler bug, say: every numerical threshold moved
+    forest.bitvectors.threshold[:] += 1.0  # a compiler bug, say: every numerical threshold moved
     with pytest.raises(ForestMismatchError, match="classifier: the compiled forest's raw score differs"):
         check_sample(forest, booster, rows, "classifier")
     forest = _forest(booster, "plain")
@@ -202,8 +202,9 @@ def test_values_exactly_on_each_threshold_go_left_as_in_lightgbm(table, walk):
 
 
 @pytest.mark.parametrize("walk", ["bitvectors", "plain"])
-def test_a_missing_value_read_as_zero_meets_a_threshold_of_zero(table, walk):
-    """Missing type None reads NaN as 0: at a threshold of exactly 0 it goes left (``0 <= 0``)."""
+@pytest.mark.parametrize("threshold", ["0", "-0.25"])
+def test_a_missing_value_read_as_zero_meets_a_threshold_of_zero(table, walk, threshold):
+    """Missing type None reads NaN as 0: at a threshold of exactly 0 it goes left (``0 <= 0``), below 0 right."""
     text = _train(table, use_missing=False).model_to_string()
     head, tree = text.split("\nTree=0\n", 1)
     lines = tree.split("\n")
@@ -212,7 +213,7 @@ def test_a_missing_value_read_as_zero_meets_a_threshold_of_zero(table, walk):
     thresholds = lines[field["threshold"]].split("=", 1)[1].split()
     numerical = [index for index, kind in enumerate(kinds) if not kind & 1 and (kind >> 2) & 3 == 0]
     for index in numerical:
-        thresholds[index] = "0"
+        thresholds[index] = threshold
     lines[field["threshold"]] = "threshold=" + " ".join(thresholds)
     booster = lgb.Booster(model_str=head + "\nTree=0\n" + "\n".join(lines))
     rows = _hostile(_table(200, seed=14))
