@@ -173,8 +173,7 @@ class CompiledForest:
                 codes = values.cat.codes.to_numpy()
                 out[:, index] = np.where(codes < 0, np.nan, codes)
             else:
-                column = values.to_numpy(dtype=np.float64, na_value=np.nan)
-                out[:, index] = np.where(np.abs(column) <= ZERO, 0.0, column)  # LightGBM stores these as zeros
+                _copy_as_lightgbm_reads(values.to_numpy(dtype=np.float64, na_value=np.nan), out[:, index])
         return out
 
     def _arrays(self) -> tuple[np.ndarray, ...]:
@@ -258,6 +257,14 @@ def _leaf_sums(X, forest, tables):
                 for column in range(columns):
                     out[i, column] += tables[tree, leaf, column]
     return out
+
+
+@numba.njit(cache=True)
+def _copy_as_lightgbm_reads(column, out):
+    """``out[:] = column``, values of magnitude up to 1e-35 as 0 (LightGBM's predictor stores them as zeros)."""
+    for i in range(column.shape[0]):
+        value = column[i]
+        out[i] = 0.0 if -ZERO <= value <= ZERO else value
 
 
 @numba.njit(cache=True)

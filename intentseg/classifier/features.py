@@ -110,10 +110,16 @@ class FeatureSchema:
 
 def level_codes(values: pd.Series, levels: tuple[str, ...]) -> tuple[np.ndarray, bool]:
     """Each value's position in ``levels`` (-1: missing or not a level), and whether a present value is not a
-    level. Each distinct value is looked up once (a column of 1.2M has a handful)."""
-    codes, uniques = pd.factorize(values.astype("object"))
+    level. Each distinct value is looked up once (a column of 1.2M has a handful); a categorical column's
+    distinct values are its categories (its codes are not converted row by row)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
+        present = np.bincount(codes[codes >= 0], minlength=len(uniques)) > 0  # unused categories are not values
+    else:
+        codes, uniques = pd.factorize(values.astype("object"))
+        present = np.ones(len(uniques), np.bool_)
     position = pd.Index(list(levels), dtype="object").get_indexer(pd.Index(uniques, dtype="object"))
-    return np.append(position, -1)[codes], bool((position < 0).any())
+    return np.append(position, -1)[codes], bool((position[present] < 0).any())
 
 
 def frame_hash(frame: pd.DataFrame) -> str:

@@ -363,3 +363,26 @@ def test_model_frame_codes_levels_by_text_and_reads_numbers_as_their_canonical_t
     coded = schema.model_frame(numbers)["tier"]
     assert coded.cat.codes.tolist() == [0, 1, 1, 1, -1, 2]  # 3, 3.0 and " 3" are the level "3"
     assert list(coded.cat.categories) == ["gold", "3", "basic"]
+
+
+@pytest.mark.parametrize(
+    ("values", "categories"),
+    [
+        (["gold", None, "new", "basic", "3", "gold"], ["basic", "gold", "new", "3", "unused"]),  # unused: not seen
+        (["gold", "basic", None], ["gold", "basic", "platinum"]),  # an unused category outside the levels
+        ([3, 1, None, 3], [1, 3]),  # numbers: not levels as they are, "3" after canonical text
+        ([None, None], ["gold"]),
+    ],
+)
+def test_level_codes_of_a_categorical_equal_those_of_its_values_as_objects(values, categories):
+    """The categorical path looks up categories, not rows; codes and the unseen flag are the object path's."""
+    from intentseg.classifier.features import FeatureSchema, level_codes
+
+    levels = ("gold", "3", "basic")
+    column = pd.Series(pd.Categorical(values, categories=categories))
+    codes, unseen = level_codes(column, levels)
+    expected_codes, expected_unseen = level_codes(column.astype(object), levels)
+    assert codes.tolist() == expected_codes.tolist() and unseen == expected_unseen
+    schema = FeatureSchema(numeric=(), categorical={"tier": levels})
+    coded = schema.model_frame(pd.DataFrame({"tier": column}))["tier"].cat.codes.tolist()
+    assert coded == schema.model_frame(pd.DataFrame({"tier": column.astype(object)}))["tier"].cat.codes.tolist()
