@@ -44,8 +44,8 @@ def check_population_columns(columns: list[str], models: ScoringModels, id_colum
 
 def duplicated_ids(ids: pd.Series) -> np.ndarray:
     """Ids that occur more than once (all their rows are rejected: which one is right is unknown)."""
-    counts = ids.dropna().value_counts()
-    return np.sort(counts.index[counts.to_numpy() > 1].to_numpy())
+    repeated = ids[ids.duplicated(keep=False)].dropna()  # one hashing pass; then only the repeated rows are counted
+    return np.sort(repeated.value_counts().index.to_numpy())
 
 
 def _note(problems: np.ndarray, mask: np.ndarray, rule: str, values: pd.Series | None = None) -> None:

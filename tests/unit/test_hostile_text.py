@@ -146,6 +146,49 @@ def test_spreadsheet_cells_never_start_a_formula_and_numbers_stay_numbers(tmp_pa
     assert counts == {} and safe["x"].tolist() == ["a", "b"]
 
 
+def _pandas_csv(frame: pd.DataFrame) -> bytes:
+    """What the CSV for people was before it wrote rows itself: the safe frame through pandas' ``to_csv``."""
+    from intentseg.foundation.io import six_decimals
+
+    safe, _ = spreadsheet_safe(frame)
+    for position in range(safe.shape[1]):
+        if pd.api.types.is_float_dtype(safe.iloc[:, position]):
+            safe.isetitem(position, six_decimals(safe.iloc[:, position]))
+    return safe.to_csv(index=False, encoding="utf-8", lineterminator="\r\n").encode("utf-8")
+
+
+def test_csv_rows_written_by_arrow_are_the_bytes_pandas_writes(tmp_path):
+    """Text and integer columns are written by Arrow's string kernels, with the csv module's minimal quoting;
+    any other column, or one column alone, by pandas. Either way the bytes are pandas' bytes."""
+    from intentseg.foundation.io import _csv_body
+
+    text = [*HOSTILE.values(), 'say "hi", twice', "a,b", "cr\ronly", "lf\nonly", "", None, "\u2028line sep", "plain"]
+    rows = len(text)
+    frame = pd.DataFrame(
+        {
+            "object": pd.Series(text, dtype=object),
+            "arrow text": pd.Series(text, dtype="string[pyarrow]"),
+            "python text": pd.Series(text[::-1], dtype="string[python]"),
+            "category": pd.Categorical(["x, y", 'q"uote', None, "plain"] * (rows // 4) + ["plain"] * (rows % 4)),
+            "small": pd.Series(range(rows), dtype="int8") - 3,
+            "nullable": pd.array([None, *range(rows - 1)], dtype="Int64"),
+            "float": [0.5, None, *range(rows - 2)],
+        }
+    )
+    assert _csv_body(spreadsheet_safe(frame.drop(columns="float"))[0]) is not None  # the Arrow path is taken
+    cases = {
+        "arrow": frame,
+        "empty": frame.iloc[:0],
+        "one column": frame[["object"]],
+        "booleans": frame.assign(flag=[True, False] * (rows // 2) + [True] * (rows % 2)),
+        "numbers as objects": frame.assign(object=pd.Series([1, "a"] * (rows // 2) + ["b"] * (rows % 2), dtype=object)),
+        "number categories": frame.assign(category=pd.Categorical([1.5, 2.0] * (rows // 2) + [1.5] * (rows % 2))),
+    }
+    for name, case in cases.items():
+        write_csv(case, tmp_path / f"{name}.csv")
+        assert (tmp_path / f"{name}.csv").read_bytes() == _pandas_csv(case), name
+
+
 def test_log_lines_cannot_be_forged(caplog):
     record = logging.LogRecord(
         "stage.score", logging.INFO, __file__, 1, "column %s dropped", (HOSTILE["newlines"],), None

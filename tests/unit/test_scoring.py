@@ -227,6 +227,9 @@ def test_row_problems_accept_clean_rows(population):
 
 def test_duplicated_ids():
     assert duplicated_ids(pd.Series([1, 2, 2, 3, 3, 3, None])).tolist() == [2, 3]
+    text = pd.Series(["b", "a", "b", None, None, "c", "a", "a"], dtype="str")  # missing twice is not a duplicate
+    assert duplicated_ids(text).tolist() == ["a", "b"]
+    assert duplicated_ids(pd.Series(["x", "y"], dtype="str")).tolist() == []
 
 
 def test_deciles_and_cap_ties():
