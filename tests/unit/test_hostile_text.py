@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 from markdown_it import MarkdownIt
 
-from intentseg.foundation.io import spreadsheet_safe, write_csv
+from intentseg.foundation.csv_for_people import spreadsheet_safe
+from intentseg.foundation.io import write_csv
 from intentseg.foundation.runlog import OneLineFormatter, printable
 from intentseg.reporting.markdown import escape_markdown, markdown_table
 from intentseg.reporting.review import metrics_diff_table
@@ -148,7 +149,7 @@ def test_spreadsheet_cells_never_start_a_formula_and_numbers_stay_numbers(tmp_pa
 
 def _pandas_csv(frame: pd.DataFrame) -> bytes:
     """What the CSV for people was before it wrote rows itself: the safe frame through pandas' ``to_csv``."""
-    from intentseg.foundation.io import six_decimals
+    from intentseg.foundation.csv_for_people import six_decimals
 
     safe, _ = spreadsheet_safe(frame)
     for position in range(safe.shape[1]):
@@ -160,7 +161,7 @@ def _pandas_csv(frame: pd.DataFrame) -> bytes:
 def test_csv_rows_written_by_arrow_are_the_bytes_pandas_writes(tmp_path):
     """Text and integer columns are written by Arrow's string kernels, with the csv module's minimal quoting;
     any other column, or one column alone, by pandas. Either way the bytes are pandas' bytes."""
-    from intentseg.foundation.io import _csv_body
+    from intentseg.foundation.csv_for_people import _csv_body
 
     text = [*HOSTILE.values(), 'say "hi", twice', "a,b", "cr\ronly", "lf\nonly", "", None, "\u2028line sep", "plain"]
     rows = len(text)

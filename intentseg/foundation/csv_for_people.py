@@ -1,0 +1,136 @@
+"""The one CSV format for people: spreadsheet-safe text, pandas' bytes (docs/scoring.md: CSV files and spreadsheets).
+
+:func:`write_csv_rows` writes a frame as UTF-8 with CRLF line ends, floats to 6 decimals, no index, every text
+cell and column name a spreadsheet would run as a formula protected (:func:`spreadsheet_safe`); the atomic
+writers of :mod:`intentseg.foundation.io` call it on a temporary file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pa_compute
+
+# CSV for people (docs/scoring.md: CSV files and spreadsheets): a text cell a spreadsheet would run as a
+# formula gets a leading apostrophe; numbers, and text that is a plain number, stay as they are.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_QUOTED = '[,"\r\n]'  # a cell holding one of these is quoted by the csv module (QUOTE_MINIMAL)
+
+
+def spreadsheet_text(values: pd.Series) -> tuple[pd.Series, int]:
+    """Text values with a leading apostrophe where a spreadsheet would read a formula; how many were changed."""
+    text = values.astype("string")
+    risky = text.str[:1].isin(FORMULA_STARTS).fillna(False) & ~text.str.fullmatch(PLAIN_NUMBER.pattern).fillna(False)
+    if not risky.any():
+        return values, 0
+    protected = values.astype("object").copy()
+    protected[risky.to_numpy()] = "'" + text[risky].astype(str)
+    return protected, int(risky.sum())
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """``frame`` with every text cell and column name that would start a formula protected (see above).
+
+    Returns the frame to write and, per column (``<header>`` for the column names), how many cells changed.
+    """
+    changed: dict[str, int] = {}
+    columns = {}
+    for name in frame.columns:
+        values = frame[name]
+        if pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
+            values, count = spreadsheet_text(values)
+            if count:
+                changed[str(name)] = count
+        columns[name] = values
+    safe = pd.DataFrame(columns, index=frame.index)
+    header, count = spreadsheet_text(pd.Series([str(name) for name in frame.columns], dtype="object"))
+    if count:
+        changed["<header>"] = count
+        safe.columns = list(header)
+    return safe, changed
+
+
+def write_csv_rows(frame: pd.DataFrame, path: Path) -> dict[str, int]:
+    """The one CSV format for people: UTF-8, RFC 4180 line ends (CRLF), floats to 6 decimals, no index,
+    :func:`spreadsheet_safe`. Returns the protected cells per column."""
+    safe, changed = spreadsheet_safe(frame)
+    for position in range(safe.shape[1]):  # isetitem puts a new array in place: ``frame`` is untouched
+        if pd.api.types.is_float_dtype(safe.iloc[:, position]):
+            safe.isetitem(position, six_decimals(safe.iloc[:, position]))
+    body = _csv_body(safe)
+    if body is None:
+        safe.to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
+        return changed
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\r\n").writerow([str(name) for name in safe.columns])  # pandas' header
+    with open(path, "wb") as handle:
+        handle.write(header.getvalue().encode("utf-8"))
+        handle.write(body)
+    return changed
+
+
+def _csv_body(frame: pd.DataFrame) -> bytes | None:
+    """The rows of ``frame`` as pandas' ``to_csv`` writes them (the csv module's minimal quoting: a cell holding a
+    comma, a quote or a line break is quoted, its quotes doubled; CRLF line ends), built column by column with
+    Arrow's string kernels, several times faster. None when a column is neither integer nor text, or when the
+    frame has one column (the csv module quotes a lone empty cell): then pandas writes it."""
+    if frame.shape[1] < 2:
+        return None
+    cells = []
+    for position in range(frame.shape[1]):
+        text = _csv_cells(frame.iloc[:, position])
+        if text is None:
+            return None
+        cells.append(pa_compute.fill_null(text, _text("")))
+    rows = pa_compute.binary_join_element_wise(*cells, _text(","))
+    lines = pa_compute.binary_join_element_wise(rows, _text(""), _text("\r\n"))
+    if len(lines) == 0:
+        return b""
+    offsets = np.frombuffer(lines.buffers()[1], np.int64, len(lines) + 1, lines.offset * 8)
+    return lines.buffers()[2].to_pybytes()[offsets[0] : offsets[-1]]
+
+
+def _csv_cells(values: pd.Series) -> pa.Array | None:
+    """A column's cells as pandas writes them (missing: null), quoted where needed; None for other columns."""
+    if pd.api.types.is_integer_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return pa_compute.cast(pa.array(values, from_pandas=True), pa.large_string())
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        if pd.api.types.infer_dtype(values.cat.categories, skipna=True) != "string":
+            return None  # categories of numbers or dates: pandas' own text
+        text = pa.array(values.astype("object"), type=pa.large_string(), from_pandas=True)
+    elif isinstance(values.dtype, pd.StringDtype):  # already Arrow (or Python) text: no conversion row by row
+        text = pa.array(values)
+        text = pa_compute.cast(text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text, pa.large_string())
+    elif pd.api.types.is_object_dtype(values) and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        try:
+            text = pa.array(values, type=pa.large_string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # text UTF-8 cannot encode: pandas' own error
+            return None
+    else:
+        return None  # booleans, dates, objects that are not text: pandas' own text
+    quoted = pa_compute.match_substring_regex(text, _QUOTED)
+    if not pa_compute.any(quoted).as_py():
+        return text
+    quote = _text('"')
+    doubled = pa_compute.replace_substring(text, '"', '""')
+    return pa_compute.if_else(quoted, pa_compute.binary_join_element_wise(quote, doubled, quote, _text("")), text)
+
+
+def _text(value: str) -> pa.Scalar:
+    return pa.scalar(value, pa.large_string())
+
+
+def six_decimals(values: pd.Series) -> np.ndarray:
+    """A float column as ``to_csv(float_format="%.6f")`` writes it, missing values empty (the same text, tested),
+    formatted in one list comprehension: several times faster than pandas' formatter, value by value."""
+    numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    text = np.array([f"{number:.6f}" for number in numbers.tolist()], dtype=object)
+    text[np.isnan(numbers)] = ""
+    return text
