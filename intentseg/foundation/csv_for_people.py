@@ -22,6 +22,7 @@ import pyarrow.compute as pa_compute
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _QUOTED = '[,"\r\n]'  # a cell holding one of these is quoted by the csv module (QUOTE_MINIMAL)
+BATCH_ROWS = 100_000  # rows formatted and written at a time
 
 
 def spreadsheet_text(values: pd.Series) -> tuple[pd.Series, int]:
@@ -59,30 +60,41 @@ def spreadsheet_safe(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]
 
 def write_csv_rows(frame: pd.DataFrame, path: Path) -> dict[str, int]:
     """The one CSV format for people: UTF-8, RFC 4180 line ends (CRLF), floats to 6 decimals, no index,
-    :func:`spreadsheet_safe`. Returns the protected cells per column."""
+    :func:`spreadsheet_safe`. Returns the protected cells per column.
+
+    Rows are formatted and written :data:`BATCH_ROWS` at a time, so the text is never held whole."""
     safe, changed = spreadsheet_safe(frame)
-    for position in range(safe.shape[1]):  # isetitem puts a new array in place: ``frame`` is untouched
-        if pd.api.types.is_float_dtype(safe.iloc[:, position]):
-            safe.isetitem(position, six_decimals(safe.iloc[:, position]))
-    body = _csv_body(safe)
-    if body is None:
-        safe.to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
+    if safe.shape[1] < 2:  # the csv module quotes a lone empty cell (and writes no columns its own way)
+        _with_six_decimals(safe).to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
         return changed
     header = io.StringIO()
     csv.writer(header, lineterminator="\r\n").writerow([str(name) for name in safe.columns])  # pandas' header
     with open(path, "wb") as handle:
         handle.write(header.getvalue().encode("utf-8"))
-        handle.write(body)
+        for start in range(0, len(safe), BATCH_ROWS):
+            batch = _with_six_decimals(safe.iloc[start : start + BATCH_ROWS])
+            body = _csv_body(batch)
+            if body is None:  # a column Arrow does not write as pandas does: pandas writes these rows
+                batch.to_csv(handle, header=False, index=False, encoding="utf-8", lineterminator="\r\n")
+            else:
+                handle.write(body)
     return changed
 
 
-def _csv_body(frame: pd.DataFrame) -> bytes | None:
+def _with_six_decimals(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its float columns as :func:`six_decimals` text (a copy: ``frame`` is untouched)."""
+    frame = frame.copy(deep=False)
+    for position in range(frame.shape[1]):  # isetitem puts a new array in place
+        if pd.api.types.is_float_dtype(frame.iloc[:, position]):
+            frame.isetitem(position, six_decimals(frame.iloc[:, position]))
+    return frame
+
+
+def _csv_body(frame: pd.DataFrame) -> pa.Buffer | None:
     """The rows of ``frame`` as pandas' ``to_csv`` writes them (the csv module's minimal quoting: a cell holding a
     comma, a quote or a line break is quoted, its quotes doubled; CRLF line ends), built column by column with
-    Arrow's string kernels, several times faster. None when a column is neither integer nor text, or when the
-    frame has one column (the csv module quotes a lone empty cell): then pandas writes it."""
-    if frame.shape[1] < 2:
-        return None
+    Arrow's string kernels, several times faster. None when a column is neither integer nor text: then pandas
+    writes it."""
     cells = []
     for position in range(frame.shape[1]):
         text = _csv_cells(frame.iloc[:, position])
@@ -92,9 +104,9 @@ def _csv_body(frame: pd.DataFrame) -> bytes | None:
     rows = pa_compute.binary_join_element_wise(*cells, _text(","))
     lines = pa_compute.binary_join_element_wise(rows, _text(""), _text("\r\n"))
     if len(lines) == 0:
-        return b""
+        return pa.py_buffer(b"")
     offsets = np.frombuffer(lines.buffers()[1], np.int64, len(lines) + 1, lines.offset * 8)
-    return lines.buffers()[2].to_pybytes()[offsets[0] : offsets[-1]]
+    return lines.buffers()[2][offsets[0] : offsets[-1]]
 
 
 def _csv_cells(values: pd.Series) -> pa.Array | None:

@@ -158,10 +158,15 @@ def _pandas_csv(frame: pd.DataFrame) -> bytes:
     return safe.to_csv(index=False, encoding="utf-8", lineterminator="\r\n").encode("utf-8")
 
 
-def test_csv_rows_written_by_arrow_are_the_bytes_pandas_writes(tmp_path):
+@pytest.mark.parametrize("batch_rows", [100_000, 3])
+def test_csv_rows_written_by_arrow_are_the_bytes_pandas_writes(tmp_path, monkeypatch, batch_rows):
     """Text and integer columns are written by Arrow's string kernels, with the csv module's minimal quoting;
-    any other column, or one column alone, by pandas. Either way the bytes are pandas' bytes."""
+    any other column, or one column alone, by pandas; batch by batch (one batch, or several where some go
+    one way and some the other). Either way the bytes are pandas' bytes."""
+    from intentseg.foundation import csv_for_people
     from intentseg.foundation.csv_for_people import _csv_body
+
+    monkeypatch.setattr(csv_for_people, "BATCH_ROWS", batch_rows)
 
     text = [*HOSTILE.values(), 'say "hi", twice', "a,b", "cr\ronly", "lf\nonly", "", None, "\u2028line sep", "plain"]
     rows = len(text)
