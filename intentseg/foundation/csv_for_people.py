@@ -64,7 +64,7 @@ def write_csv_rows(frame: pd.DataFrame, path: Path) -> dict[str, int]:
 
     Rows are formatted and written :data:`BATCH_ROWS` at a time, so the text is never held whole."""
     safe, changed = spreadsheet_safe(frame)
-    if safe.shape[1] < 2:  # the csv module quotes a lone empty cell (and writes no columns its own way)
+    if safe.shape[1] < 2 or isinstance(safe.columns, pd.MultiIndex):  # a lone empty cell is quoted; header rows
         _with_six_decimals(safe).to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
         return changed
     header = io.StringIO()
@@ -117,14 +117,14 @@ def _csv_cells(values: pd.Series) -> pa.Array | None:
         if pd.api.types.infer_dtype(values.cat.categories, skipna=True) != "string":
             return None  # categories of numbers or dates: pandas' own text
         text = pa.array(values.astype("object"), type=pa.large_string(), from_pandas=True)
-    elif isinstance(values.dtype, pd.StringDtype):  # already Arrow (or Python) text: no conversion row by row
-        text = pa.array(values)
-        text = pa_compute.cast(text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text, pa.large_string())
-    elif pd.api.types.is_object_dtype(values) and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-        try:
-            text = pa.array(values, type=pa.large_string(), from_pandas=True)
+    elif isinstance(values.dtype, pd.StringDtype) or (
+        pd.api.types.is_object_dtype(values) and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+    ):
+        try:  # Arrow text is taken as it is (no conversion row by row)
+            text = pa.array(values, from_pandas=True)
         except (pa.ArrowInvalid, pa.ArrowTypeError):  # text UTF-8 cannot encode: pandas' own error
             return None
+        text = pa_compute.cast(text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text, pa.large_string())
     else:
         return None  # booleans, dates, objects that are not text: pandas' own text
     quoted = pa_compute.match_substring_regex(text, _QUOTED)

@@ -189,8 +189,16 @@ def test_csv_rows_written_by_arrow_are_the_bytes_pandas_writes(tmp_path, monkeyp
         "booleans": frame.assign(flag=[True, False] * (rows // 2) + [True] * (rows % 2)),
         "numbers as objects": frame.assign(object=pd.Series([1, "a"] * (rows // 2) + ["b"] * (rows % 2), dtype=object)),
         "number categories": frame.assign(category=pd.Categorical([1.5, 2.0] * (rows // 2) + [1.5] * (rows % 2))),
+        "two header rows": frame.set_axis(pd.MultiIndex.from_tuples([("a", str(i)) for i in range(7)]), axis=1),
+        "a lone surrogate": frame.assign(object=pd.Series(["\ud800"] + text[1:], dtype=object)),
     }
     for name, case in cases.items():
+        if name == "a lone surrogate":  # UTF-8 cannot encode it: pandas' own error, as before
+            with pytest.raises(UnicodeEncodeError):
+                _pandas_csv(case)
+            with pytest.raises(UnicodeEncodeError):
+                write_csv(case, tmp_path / f"{name}.csv")
+            continue
         write_csv(case, tmp_path / f"{name}.csv")
         assert (tmp_path / f"{name}.csv").read_bytes() == _pandas_csv(case), name
 
