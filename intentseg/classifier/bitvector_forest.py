@@ -210,18 +210,22 @@ def _load_block(X, start, tables, values, codes):
                 codes[feature, r] = int(value) if (not math.isnan(value)) and -1.0 < value < tabulated else tabulated
 
 
-@numba.njit(parallel=True, cache=True)
-def leaf_sums(X, tables, leaf_tables, block):
-    """(rows, width): per row, the sum over trees of ``leaf_tables[tree, exit leaf]``, tree by tree (LightGBM's
-    order): the raw score with the leaf values as tables (width 1), path attribution with the credit tables.
-
-    The tables are first re-indexed by bit (``by_bit[tree, bit]``: the row of the leaf the bit stands for; the
-    row after the last leaf, zeros, for an empty word), so a customer's exit costs one look-up per tree."""
-    rows, trees, leaves, width = X.shape[0], leaf_tables.shape[0], leaf_tables.shape[1], leaf_tables.shape[2]
+def tables_by_bit(leaf_tables: np.ndarray, leaf_of_bit: np.ndarray) -> np.ndarray:
+    """``by_bit[tree, bit]``: the row of ``leaf_tables`` (trees, leaves, width) of the leaf the bit stands for; the
+    row after the last leaf, zeros, for an empty word. So a customer's exit costs one look-up per tree. Built by
+    numpy, not in the kernel, where it took 2 of the kernel's 9 s of compilation (once per machine)."""
+    trees, leaves, width = leaf_tables.shape
     by_bit = np.zeros((trees, leaves + 1, width))
-    for tree in range(trees):
-        for bit in range(leaves):
-            by_bit[tree, bit, :] = leaf_tables[tree, tables.leaf_of_bit[tree, bit], :]
+    by_bit[:, :leaves] = np.take_along_axis(leaf_tables, leaf_of_bit[:, :leaves, np.newaxis].astype(np.int64), axis=1)
+    return by_bit
+
+
+@numba.njit(parallel=True, cache=True)
+def leaf_sums(X, tables, by_bit, block):
+    """(rows, width): per row, the sum over trees of ``by_bit[tree, exit bit]`` (:func:`tables_by_bit`), tree by
+    tree (LightGBM's order): the raw score with the leaf values as tables (width 1), path attribution with the
+    credit tables."""
+    rows, trees, leaves, width = X.shape[0], by_bit.shape[0], by_bit.shape[1] - 1, by_bit.shape[2]
     out = np.empty((rows, width))
     for chunk in numba.prange((rows + block - 1) // block):
         start = chunk * block

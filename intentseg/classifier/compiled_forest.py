@@ -44,6 +44,7 @@ from intentseg.classifier.bitvector_forest import (
     BitvectorTables,
     FlatTrees,
     leaf_sums,
+    tables_by_bit,
 )
 from intentseg.foundation.errors import ProjectError
 
@@ -198,7 +199,8 @@ class CompiledForest:
     def _leaf_sums(self, model_frame: pd.DataFrame, tables: np.ndarray) -> np.ndarray:
         """(rows, width): the sum over trees of ``tables[tree, leaf]`` (trees, leaves, width) at each row's leaf."""
         if self.bitvectors is not None:
-            return leaf_sums(self.matrix(model_frame), self.bitvectors, tables, BLOCK_ROWS)
+            by_bit = tables_by_bit(tables, self.bitvectors.leaf_of_bit)
+            return leaf_sums(self.matrix(model_frame), self.bitvectors, by_bit, BLOCK_ROWS)
         return _leaf_sums(self.matrix(model_frame), self._arrays(), tables)
 
 
