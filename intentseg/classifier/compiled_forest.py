@@ -49,7 +49,7 @@ from intentseg.classifier.bitvector_forest import (
 from intentseg.foundation.errors import ProjectError
 
 log = logging.getLogger(__name__)
-CHECK_ROWS = 256  # rows of every scored chunk whose raw scores are compared with LightGBM's
+CHECK_ROWS = 256  # rows of every scored chunk whose raw scores are compared with LightGBM's (scoring.first_pass)
 TOLERANCE = 1e-9  # the largest raw-score difference from LightGBM accepted (in practice: none)
 _BLOCK = 256  # rows the plain walk takes together, tree by tree (their features stay in cache)
 
@@ -205,8 +205,8 @@ class CompiledForest:
 
 
 def check_sample(forest: CompiledForest, booster: lgb.Booster, sample: pd.DataFrame, what: str) -> float:
-    """The largest raw-score difference from LightGBM on ``sample`` (a model frame; callers take the first
-    :data:`CHECK_ROWS` rows of a chunk); stops the run (:class:`ForestMismatchError`) above :data:`TOLERANCE`."""
+    """The largest raw-score difference from LightGBM on ``sample`` (a model frame; scoring takes the first
+    :data:`CHECK_ROWS` rows of every chunk); stops the run (:class:`ForestMismatchError`) above :data:`TOLERANCE`."""
     if sample.empty:
         return 0.0
     difference = np.abs(forest.raw_score(sample) - booster.predict(sample, raw_score=True))

@@ -41,8 +41,8 @@ class ScoringEngine(Protocol):
         """Per-customer contributions (log-odds), one column per feature in ``schema.names`` order."""
 
     def check_compiled(self, frame: pd.DataFrame) -> float:
-        """How far a compiled fast path's raw scores are from the model library's own on a sample of ``frame``
-        (0.0 for a type without one); raises a project error beyond tolerance, so nothing is published."""
+        """How far a compiled fast path's raw scores are from the model library's own on the rows of ``frame`` (a
+        sample; 0.0 for a type without one); raises a project error beyond tolerance, so nothing is published."""
 
     def to_text(self) -> str:
         """The model file's text."""

@@ -53,14 +53,20 @@ class FeatureWords:
         return self.templates.get(name, self.templates.get(self.display_names.get(name, name)))
 
     def phrases(self, name: str, values: pd.Series) -> np.ndarray:
-        """Each value as a phrase about the customer (only the cited values; each distinct one formatted once:
-        numbers by their bits, other values by their text, missing ones apart)."""
+        """Each value as a phrase about the customer (only the cited values; each distinct one formatted once)."""
+        codes, distinct = self.phrase_codes(name, values)
+        return distinct[codes]
+
+    def phrase_codes(self, name: str, values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """Each value's code into the distinct phrases, and those phrases, each formatted once: numbers by their
+        bits, other values by their text, missing ones apart."""
         numeric = pd.api.types.is_numeric_dtype(values) and not isinstance(values.dtype, pd.CategoricalDtype)
         if numeric:
             codes, distinct = pd.factorize(values.to_numpy(dtype=float, na_value=np.nan).view(np.int64))
-            return self._each_phrase(name, pd.Series(distinct.view(np.float64)), numeric)[codes]
+            return codes, self._each_phrase(name, pd.Series(distinct.view(np.float64)), numeric)
         codes, texts = distinct_texts(values)
-        return self._each_phrase(name, pd.Series([*texts, None], dtype="object"), numeric)[codes]
+        missing = pd.Series([*texts, None], dtype="object")  # the last phrase: a missing value's
+        return np.where(codes < 0, len(texts), codes), self._each_phrase(name, missing, numeric)
 
     def _each_phrase(self, name: str, values: pd.Series, numeric: bool) -> np.ndarray:
         """Each value as a phrase, one at a time."""
@@ -132,9 +138,11 @@ def drivers_from_contributions(
         for index in np.unique(feature_index):
             selected = np.flatnonzero(feature_index == index)
             name = feature_names[index]
-            phrases = words.phrases(name, frame[name].iloc[selected])
+            codes, phrases = words.phrase_codes(name, frame[name].iloc[selected])
             signs = np.sign(chosen[selected]).astype(int)
-            text[selected] = [f"{phrase}: {EFFECT[sign]}" for phrase, sign in zip(phrases, signs)]
+            pairs, pair_of_row = np.unique(codes * 3 + signs + 1, return_inverse=True)  # each (phrase, sign) once
+            said = np.array([f"{phrases[pair // 3]}: {EFFECT[pair % 3 - 1]}" for pair in pairs], dtype=object)
+            text[selected] = said[pair_of_row]
         reasons[f"reason_{rank + 1}"] = text
     return pd.DataFrame(reasons, index=frame.index)
 

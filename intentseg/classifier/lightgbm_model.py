@@ -28,7 +28,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from intentseg.classifier.compiled_forest import CHECK_ROWS, CompiledForest, check_sample
+from intentseg.classifier.compiled_forest import CompiledForest, check_sample
 from intentseg.classifier.engine import TrainedEngine
 from intentseg.classifier.features import FeatureSchema
 from intentseg.config.classifier import TrainClassifierConfig
@@ -226,11 +226,11 @@ class LightGBMEngine:
         return self.forest.predict(model_frame) if self.forest else self.booster.predict(model_frame)
 
     def check_compiled(self, frame: pd.DataFrame) -> float:
-        """The largest raw-score difference of the compiled forest from LightGBM on a sample of ``frame`` (0.0
-        without one); stops the run beyond the tolerance (:func:`~intentseg.classifier.compiled_forest.check_sample`)."""
+        """The largest raw-score difference of the compiled forest from LightGBM on the rows of ``frame`` (a sample;
+        0.0 without a forest); stops the run beyond the tolerance (:func:`~intentseg.classifier.compiled_forest.check_sample`)."""
         if self.forest is None:
             return 0.0
-        return check_sample(self.forest, self.booster, self.schema.model_frame(frame.iloc[:CHECK_ROWS]), "classifier")
+        return check_sample(self.forest, self.booster, self.schema.model_frame(frame), "classifier")
 
     def contributions(self, frame: pd.DataFrame, method: str) -> np.ndarray:
         """Per-customer contributions (log-odds) by exact TreeSHAP or path attribution, bias dropped."""

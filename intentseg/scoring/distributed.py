@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -31,7 +32,7 @@ from intentseg.config.score import DaskConfig
 from intentseg.foundation.errors import ConfigError
 from intentseg.foundation.io import ParquetAppender
 from intentseg.foundation.memory import peak_memory_mb
-from intentseg.scoring.first_pass import score_population, valid_rows
+from intentseg.scoring.first_pass import rows_to_explain, score_population
 from intentseg.scoring.second_pass import Explainer, RowPlan, combine_final, finalise_chunk, plan_rows
 from intentseg.scoring.types import FinalChunk, FinalTables, ScoreAccumulator, ScoringJob, empty_scores
 from intentseg.scoring.validation import empty_rejects
@@ -109,20 +110,27 @@ def score_partition(job: ScoringJob, partition: Partition, scores_dir: str, reje
 
 
 def finalise_partition(
-    job: ScoringJob, partition: Partition, files: tuple[str, str], plan: RowPlan, audience_columns: list[str]
+    job: ScoringJob,
+    partition: Partition,
+    files: tuple[str, str],
+    plan: RowPlan,
+    *,
+    audience_columns: list[str],
+    valid_flags: list[np.ndarray],
 ) -> FinalChunk:
-    """Pass 2 on a worker: one partition's deciles, audience and reasons (its rows read again); its ``files``
-    (interim scores in, final scores out); its aggregates."""
+    """Pass 2 on a worker: one partition's deciles, audience and reasons (its rows read again, not validated
+    again: ``valid_flags`` are pass 1's); its ``files`` (interim scores in, final scores out); its aggregates."""
     interim, final = files
     scores = pd.read_parquet(interim)
     frame = _partition_frame(job, partition)
-    chunks = [] if frame is None else list(valid_rows([frame], job.spec, job.duplicate_ids))
+    frames = [] if frame is None else [frame]
+    chunks = list(rows_to_explain(frames, job.spec, valid_flags, plan.explained(job.reasons.scope)))
     features = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=list(job.columns))
     part = finalise_chunk(scores, features, plan, Explainer(job.models, job.reasons, job.words), audience_columns)
     table_sink = ParquetAppender(final, part.scores.iloc[:0])
     with table_sink:
         table_sink.write(part.scores)
-    return FinalChunk(part.scores.iloc[:0], part.segment_by_decile, part.audience_by_segment, part.exported_members)
+    return part.without_scores()
 
 
 def merge_accumulators(parts: list[ScoreAccumulator]) -> ScoreAccumulator:
@@ -140,6 +148,7 @@ def merge_accumulators(parts: list[ScoreAccumulator]) -> ScoreAccumulator:
         total.audience_flags.extend(part.audience_flags)
         total.effects.extend(part.effects)
         total.exploration_draws.extend(part.exploration_draws)
+        total.valid_flags.extend(part.valid_flags)
         for step, seconds in part.timings.items():
             total.clock(step, seconds)
     return total
@@ -215,7 +224,8 @@ def score_on_dask(
                 partition,
                 (str(folders["interim"] / partition.part_name), str(folders["scores"] / partition.part_name)),
                 plan.rows(offset, offset + part.rows_scored),
-                audience_columns,
+                audience_columns=audience_columns,
+                valid_flags=part.valid_flags,
                 pure=False,
             )
         )

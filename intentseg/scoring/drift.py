@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
@@ -18,6 +19,25 @@ from sklearn.utils.validation import check_is_fitted
 from intentseg.data.columns import distinct_texts
 
 SHARE_FLOOR = 1e-4
+
+
+@numba.njit(cache=True)
+def bin_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:  # pragma: no cover (compiled)
+    """How many ``values`` fall in each bin of the sorted ``edges``: bin ``i`` holds the values with ``i`` edges at
+    or below them (``np.searchsorted(edges, value, side="right")``), the last bin the missing values (NaN).
+
+    Compiled: counting the edges at or below a value has no branch, where numpy's binary search was 0.6 s of the
+    score stage at 1.2M (the edges are a handful, ``score.drift.bins``)."""
+    counts = np.zeros(len(edges) + 2, dtype=np.int64)
+    for value in values:
+        if np.isnan(value):
+            counts[len(edges) + 1] += 1
+        else:
+            below = 0
+            for edge in edges:
+                below += edge <= value
+            counts[below] += 1
+    return counts
 
 
 class DriftMonitor(BaseEstimator):
@@ -48,10 +68,7 @@ class DriftMonitor(BaseEstimator):
         counts = {}
         for name in self.numeric:
             values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-            bins = np.where(
-                np.isnan(values), len(self.edges_[name]) + 1, np.searchsorted(self.edges_[name], values, side="right")
-            )
-            counts[name] = np.bincount(bins, minlength=len(self.edges_[name]) + 2)
+            counts[name] = bin_counts(values, self.edges_[name])
         for name in self.categorical:  # each distinct text looked up once; then missing, then unseen
             levels = self.levels_[name]
             codes, texts = distinct_texts(frame[name])

@@ -16,7 +16,7 @@ from pathlib import Path
 from intentseg.config.paths import ScoresPaths
 from intentseg.config.score import DaskConfig
 from intentseg.foundation.io import OutputGroup, ParquetAppender, atomic_path, iter_parquet_frames, temporary_beside
-from intentseg.scoring.first_pass import score_population, valid_rows
+from intentseg.scoring.first_pass import rows_to_explain, score_population
 from intentseg.scoring.second_pass import Explainer, RowPlan, finalise_scores, plan_rows
 from intentseg.scoring.types import FinalTables, ScoreAccumulator, ScoringJob, audience_columns, empty_scores
 from intentseg.scoring.validation import empty_rejects
@@ -60,7 +60,12 @@ def score_locally(job: ScoringJob, chunk_rows: int, out: ScoresPaths, group: Out
         with ParquetAppender(out.scores, final_columns, group) as final:
             tables = finalise_scores(
                 iter_parquet_frames(interim, chunk_rows),
-                valid_rows(iter_parquet_frames(job.population, chunk_rows), job.spec, job.duplicate_ids),
+                rows_to_explain(
+                    iter_parquet_frames(job.population, chunk_rows),
+                    job.spec,
+                    accumulator.valid_flags,
+                    plan.explained(job.reasons.scope),
+                ),
                 accumulator,
                 plan,
                 Explainer(job.models, job.reasons, job.words),

@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from intentseg.classifier.compiled_forest import CHECK_ROWS
 from intentseg.classifier.explain import FeatureWords, contributions, drivers_from_contributions
 from intentseg.config.score import ReasonsConfig
 from intentseg.data.spec import TableSpec
@@ -24,6 +26,7 @@ from intentseg.uplift.design import exploration_draws
 
 log = logging.getLogger(__name__)
 Sink = Callable[[pd.DataFrame], None]
+CHECK_BATCH_ROWS = 4096  # sampled rows compared with LightGBM in one call (it costs about twice 256 rows' call)
 
 
 class StepTimer:
@@ -48,16 +51,40 @@ def timed_chunks(chunks: Iterable[pd.DataFrame], accumulator: ScoreAccumulator, 
         yield chunk
 
 
+class CompiledCheck:
+    """The compiled forests against LightGBM's own predict on the first :data:`CHECK_ROWS` rows of every chunk,
+    gathered and compared :data:`CHECK_BATCH_ROWS` rows at a time (a call's cost is mostly LightGBM's pandas
+    conversion, whatever the rows). A disagreement stops the run at the end of pass 1 at the latest, before
+    pass 2 writes the final scores, so nothing is published."""
+
+    def __init__(self, models: ScoringModels, accumulator: ScoreAccumulator) -> None:
+        self.models, self.accumulator = models, accumulator
+        self.held: list[pd.DataFrame] = []
+
+    def add(self, frame: pd.DataFrame) -> None:
+        """Hold the chunk's sample (a copy: not the chunk); compare when enough rows are held."""
+        self.held.append(frame.iloc[:CHECK_ROWS].copy())
+        if sum(len(sample) for sample in self.held) >= CHECK_BATCH_ROWS:
+            self.compare()
+
+    def compare(self) -> None:
+        """Compare the held rows (the classifier, then every uplift booster) and let them go."""
+        if not self.held:
+            return
+        with StepTimer(self.accumulator, "check"):
+            sample = pd.concat(self.held, ignore_index=True) if len(self.held) > 1 else self.held[0]
+            self.held = []
+            self.models.classifier.engine.check_compiled(sample)
+            if self.models.uplift is not None:
+                self.models.uplift.check_compiled(sample)
+
+
 def score_chunk(
     frame: pd.DataFrame, models: ScoringModels, id_column: str, accumulator: ScoreAccumulator
 ) -> pd.DataFrame:
     """Probability, the decision rule's audience flag, segment and (with an uplift model) the predicted
-    effect of a contact for valid rows. Reasons come in pass 2, for the customers exported. A sample of the
-    chunk is scored by LightGBM too: a compiled forest that disagrees stops the run."""
-    with StepTimer(accumulator, "check"):
-        models.classifier.engine.check_compiled(frame)
-        if models.uplift is not None:
-            models.uplift.check_compiled(frame)
+    effect of a contact for valid rows. Reasons come in pass 2, for the customers exported. (Pass 1 checks a
+    sample of every chunk against LightGBM: :class:`CompiledCheck`.)"""
     with StepTimer(accumulator, "predict"):
         probability = models.classifier.purchase_probability(frame)
         in_audience = models.classifier.decision.select(probability)
@@ -86,15 +113,17 @@ def score_chunk(
 
 
 def reason_columns(
-    frame: pd.DataFrame,
+    subset: pd.DataFrame,
     models: ScoringModels,
     explained: np.ndarray,
     reasons: ReasonsConfig,
     words: FeatureWords | None,
 ) -> dict[str, pd.arrays.StringArray]:
-    """``reason_1..k`` for the rows flagged ``explained`` (missing elsewhere), in the words of ``words``."""
+    """``reason_1..k`` for the rows flagged ``explained`` (missing elsewhere), in the words of ``words``;
+    ``subset``: the features of those rows, in order."""
     rows = np.flatnonzero(explained)
-    subset = frame.iloc[rows]
+    if len(subset) != len(rows):
+        raise ValueError(f"{len(subset)} rows of features for {len(rows)} rows to explain")
     drivers = (
         drivers_from_contributions(
             contributions(models.classifier, subset, reasons.method),
@@ -106,21 +135,31 @@ def reason_columns(
         if len(subset)
         else pd.DataFrame(columns=[f"reason_{i + 1}" for i in range(reasons.top_k)])
     )
-    columns = {}
-    for column in drivers.columns:
-        text = np.full(len(frame), None, dtype=object)
-        text[rows] = drivers[column].to_numpy()
-        columns[column] = pd.array(text, dtype="string")
-    return columns
+    position = np.full(len(explained), -1)
+    position[rows] = np.arange(len(rows))
+    where = pa.array(position, mask=position < 0)  # each row's reason among the explained rows' (none: missing)
+    return {
+        column: pd.arrays.ArrowStringArray(
+            pa.array(drivers[column].to_numpy(dtype=object), type=pa.string(), from_pandas=True).take(where)
+        )
+        for column in drivers.columns
+    }
 
 
-def valid_rows(chunks: Iterable[pd.DataFrame], spec: TableSpec, duplicate_ids: np.ndarray) -> Iterator[pd.DataFrame]:
-    """The valid rows of each chunk as pass 1 scored them (numeric features as float64), in stream order."""
-    for chunk in chunks:
-        chunk = chunk.reset_index(drop=True)
-        valid = chunk[row_problems(chunk, spec, duplicate_ids) == ""]
-        if len(valid):
-            yield numeric_view(valid, spec)
+def rows_to_explain(
+    chunks: Iterable[pd.DataFrame], spec: TableSpec, valid_flags: Iterable[np.ndarray], explained: np.ndarray
+) -> Iterator[pd.DataFrame]:
+    """The rows pass 2 explains, as pass 1 scored them (numeric features as float64), in stream order.
+
+    ``valid_flags``: each chunk's valid rows (pass 1's, the same chunks); ``explained``: which of the scored rows
+    (the valid ones, in stream order) the plan explains. Rows not explained are never converted."""
+    offset = 0
+    for chunk, valid in zip(chunks, valid_flags, strict=True):
+        scored = np.flatnonzero(valid)
+        wanted = scored[explained[offset : offset + len(scored)]]
+        offset += len(scored)
+        if len(wanted):
+            yield numeric_view(chunk.iloc[wanted].reset_index(drop=True), spec)
 
 
 def score_population(
@@ -134,8 +173,10 @@ def score_population(
     rejects_sink: Sink,
     month: str,
 ) -> ScoreAccumulator:
-    """Pass 1: validate and score every chunk; rejected rows go to ``rejects_sink`` with their rules."""
+    """Pass 1: validate and score every chunk; rejected rows go to ``rejects_sink`` with their rules. A sample of
+    every chunk is scored by LightGBM too (:class:`CompiledCheck`): a compiled forest that disagrees stops the run."""
     accumulator = ScoreAccumulator()
+    check = CompiledCheck(models, accumulator)
     for chunk in timed_chunks(chunks, accumulator, "read"):
         chunk = chunk.reset_index(drop=True)
         accumulator.rows_in += len(chunk)
@@ -150,10 +191,12 @@ def score_population(
                 accumulator.rejects_by_rule.update(rule.split(" (")[0].split(" [")[0] for rule in rules.split("; "))
             with StepTimer(accumulator, "write"):
                 rejects_sink(rejected)
+        accumulator.valid_flags.append(~bad)
         valid = numeric_view(chunk[~bad], spec)
         if len(valid) == 0:
             continue
         drift.update(valid)
+        check.add(valid)
         scored = score_chunk(valid, models, spec.id_column, accumulator)
         accumulator.rows_scored += len(scored)
         probability = scored["purchase_probability"].to_numpy()
@@ -174,4 +217,5 @@ def score_population(
             accumulator.rows_in,
             accumulator.rows_rejected,
         )
+    check.compare()
     return accumulator

@@ -3,7 +3,6 @@ reasons of the customers exported."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -72,6 +71,10 @@ class RowPlan:
     targeted: np.ndarray  # the audience the export takes
     explored: np.ndarray  # the exploration sample
 
+    def explained(self, scope: str) -> np.ndarray:
+        """The rows whose reasons are written: everyone, or the export (the audience it takes and exploration)."""
+        return np.ones(len(self.deciles), dtype=bool) if scope == "everyone" else self.targeted | self.explored
+
     def rows(self, start: int, stop: int) -> RowPlan:
         """The plan of rows ``start`` to ``stop``."""
         part = slice(start, stop)
@@ -82,15 +85,15 @@ class RowPlan:
 def finalise_chunk(
     chunk: pd.DataFrame, features: pd.DataFrame, plan: RowPlan, explainer: Explainer, audience_columns: list[str]
 ) -> FinalChunk:
-    """Add this chunk's deciles, the rule's audience and the reasons (``features``: the same rows, as scored);
-    count segment x decile and the audience; collect the exported members."""
+    """Add this chunk's deciles, the rule's audience and the reasons (``features``: the rows the plan explains,
+    as scored: :func:`~intentseg.scoring.first_pass.rows_to_explain`); count segment x decile and the audience;
+    collect the exported members."""
     chunk = chunk.copy()
     chunk["in_audience"] = plan.in_audience
     chunk.insert(2, "propensity_decile", plan.deciles)
     if plan.effect_deciles is not None:
         chunk.insert(int(chunk.columns.get_loc("contact_effect")) + 1, "effect_decile", plan.effect_deciles)
-    scope = explainer.reasons.scope
-    explained = np.ones(len(chunk), dtype=bool) if scope == "everyone" else plan.targeted | plan.explored
+    explained = plan.explained(explainer.reasons.scope)
     at = int(chunk.columns.get_loc("classifier_version"))
     for offset, (name, column) in enumerate(
         reason_columns(features, explainer.models, explained, explainer.reasons, explainer.words).items()
@@ -164,12 +167,14 @@ def plan_rows(accumulator: ScoreAccumulator, rule: TargetingRule) -> RowPlan:
 
 
 def aligned(frames: Iterable[pd.DataFrame]) -> Callable[[int], pd.DataFrame]:
-    """``take(n)``: the next ``n`` rows of a stream of frames, whatever the frames' sizes."""
+    """``take(n)``: the next ``n`` rows of a stream of frames, whatever the frames' sizes (no rows: an empty frame)."""
     iterator, buffer = iter(frames), []
     held = 0
 
     def take(n: int) -> pd.DataFrame:
         nonlocal held
+        if n == 0:
+            return pd.DataFrame()
         while held < n:
             frame = next(iterator)
             buffer.append(frame)
@@ -196,17 +201,19 @@ def finalise_scores(
     scores_sink: Sink,
 ) -> FinalTables:
     """Pass 2 by :func:`plan_rows`' plan: deciles, the rule's audience, reasons for the exported; write final
-    scores; collect the export. ``features`` are the valid rows pass 1 scored, in the same order (any chunks)."""
+    scores; collect the export. ``features`` are the rows the plan explains, as pass 1 scored them, in the same
+    order (any chunks: :func:`~intentseg.scoring.first_pass.rows_to_explain`)."""
     take = aligned(features)
+    explained = plan.explained(explainer.reasons.scope)
     offset = 0
     parts: list[FinalChunk] = []
     for chunk in timed_chunks(interim, accumulator, "read"):
         with StepTimer(accumulator, "reasons"):
-            part = finalise_chunk(
-                chunk, take(len(chunk)), plan.rows(offset, offset + len(chunk)), explainer, audience_columns
-            )
+            rows = plan.rows(offset, offset + len(chunk))
+            features_of_chunk = take(int(explained[offset : offset + len(chunk)].sum()))
+            part = finalise_chunk(chunk, features_of_chunk, rows, explainer, audience_columns)
         offset += len(chunk)
         with StepTimer(accumulator, "write"):
             scores_sink(part.scores)
-        parts.append(dataclasses.replace(part, scores=part.scores.iloc[:0]))
+        parts.append(part.without_scores())
     return combine_final(parts, audience_columns)

@@ -44,8 +44,9 @@ def check_population_columns(columns: list[str], models: ScoringModels, id_colum
 
 def duplicated_ids(ids: pd.Series) -> np.ndarray:
     """Ids that occur more than once (all their rows are rejected: which one is right is unknown)."""
-    repeated = ids[ids.duplicated(keep=False)].dropna()  # one hashing pass; then only the repeated rows are counted
-    return np.sort(repeated.value_counts().index.to_numpy())
+    codes, distinct = pd.factorize(ids)  # one hashing pass (a missing id: -1, not an id)
+    counts = np.bincount(codes[codes >= 0], minlength=len(distinct))
+    return np.sort(np.asarray(distinct[counts > 1]))
 
 
 def _note(problems: np.ndarray, mask: np.ndarray, rule: str, values: pd.Series | None = None) -> None:

@@ -29,7 +29,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from intentseg.classifier.compiled_forest import CHECK_ROWS, CompiledForest, check_sample
+from intentseg.classifier.compiled_forest import CompiledForest, check_sample
 from intentseg.classifier.features import FeatureSchema
 
 
@@ -105,10 +105,10 @@ class UpliftLearner(BaseEstimator):
         return self._effect(self.schema_.model_frame(features))
 
     def check_compiled(self, features: pd.DataFrame) -> float:
-        """The largest raw-score difference of the compiled forests from LightGBM on a sample (see
-        :func:`~intentseg.classifier.compiled_forest.check_sample`)."""
+        """The largest raw-score difference of the compiled forests from LightGBM on the rows of ``features`` (a
+        sample; see :func:`~intentseg.classifier.compiled_forest.check_sample`)."""
         check_is_fitted(self, "boosters_")
-        frame = self.schema_.model_frame(features.iloc[:CHECK_ROWS])
+        frame = self.schema_.model_frame(features)
         return max(
             (
                 check_sample(forest, self.boosters_[name], frame, f"uplift model ({name})")

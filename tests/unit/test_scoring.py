@@ -13,8 +13,9 @@ from intentseg.config.score import ReasonsConfig
 from intentseg.data.shopsphere import shopsphere_spec
 from intentseg.data.simulator import simulate_customers
 from intentseg.foundation.errors import FeatureMismatchError
-from intentseg.scoring.drift import DriftMonitor
-from intentseg.scoring.first_pass import score_population, valid_rows
+from intentseg.scoring import first_pass
+from intentseg.scoring.drift import DriftMonitor, bin_counts
+from intentseg.scoring.first_pass import rows_to_explain, score_population
 from intentseg.scoring.second_pass import AudienceCap, Explainer, finalise_scores, plan_rows, rank_deciles
 from intentseg.scoring.types import TargetingRule, audience_columns, load_models
 from intentseg.scoring.validation import REJECT_COLUMN, check_population_columns, duplicated_ids, row_problems
@@ -77,7 +78,7 @@ def run(
     plan = plan_rows(accumulator, TargetingRule(rule, max_audience, exploration_share, margin=10.0, cost=1.0))
     tables = finalise_scores(
         scored,
-        valid_rows(chunks, SPEC, ids),
+        rows_to_explain(chunks, SPEC, accumulator.valid_flags, plan.explained(reasons.scope)),
         accumulator,
         plan,
         Explainer(models, reasons, None),
@@ -230,6 +231,9 @@ def test_duplicated_ids():
     text = pd.Series(["b", "a", "b", None, None, "c", "a", "a"], dtype="str")  # missing twice is not a duplicate
     assert duplicated_ids(text).tolist() == ["a", "b"]
     assert duplicated_ids(pd.Series(["x", "y"], dtype="str")).tolist() == []
+    many = pd.Series(np.random.default_rng(3).integers(0, 60, 100).astype(str), dtype="str")
+    assert duplicated_ids(many).tolist() == sorted(many[many.duplicated(keep=False)].unique())
+    assert duplicated_ids(pd.Series([7, 5, 7, 5, 1])).dtype == np.int64
 
 
 def test_deciles_and_cap_ties():
@@ -241,6 +245,31 @@ def test_deciles_and_cap_ties():
     first = cap.select(np.array([0.8, 0.9]), np.array([True, True]))
     second = cap.select(np.array([0.8, 0.8, 0.5]), np.array([True, True, True]))
     assert first.tolist() == [True, True] and second.tolist() == [True, False, False]
+
+
+def test_every_chunks_sample_is_compared_with_lightgbm(population, models, drift_reference, monkeypatch):
+    """The first 256 valid rows of every chunk reach the check, gathered into calls of about 1,000 rows here."""
+    compared = []
+    monkeypatch.setattr(first_pass, "CHECK_BATCH_ROWS", 1000)
+    monkeypatch.setattr(type(models.classifier.engine), "check_compiled", lambda _, frame: compared.append(frame))
+    run(population, models, drift_reference(), chunk_rows=300)
+    chunks = [population.iloc[start : start + 300] for start in range(0, len(population), 300)]
+    expected = pd.concat([chunk.head(256) for chunk in chunks])[SPEC.id_column].tolist()
+    assert [len(sample) for sample in compared] == [1024, 1024, 512]
+    assert pd.concat(compared)[SPEC.id_column].tolist() == expected
+
+
+def test_a_compiled_forest_that_disagrees_stops_scoring(population, models, drift_reference):
+    from intentseg.classifier.compiled_forest import ForestMismatchError
+
+    threshold = models.classifier.engine.forest.bitvectors.threshold
+    saved = threshold.copy()
+    threshold += 1.0  # a compiler bug, say: every numerical threshold moved
+    try:
+        with pytest.raises(ForestMismatchError, match="classifier: the compiled forest's raw score differs"):
+            run(population, models, drift_reference())
+    finally:
+        threshold[:] = saved
 
 
 def test_drift_monitor(small_splits, population):
@@ -258,6 +287,18 @@ def test_drift_monitor(small_splits, population):
     report = shifted.report(0.1, 0.25)
     assert report["flagged"] == ["device_type", "total_spend_12m"] and report["worst_feature"] in columns
     assert report["max_psi"] > 0.25
+
+
+@pytest.mark.parametrize("edges", [[], [0.0], [-1.5, 0.0, 2.0, 7.25], list(np.linspace(-3, 3, 99))])
+def test_bin_counts_are_numpys_bins(edges):
+    """The compiled count of each bin equals searchsorted's (side right) and bincount's, NaN in a bin of its own."""
+    edges = np.asarray(edges, dtype=float)
+    rng = np.random.default_rng(7)
+    values = np.concatenate([rng.normal(0, 3, 2000), edges, np.nextafter(edges, -np.inf), [np.inf, -np.inf, np.nan]])
+    values[rng.random(len(values)) < 0.05] = np.nan
+    expected_bins = np.where(np.isnan(values), len(edges) + 1, np.searchsorted(edges, values, side="right"))
+    expected = np.bincount(expected_bins, minlength=len(edges) + 2)
+    np.testing.assert_array_equal(bin_counts(values, edges), expected)
 
 
 def test_path_reasons_agree_with_treeshap(trained_classifier, small_splits):
@@ -306,14 +347,11 @@ def test_partitions_scored_apart_and_merged_equal_one_stream(population, models,
         merged_drift.add_counts(counts)
     plan = plan_rows(accumulator, TargetingRule("propensity", 150, 0.05))
     finals, offset = [], 0
-    for chunk, frame in scored:  # pass 2 on each partition: its interim scores and its rows read again
-        features = pd.concat(list(valid_rows([frame], SPEC, ids)), ignore_index=True)
+    for (chunk, frame), part in zip(scored, parts):  # pass 2 on each partition: interim scores, rows read again
+        rows = plan.rows(offset, offset + len(chunk))
+        features = pd.concat(list(rows_to_explain([frame], SPEC, part.valid_flags, rows.explained(REASONS.scope))))
         explainer = Explainer(models, REASONS, None)
-        finals.append(
-            finalise_chunk(
-                chunk, features, plan.rows(offset, offset + len(chunk)), explainer, audience_columns(SPEC.id_column, 3)
-            )
-        )
+        finals.append(finalise_chunk(chunk, features, rows, explainer, audience_columns(SPEC.id_column, 3)))
         offset += len(chunk)
     tables = combine_final(finals, audience_columns(SPEC.id_column, 3))
     pd.testing.assert_frame_equal(pd.concat([f.scores for f in finals], ignore_index=True), expected_scores)
