@@ -42,12 +42,9 @@ def main() -> None:
     job = scoring_job(population, models, spec, train, config, reason_words=words, snapshot_month=month, targeting=rule)
     with io.OutputGroup() as outputs:  # scores, export, rejects (and the sink's commit) together, or none of them
         with timed(stage_logger("score"), f"scoring {job.rows} customers (engine {config.engine})"):
-            result = score_day(job, config, data.snapshot_month, paths.scores, outputs)
-        protected = io.write_csv(result.export, paths.scores.audience, outputs)
-        io.write_parquet(result.export, paths.scores.audience_parquet, outputs)
-        io.write_csv_folder(result.per_segment, paths.scores.audience_by_segment, outputs)
+            result = score_day(job, config, data.snapshot_month, paths.scores, outputs)  # scores and the export
         io.write_json(result.summary, paths.metrics["score"], group=outputs)
-        io.write_json(result.details_with(protected), paths.details["score"], group=outputs)
+        io.write_json(result.details, paths.details["score"], group=outputs)
         for name, records in result.plots.items():
             io.write_json(records, paths.plots["score"][name], group=outputs)
         if config.sink.type == "sql":  # inside the group: a failed write leaves the files and the table as they were

@@ -63,22 +63,60 @@ def write_csv_rows(frame: pd.DataFrame, path: Path) -> dict[str, int]:
     :func:`spreadsheet_safe`. Returns the protected cells per column.
 
     Rows are formatted and written :data:`BATCH_ROWS` at a time, so the text is never held whole."""
-    safe, changed = spreadsheet_safe(frame)
-    if safe.shape[1] < 2 or isinstance(safe.columns, pd.MultiIndex):  # a lone empty cell is quoted; header rows
+    if frame.shape[1] < 2 or isinstance(frame.columns, pd.MultiIndex):  # a lone empty cell is quoted; header rows
+        safe, changed = spreadsheet_safe(frame)
         _with_six_decimals(safe).to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
         return changed
-    header = io.StringIO()
-    csv.writer(header, lineterminator="\r\n").writerow([str(name) for name in safe.columns])  # pandas' header
-    with open(path, "wb") as handle:
-        handle.write(header.getvalue().encode("utf-8"))
-        for start in range(0, len(safe), BATCH_ROWS):
-            batch = _with_six_decimals(safe.iloc[start : start + BATCH_ROWS])
-            body = _csv_body(batch)
-            if body is None:  # a column Arrow does not write as pandas does: pandas writes these rows
-                batch.to_csv(handle, header=False, index=False, encoding="utf-8", lineterminator="\r\n")
-            else:
-                handle.write(body)
-    return changed
+    with CsvRowWriter(path, list(frame.columns)) as writer:
+        for start in range(0, len(frame), BATCH_ROWS):
+            writer.write(frame.iloc[start : start + BATCH_ROWS])
+    return writer.protected
+
+
+class CsvRowWriter:
+    """:func:`write_csv_rows` for rows that come in batches (two columns or more, one header row): the header
+    when opened, each batch as it comes; ``protected`` counts the protected cells per column so far."""
+
+    def __init__(self, path: Path, columns: list[str]) -> None:
+        self.path, self.columns = path, columns
+        self.cells: dict[str, int] = {}
+        self.header_cells = 0
+
+    @property
+    def protected(self) -> dict[str, int]:
+        """The protected cells per column, in column order, then ``<header>`` (as :func:`spreadsheet_safe` counts)."""
+        cells = {str(name): self.cells[str(name)] for name in self.columns if str(name) in self.cells}
+        return {**cells, "<header>": self.header_cells} if self.header_cells else cells
+
+    def __enter__(self) -> CsvRowWriter:
+        header, self.header_cells = spreadsheet_text(pd.Series([str(name) for name in self.columns], dtype="object"))
+        line = io.StringIO()
+        csv.writer(line, lineterminator="\r\n").writerow(list(header))  # pandas' header
+        self.handle = open(self.path, "wb")  # noqa: SIM115 (closed by __exit__)
+        self.handle.write(line.getvalue().encode("utf-8"))
+        return self
+
+    def write(self, frame: pd.DataFrame) -> pa.Array | None:
+        """Append ``frame``'s rows (the columns given when opened, in that order); returns each row's line as
+        written (None when pandas wrote them), for :meth:`write_lines` of another file of the same columns."""
+        safe, changed = spreadsheet_safe(frame)
+        for column, count in changed.items():
+            if column != "<header>":
+                self.cells[column] = self.cells.get(column, 0) + count
+        batch = _with_six_decimals(safe)
+        lines = _csv_lines(batch)
+        if lines is None:  # a column Arrow does not write as pandas does: pandas writes these rows
+            batch.to_csv(self.handle, header=False, index=False, encoding="utf-8", lineterminator="\r\n")
+        else:
+            self.write_lines(lines)
+        return lines
+
+    def write_lines(self, lines: pa.Array) -> None:
+        """Append rows already formatted by :meth:`write` (a file of the same columns: the same lines)."""
+        self.handle.write(_joined(lines))
+
+    def __exit__(self, *exc: object) -> None:
+        self.handle.close()
 
 
 def _with_six_decimals(frame: pd.DataFrame) -> pd.DataFrame:
@@ -91,7 +129,13 @@ def _with_six_decimals(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _csv_body(frame: pd.DataFrame) -> pa.Buffer | None:
-    """The rows of ``frame`` as pandas' ``to_csv`` writes them (the csv module's minimal quoting: a cell holding a
+    """The rows of ``frame`` as pandas' ``to_csv`` writes them (see :func:`_csv_lines`), as one buffer."""
+    lines = _csv_lines(frame)
+    return None if lines is None else _joined(lines)
+
+
+def _csv_lines(frame: pd.DataFrame) -> pa.Array | None:
+    """Each row of ``frame`` as pandas' ``to_csv`` writes it (the csv module's minimal quoting: a cell holding a
     comma, a quote or a line break is quoted, its quotes doubled; CRLF line ends), built column by column with
     Arrow's string kernels, several times faster. None when a column is neither integer nor text: then pandas
     writes it."""
@@ -102,7 +146,11 @@ def _csv_body(frame: pd.DataFrame) -> pa.Buffer | None:
             return None
         cells.append(pa_compute.fill_null(text, _text("")))
     rows = pa_compute.binary_join_element_wise(*cells, _text(","))
-    lines = pa_compute.binary_join_element_wise(rows, _text(""), _text("\r\n"))
+    return pa_compute.binary_join_element_wise(rows, _text(""), _text("\r\n"))
+
+
+def _joined(lines: pa.Array) -> pa.Buffer:
+    """The lines' bytes, one after another (their data buffer, without a copy)."""
     if len(lines) == 0:
         return pa.py_buffer(b"")
     offsets = np.frombuffer(lines.buffers()[1], np.int64, len(lines) + 1, lines.offset * 8)

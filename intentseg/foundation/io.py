@@ -155,6 +155,12 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], group: OutputGr
     """
     with atomic_path(path, group) as temporary:
         protected = write_csv_rows(frame, temporary)
+    warn_protected(path, protected)
+    return protected
+
+
+def warn_protected(path: str | os.PathLike[str], protected: dict[str, int]) -> None:
+    """Log the cells of a CSV for people that were protected for spreadsheets (nothing when there are none)."""
     if protected:
         log.warning(
             "%s: cells a spreadsheet would run as formulas start with an apostrophe %s; Parquet and the database "
@@ -162,7 +168,6 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], group: OutputGr
             path,
             protected,
         )
-    return protected
 
 
 def read_parquet(path: str | os.PathLike[str], columns: list[str] | None = None) -> pd.DataFrame:

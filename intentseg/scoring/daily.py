@@ -22,18 +22,13 @@ from intentseg.config.reason_words import ReasonWordsConfig
 from intentseg.config.score import ScoreConfig
 from intentseg.data.spec import TRUE_FALSE, TableSpec
 from intentseg.foundation.errors import ConfigError
-from intentseg.foundation.io import OutputGroup, frames_of, iter_parquet_frames
+from intentseg.foundation.io import OutputGroup, iter_parquet_frames
 from intentseg.foundation.sizing import sized_down
 from intentseg.scoring.drift import DriftMonitor
 from intentseg.scoring.execution import ScoredRun, score_locally, score_with_dask
-from intentseg.scoring.export import (
-    ExportStamp,
-    audience_export,
-    export_examples,
-    export_summary,
-    per_segment_files,
-    stamped_scores,
-)
+from intentseg.scoring.export import ExportStamp, stamped_scores
+from intentseg.scoring.export_files import WrittenExport, written_export
+from intentseg.scoring.first_pass import StepTimer
 from intentseg.scoring.summaries import audience_plot, drift_plot, score_summary, segment_decile_plot, sleeping_dogs
 from intentseg.scoring.types import ScoringJob, ScoringModels, TargetingRule, rule_named
 from intentseg.scoring.validation import duplicated_ids
@@ -116,20 +111,14 @@ def targeting_rule(
 
 @dataclass(frozen=True)
 class ScoringResult:
-    """A day's scoring: the engine's run, the audience export and what the stage writes beside it."""
+    """A day's scoring: the engine's run, the audience export (written) and what the stage writes beside them."""
 
     run: ScoredRun
     stamp: ExportStamp
-    export: pd.DataFrame
-    per_segment: dict[str, pd.DataFrame]
+    export: WrittenExport
     summary: dict[str, Any]
-    details: dict[str, Any]  # the export's groups, the control share, the run date
-    examples: list[dict[str, Any]]
+    details: dict[str, Any]  # the export's groups and stamps, the cells protected for spreadsheets, examples
     plots: dict[str, list[dict[str, Any]]]
-
-    def details_with(self, protected: dict[str, int]) -> dict[str, Any]:
-        """The details file: the export's groups and stamps, the cells protected for spreadsheets, examples."""
-        return {**self.details, "spreadsheet_protected_cells": protected, "examples": self.examples}
 
     def timings(self, engine: str) -> dict[str, Any]:
         """Wall-clock seconds by step (the untracked log): not a DVC output."""
@@ -145,21 +134,25 @@ class ScoringResult:
 def score_day(
     job: ScoringJob, config: ScoreConfig, snapshot_month: str, out: ScoresPaths, outputs: OutputGroup
 ) -> ScoringResult:
-    """Score the population with ``score.engine``, then assemble the export, the summary, details and plots."""
+    """Score the population with ``score.engine`` and write the export (both registered with ``outputs``); the
+    summary, details and plots."""
     if config.engine == "dask":
         run = score_with_dask(job, config.dask, out, outputs)
     else:
         run = score_locally(job, config.chunk_rows, out, outputs)
     stamp = ExportStamp(config.stamped_date(snapshot_month), snapshot_month)
-    order_by = "purchase_probability" if job.targeting.name == "propensity" else "contact_effect"
-    export = audience_export(
-        run.tables.exported_members,
-        job.spec.id_column,
-        job.reasons.top_k,
-        config.control_share,
-        stamp,
-        order_by=order_by,
-    )
+    with StepTimer(run.accumulator, "export"):
+        export = written_export(
+            run.members,
+            out,
+            outputs,
+            stamp=stamp,
+            id_column=job.spec.id_column,
+            top_k=job.reasons.top_k,
+            order_by="purchase_probability" if job.targeting.name == "propensity" else "contact_effect",
+            control_share=config.control_share,
+            per_segment=config.export.per_segment,
+        )
     report = job.drift.report(config.drift.warn_psi, config.drift.flag_psi)
     for name in report["flagged"] + report["warned"]:
         state = "FLAGGED" if name in report["flagged"] else "warning"
@@ -167,29 +160,29 @@ def score_day(
     names = job.models.segmenter.name_of()
     summary = score_summary(run.accumulator, run.tables, report)
     details = {
-        "export": export_summary(export),
+        "export": export.summary,
         "control_share": config.control_share,
         "exploration_share": config.exploration_share,
         "targeting": {"rule": job.targeting.name, "why": job.targeting.why, **sleeping_dogs(run.accumulator, run.plan)},
         "run_date": stamp.run_date,
+        "spreadsheet_protected_cells": export.protected,
+        "examples": export.examples,
     }
     plots = {
         "audience": audience_plot(run.tables, names),
         "segment_by_decile": segment_decile_plot(run.tables, names),
         "drift": drift_plot(report),
     }
-    per_segment = per_segment_files(export) if config.export.per_segment else {}
     log.info(
         "scored %d, rejected %d of %d; audience %d (exported %d); time by step %s",
         *(summary[key] for key in ("rows_scored", "rows_rejected", "rows_in", "audience_size", "audience_exported")),
         {step: round(seconds, 2) for step, seconds in run.accumulator.timings.items()},
     )
-    examples = export_examples(export, job.spec.id_column)
-    return ScoringResult(run, stamp, export, per_segment, summary, details, examples, plots)
+    return ScoringResult(run, stamp, export, summary, details, plots)
 
 
 def database_rows(result: ScoringResult, config: ScoreConfig) -> Iterator[pd.DataFrame]:
     """What ``score.sink`` writes: the audience export, or every score stamped with the run date."""
     if config.sink.rows == "audience":
-        return frames_of(result.export, config.chunk_rows)
+        return iter_parquet_frames(result.export.parquet, config.chunk_rows)
     return stamped_scores(iter_parquet_frames(result.run.pending_scores, config.chunk_rows), result.stamp)

@@ -112,25 +112,26 @@ def score_partition(job: ScoringJob, partition: Partition, scores_dir: str, reje
 def finalise_partition(
     job: ScoringJob,
     partition: Partition,
-    files: tuple[str, str],
+    files: tuple[str, str, str],
     plan: RowPlan,
     *,
     audience_columns: list[str],
     valid_flags: list[np.ndarray],
 ) -> FinalChunk:
     """Pass 2 on a worker: one partition's deciles, audience and reasons (its rows read again, not validated
-    again: ``valid_flags`` are pass 1's); its ``files`` (interim scores in, final scores out); its aggregates."""
-    interim, final = files
+    again: ``valid_flags`` are pass 1's); its ``files`` (interim scores in; final scores and exported members out);
+    its aggregates."""
+    interim, final, members = files
     scores = pd.read_parquet(interim)
     frame = _partition_frame(job, partition)
     frames = [] if frame is None else [frame]
     chunks = list(rows_to_explain(frames, job.spec, valid_flags, plan.explained(job.reasons.scope)))
     features = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=list(job.columns))
     part = finalise_chunk(scores, features, plan, Explainer(job.models, job.reasons, job.words), audience_columns)
-    table_sink = ParquetAppender(final, part.scores.iloc[:0])
-    with table_sink:
-        table_sink.write(part.scores)
-    return part.without_scores()
+    for path, rows in ((final, part.scores), (members, part.exported_members)):
+        with ParquetAppender(path, rows.iloc[:0]) as sink:
+            sink.write(rows)
+    return part.aggregates()
 
 
 def merge_accumulators(parts: list[ScoreAccumulator]) -> ScoreAccumulator:
@@ -195,7 +196,8 @@ def score_on_dask(
 ) -> tuple[ScoreAccumulator, FinalTables, RowPlan]:
     """Both passes on the cluster; scores and rejects land as part files in ``folders["scores"|"rejects"]``.
 
-    ``folders["interim"]`` holds pass 1's scores until pass 2 has rewritten them with deciles.
+    ``folders["interim"]`` holds pass 1's scores until pass 2 has rewritten them with deciles;
+    ``folders["members"]`` receives pass 2's exported members, a part file per partition.
     The drift monitor ``job.drift`` receives the counts of the whole population.
     """
     for folder in folders.values():
@@ -222,7 +224,7 @@ def score_on_dask(
                 finalise_partition,
                 shared_job,
                 partition,
-                (str(folders["interim"] / partition.part_name), str(folders["scores"] / partition.part_name)),
+                tuple(str(folders[name] / partition.part_name) for name in ("interim", "scores", "members")),
                 plan.rows(offset, offset + part.rows_scored),
                 audience_columns=audience_columns,
                 valid_flags=part.valid_flags,
@@ -230,7 +232,7 @@ def score_on_dask(
             )
         )
         offset += part.rows_scored
-    tables = combine_final(_gathered_in_order(tasks), audience_columns)
+    tables = combine_final(_gathered_in_order(tasks), plan)
     shutil.rmtree(folders["interim"], ignore_errors=True)
     return accumulator, tables, plan
 

@@ -18,7 +18,14 @@ from intentseg.config.score import DaskConfig
 from intentseg.foundation.io import OutputGroup, ParquetAppender, atomic_path, iter_parquet_frames, temporary_beside
 from intentseg.scoring.first_pass import rows_to_explain, score_population
 from intentseg.scoring.second_pass import Explainer, RowPlan, finalise_scores, plan_rows
-from intentseg.scoring.types import FinalTables, ScoreAccumulator, ScoringJob, audience_columns, empty_scores
+from intentseg.scoring.types import (
+    FinalTables,
+    ScoreAccumulator,
+    ScoringJob,
+    audience_columns,
+    empty_members,
+    empty_scores,
+)
 from intentseg.scoring.validation import empty_rejects
 
 
@@ -30,14 +37,17 @@ class ScoredRun:
     tables: FinalTables
     plan: RowPlan
     pending_scores: Path
+    members: Path  # pass 2's exported members (a file, or a folder of part files): the export's rows, unsorted
     worker_peak_mb: dict[str, float] = field(default_factory=dict)  # Dask only: each worker's peak memory
 
 
 def score_locally(job: ScoringJob, chunk_rows: int, out: ScoresPaths, group: OutputGroup) -> ScoredRun:
-    """Two passes over ``chunk_rows``-row chunks in this process; scores and rejects as single files."""
+    """Two passes over ``chunk_rows``-row chunks in this process; scores and rejects as single files, the exported
+    members as a hidden file beside the scores (the caller removes it once the export is written)."""
     id_column, top_k, with_effect = job.spec.id_column, job.reasons.top_k, job.models.uplift is not None
     interim = Path(out.scores).with_name(f".{Path(out.scores).name}.pass1")
     interim_rejects = Path(out.rejects).with_name(f".{Path(out.rejects).name}.pass1")
+    members = Path(out.scores).with_name(f".{Path(out.scores).name}.members")
     try:
         with (
             ParquetAppender(
@@ -57,7 +67,10 @@ def score_locally(job: ScoringJob, chunk_rows: int, out: ScoresPaths, group: Out
             )
         final_columns = empty_scores(id_column, job.id_dtype, top_k, final=True, with_effect=with_effect)
         plan = plan_rows(accumulator, job.targeting)
-        with ParquetAppender(out.scores, final_columns, group) as final:
+        with (
+            ParquetAppender(out.scores, final_columns, group) as final,
+            ParquetAppender(members, empty_members(id_column, top_k, with_effect)) as exported,
+        ):
             tables = finalise_scores(
                 iter_parquet_frames(interim, chunk_rows),
                 rows_to_explain(
@@ -71,21 +84,27 @@ def score_locally(job: ScoringJob, chunk_rows: int, out: ScoresPaths, group: Out
                 Explainer(job.models, job.reasons, job.words),
                 audience_columns=audience_columns(id_column, top_k, with_effect),
                 scores_sink=final.write,
+                members_sink=exported.write,
             )
         with atomic_path(out.rejects, group) as rejects_file:
             interim_rejects.replace(rejects_file)
+    except BaseException:
+        members.unlink(missing_ok=True)
+        raise
     finally:
         interim.unlink(missing_ok=True)
         interim_rejects.unlink(missing_ok=True)
-    return ScoredRun(accumulator, tables, plan, final.pending_path)
+    return ScoredRun(accumulator, tables, plan, final.pending_path, members)
 
 
 def score_with_dask(job: ScoringJob, config: DaskConfig, out: ScoresPaths, group: OutputGroup) -> ScoredRun:
-    """Both passes on the configured Dask cluster; scores and rejects as folders of part files."""
+    """Both passes on the configured Dask cluster; scores and rejects as folders of part files, the exported members
+    as a hidden folder of part files (the caller removes it once the export is written)."""
     from intentseg.scoring.distributed import dask_client, plan_partitions, score_on_dask, worker_peak_memory_mb
 
     folders = {name: temporary_beside(Path(getattr(out, name))) for name in ("scores", "rejects")}
     folders["interim"] = temporary_beside(Path(out.scores).with_name(f"{Path(out.scores).name}.pass1"))
+    folders["members"] = temporary_beside(Path(out.scores).with_name(f"{Path(out.scores).name}.members"))
     for folder in folders.values():
         folder.unlink()
     try:
@@ -106,4 +125,4 @@ def score_with_dask(job: ScoringJob, config: DaskConfig, out: ScoresPaths, group
     shutil.rmtree(folders["interim"], ignore_errors=True)
     for name in ("scores", "rejects"):
         group.add(folders[name], Path(getattr(out, name)))
-    return ScoredRun(accumulator, tables, plan, folders["scores"], peaks)
+    return ScoredRun(accumulator, tables, plan, folders["scores"], folders["members"], peaks)

@@ -87,7 +87,7 @@ def finalise_chunk(
 ) -> FinalChunk:
     """Add this chunk's deciles, the rule's audience and the reasons (``features``: the rows the plan explains,
     as scored: :func:`~intentseg.scoring.first_pass.rows_to_explain`); count segment x decile and the audience;
-    collect the exported members."""
+    collect the exported members (ids as text, as the export writes them)."""
     chunk = chunk.copy()
     chunk["in_audience"] = plan.in_audience
     chunk.insert(2, "propensity_decile", plan.deciles)
@@ -107,23 +107,20 @@ def finalise_chunk(
         expected_conversions=("purchase_probability", "sum"),
         exported=("exported", "sum"),
     )
-    return FinalChunk(chunk, counts, stats, members.loc[plan.targeted | plan.explored, audience_columns])
+    exported = members.loc[plan.targeted | plan.explored, audience_columns]
+    return FinalChunk(chunk, counts, stats, exported.astype({audience_columns[0]: str}))
 
 
-def combine_final(parts: Iterable[FinalChunk | FinalTables], audience_columns: list[str]) -> FinalTables:
-    """The aggregates of all chunks (or of partial results), in stream order."""
+def combine_final(parts: Iterable[FinalChunk], plan: RowPlan) -> FinalTables:
+    """The aggregates of all chunks, in stream order (``plan``: the whole day's)."""
     deciles = pd.DataFrame(0, index=pd.Index([], name="segment_id"), columns=range(1, 11))
     audience = pd.DataFrame(
         0.0, index=pd.Index([], name="segment_id"), columns=["audience_size", "expected_conversions", "exported"]
     )
-    members: list[pd.DataFrame] = []
     for part in parts:
         deciles = deciles.add(part.segment_by_decile, fill_value=0)
         audience = audience.add(part.audience_by_segment, fill_value=0)
-        members.append(part.exported_members)
-    exported = pd.concat(members, ignore_index=True) if members else pd.DataFrame(columns=audience_columns)
-    targeted = int(exported["targeted"].sum()) if len(exported) else 0
-    return FinalTables(deciles.astype(int).sort_index(), audience.sort_index(), targeted, exported)
+    return FinalTables(deciles.astype(int).sort_index(), audience.sort_index(), int(plan.targeted.sum()))
 
 
 def audience_of(
@@ -199,10 +196,12 @@ def finalise_scores(
     *,
     audience_columns: list[str],
     scores_sink: Sink,
+    members_sink: Sink,
 ) -> FinalTables:
-    """Pass 2 by :func:`plan_rows`' plan: deciles, the rule's audience, reasons for the exported; write final
-    scores; collect the export. ``features`` are the rows the plan explains, as pass 1 scored them, in the same
-    order (any chunks: :func:`~intentseg.scoring.first_pass.rows_to_explain`)."""
+    """Pass 2 by :func:`plan_rows`' plan: deciles, the rule's audience, reasons for the exported; the final
+    scores to ``scores_sink``, the exported members to ``members_sink`` (both in stream order, chunk by chunk).
+    ``features`` are the rows the plan explains, as pass 1 scored them, in the same order (any chunks:
+    :func:`~intentseg.scoring.first_pass.rows_to_explain`)."""
     take = aligned(features)
     explained = plan.explained(explainer.reasons.scope)
     offset = 0
@@ -215,5 +214,6 @@ def finalise_scores(
         offset += len(chunk)
         with StepTimer(accumulator, "write"):
             scores_sink(part.scores)
-        parts.append(part.without_scores())
-    return combine_final(parts, audience_columns)
+            members_sink(part.exported_members)
+        parts.append(part.aggregates())
+    return combine_final(parts, plan)

@@ -110,6 +110,13 @@ def empty_scores(id_column: str, id_dtype: Any, top_k: int, *, final: bool, with
     )
 
 
+def empty_members(id_column: str, top_k: int, with_effect: bool = False) -> pd.DataFrame:
+    """A zero-row frame of pass 2's exported members (:func:`audience_columns`, ids as text), for a day without."""
+    scores = empty_scores(id_column, str, top_k, final=True, with_effect=with_effect)
+    members = scores.assign(targeted=pd.Series(dtype="bool"), explored=pd.Series(dtype="bool"))
+    return members[audience_columns(id_column, top_k, with_effect)]
+
+
 @dataclass
 class ScoreAccumulator:
     """What pass 1 learns across chunks: counts, audience, probabilities, timings."""
@@ -148,16 +155,13 @@ class ScoreAccumulator:
 
 @dataclass(frozen=True)
 class FinalTables:
-    """Pass-2 aggregates: segment x decile counts, the audience per segment, and the exported members.
-
-    The exported members are the audience the export takes (``targeted``) and the exploration
-    sample (``explored``); ``audience_exported`` counts the first.
-    """
+    """Pass-2 aggregates: segment x decile counts, the audience per segment, and how many of the audience the
+    export takes (``audience_exported``). The exported members themselves (that audience, ``targeted``, and the
+    exploration sample, ``explored``) went to pass 2's members sink."""
 
     segment_by_decile: pd.DataFrame
     audience_by_segment: pd.DataFrame
     audience_exported: int
-    exported_members: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,7 @@ class FinalChunk:
     audience_by_segment: pd.DataFrame
     exported_members: pd.DataFrame
 
-    def without_scores(self) -> FinalChunk:
-        """The aggregates alone, once the scores are written: not a zero-row slice of them, which would keep
-        every chunk's columns alive to the end of the run (about 1 KB per exported customer at 5M)."""
-        return dataclasses.replace(self, scores=pd.DataFrame())
+    def aggregates(self) -> FinalChunk:
+        """The aggregates alone, once the scores and the members are written: not zero-row slices of them, which
+        would keep every chunk's columns alive to the end of the run (about 1 KB per exported customer at 5M)."""
+        return dataclasses.replace(self, scores=pd.DataFrame(), exported_members=pd.DataFrame())

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
+from intentseg.config.paths import ScoresPaths
 from intentseg.scoring.export import (
     CONTROL,
     ExportStamp,
@@ -162,3 +166,105 @@ def test_expected_profit_of_the_target_group():
     assert expected_profit(target, rule) == {"margin": 10.0, "cost": 1.0, "value": 200.0}
     assert expected_profit(target, rule.model_copy(update={"rule": "max_f1"})) is None
     assert expected_profit(target, None) is None
+
+
+def hostile_members(n: int, seed: int) -> pd.DataFrame:
+    """Members as pass 2 writes them: ties in probability (broken by id), hostile reasons, both samples, an effect."""
+    frame = members(n, seed)
+    rng = np.random.default_rng(seed)
+    frame["purchase_probability"] = np.round(frame["purchase_probability"], 2)  # many ties
+    frame.insert(3, "contact_effect", np.round(rng.normal(0, 0.05, n), 3))
+    frame.insert(4, "effect_decile", rng.integers(1, 11, n).astype("int8"))
+    frame["reason_1"] = pd.array(rng.choice(["=1+2", "a, b", 'say "hi"', "plain", None], n), dtype="string")
+    frame["segment_name"] = pd.Categorical(rng.choice(["@loyal", "new, curious"], n))
+    frame["targeted"] = rng.random(n) < 0.8
+    frame["explored"] = ~frame["targeted"] | (rng.random(n) < 0.05)
+    frame.loc[frame["explored"], "targeted"] = False
+    return frame
+
+
+def export_paths(folder: Path) -> ScoresPaths:
+    """The score stage's outputs in ``folder`` (the export's three, and two it does not write)."""
+    names = ("scores.parquet", "audience.csv", "audience.parquet", "by_segment", "rejects.parquet")
+    fields = ("scores", "audience", "audience_parquet", "audience_by_segment", "rejects")
+    return ScoresPaths(**{field: str(folder / name) for field, name in zip(fields, names)})
+
+
+@pytest.mark.parametrize("bucket_rows", [100_000, 7])
+@pytest.mark.parametrize("parts", [1, 3])
+@pytest.mark.parametrize("order_by", ["purchase_probability", "contact_effect"])
+@pytest.mark.parametrize("by_arrow", [True, False])
+def test_the_streamed_export_writes_the_whole_exports_bytes(
+    tmp_path, monkeypatch, bucket_rows, parts, order_by, by_arrow
+):
+    """Members on disk (one file, or a folder of part files as Dask writes them), moved to buckets of ranks and
+    written part by part, give the CSV, Parquet and per-segment files of the export frame written whole (the
+    segments' lines taken from the export's, or, when pandas wrote those, formatted again)."""
+    from intentseg.foundation import csv_for_people
+    from intentseg.foundation.io import OutputGroup, write_csv, write_csv_folder, write_parquet
+    from intentseg.scoring import export_files
+    from intentseg.scoring.export import export_examples
+
+    monkeypatch.setattr(export_files, "BUCKET_ROWS", bucket_rows)
+    if not by_arrow:
+        monkeypatch.setattr(csv_for_people, "_csv_lines", lambda frame: None)
+    frame, stamp = hostile_members(200, seed=parts), ExportStamp("2026-11-28", "2026-11")
+    whole = audience_export(frame, "customer_id", 1, 0.2, stamp, order_by=order_by)
+    expected = tmp_path / "expected"
+    expected.mkdir()
+    with OutputGroup() as group:
+        protected = write_csv(whole, expected / "audience.csv", group)
+        write_parquet(whole, expected / "audience.parquet", group)
+        write_csv_folder(per_segment_files(whole), expected / "by_segment", group)
+    members_path = tmp_path / ("members" if parts > 1 else "members.parquet")
+    if parts > 1:
+        members_path.mkdir()
+        for number, rows in enumerate(np.array_split(np.arange(len(frame)), parts)):
+            frame.iloc[rows].to_parquet(members_path / f"part-{number:05d}.parquet", index=False)
+    else:
+        frame.to_parquet(members_path, index=False)
+    out = export_paths(tmp_path)
+    with OutputGroup() as group:
+        written = export_files.written_export(
+            members_path, out, group, stamp=stamp, id_column="customer_id", top_k=1, order_by=order_by,
+            control_share=0.2, per_segment=True,
+        )  # fmt: skip
+    assert (tmp_path / "audience.csv").read_bytes() == (expected / "audience.csv").read_bytes()
+    assert pq.read_table(tmp_path / "audience.parquet").equals(pq.read_table(expected / "audience.parquet"))
+    if bucket_rows > len(frame):  # one bucket: one row group, as the frame written whole
+        assert (tmp_path / "audience.parquet").read_bytes() == (expected / "audience.parquet").read_bytes()
+    files = sorted(path.name for path in (expected / "by_segment").iterdir())
+    assert sorted(path.name for path in (tmp_path / "by_segment").iterdir()) == files and len(files) == 3
+    for name in files:
+        assert (tmp_path / "by_segment" / name).read_bytes() == (expected / "by_segment" / name).read_bytes()
+    assert written.summary == export_summary(whole) and written.examples == export_examples(whole, "customer_id")
+    assert written.protected == protected and written.rows == len(frame) and not members_path.exists()
+
+
+@pytest.mark.parametrize("per_segment", [True, False])
+def test_an_empty_streamed_export_and_no_per_segment_files(tmp_path, per_segment):
+    """No member: the header alone and an empty Parquet file, as the empty frame writes them; the folder says why."""
+    from intentseg.foundation.io import OutputGroup, write_csv, write_parquet
+    from intentseg.scoring.export_files import written_export
+
+    frame, stamp = hostile_members(20, seed=4), ExportStamp("2026-11-28", "2026-11")
+    whole = audience_export(frame.iloc[:0], "customer_id", 1, 0.2, stamp)
+    write_csv(whole, tmp_path / "expected.csv")
+    write_parquet(whole, tmp_path / "expected.parquet")
+    source = frame if not per_segment else frame.iloc[:0]
+    source.to_parquet(tmp_path / "members.parquet", index=False)
+    out = export_paths(tmp_path)
+    with OutputGroup() as group:
+        written = written_export(
+            tmp_path / "members.parquet", out, group, stamp=stamp, id_column="customer_id", top_k=1,
+            order_by="purchase_probability", control_share=0.2, per_segment=per_segment,
+        )  # fmt: skip
+    note = (tmp_path / "by_segment" / "README.txt").read_text()
+    if per_segment:  # nobody to export
+        assert (tmp_path / "audience.csv").read_bytes() == (tmp_path / "expected.csv").read_bytes()
+        table, expected = (pq.read_table(tmp_path / name) for name in ("audience.parquet", "expected.parquet"))
+        assert table.column_names == expected.column_names and table.num_rows == 0
+        assert written.rows == 0 and written.examples == [] and note == "No per-segment files: the export is empty.\n"
+    else:
+        assert written.rows == 20 and "per_segment is false" in note
+    assert sorted(path.name for path in (tmp_path / "by_segment").iterdir()) == ["README.txt"]

@@ -199,8 +199,9 @@ def test_csv_rows_written_by_arrow_are_the_bytes_pandas_writes(tmp_path, monkeyp
             with pytest.raises(UnicodeEncodeError):
                 write_csv(case, tmp_path / f"{name}.csv")
             continue
-        write_csv(case, tmp_path / f"{name}.csv")
+        protected = write_csv(case, tmp_path / f"{name}.csv")
         assert (tmp_path / f"{name}.csv").read_bytes() == _pandas_csv(case), name
+        assert list(protected.items()) == list(spreadsheet_safe(case)[1].items()), name  # counted over batches
 
 
 def test_log_lines_cannot_be_forged(caplog):

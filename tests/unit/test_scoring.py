@@ -69,7 +69,7 @@ def run(
     rule="propensity",
 ):
     """Both passes over in-memory chunks; returns scores, rejects, audience, accumulator, tables."""
-    scored, rejects, final = [], [], []
+    scored, rejects, final, members = [], [], [], []
     chunks = [population.iloc[i : i + chunk_rows] for i in range(0, len(population), chunk_rows)]
     ids = duplicated_ids(population[SPEC.id_column])
     accumulator = score_population(
@@ -84,9 +84,10 @@ def run(
         Explainer(models, reasons, None),
         audience_columns=audience_columns(SPEC.id_column, 3, models.uplift is not None),
         scores_sink=final.append,
+        members_sink=members.append,
     )
     frame = lambda parts: pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()  # noqa: E731
-    return frame(final), frame(rejects), tables.exported_members, accumulator, tables
+    return frame(final), frame(rejects), frame(members), accumulator, tables
 
 
 def inject_bad_rows(population: pd.DataFrame) -> pd.DataFrame:
@@ -166,7 +167,7 @@ def test_audience_cap_and_reason_scope(population, models, drift_reference):
     assert len(audience) == tables.audience_exported == 50 < accumulator.audience_size
     top_50 = np.sort(scores.loc[scores["in_audience"], "purchase_probability"].to_numpy())[::-1][:50]
     np.testing.assert_allclose(np.sort(audience["purchase_probability"].to_numpy())[::-1], top_50)
-    exported = scores["customer_id"].isin(audience["customer_id"])  # reasons for the customers to contact only
+    exported = scores["customer_id"].astype(str).isin(audience["customer_id"])  # reasons for those to contact only
     assert scores.loc[exported, "reason_1"].notna().all() and scores.loc[~exported, "reason_1"].isna().all()
 
 
@@ -190,7 +191,7 @@ def test_uplift_targeting_takes_the_largest_effects_at_the_same_budget(
     assert scores["in_audience"].sum() == accumulator.audience_size == len(targeted)
     explored = members["explored"]
     assert explored.sum() == propensity[2]["explored"].sum()  # the exploration sample does not depend on the rule
-    exported = scores["customer_id"].isin(members["customer_id"])
+    exported = scores["customer_id"].astype(str).isin(members["customer_id"])  # members' ids are text
     assert scores.loc[exported, "reason_1"].notna().all() and scores.loc[~exported, "reason_1"].isna().all()
     profit = run(population, with_uplift, drift_reference(), reasons=scope, rule="uplift_profit")
     assert (profit[2]["contact_effect"] * 10.0 > 1.0).all() and len(profit[2]) == int((effect * 10.0 > 1.0).sum())
@@ -353,9 +354,10 @@ def test_partitions_scored_apart_and_merged_equal_one_stream(population, models,
         explainer = Explainer(models, REASONS, None)
         finals.append(finalise_chunk(chunk, features, rows, explainer, audience_columns(SPEC.id_column, 3)))
         offset += len(chunk)
-    tables = combine_final(finals, audience_columns(SPEC.id_column, 3))
+    tables = combine_final(finals, plan)
     pd.testing.assert_frame_equal(pd.concat([f.scores for f in finals], ignore_index=True), expected_scores)
-    pd.testing.assert_frame_equal(tables.exported_members, expected_members)
+    members = pd.concat([f.exported_members for f in finals], ignore_index=True)
+    pd.testing.assert_frame_equal(members, expected_members)
     pd.testing.assert_frame_equal(tables.segment_by_decile, expected_tables.segment_by_decile)
     assert (accumulator.rows_in, accumulator.rows_scored, accumulator.rows_rejected) == (
         expected_acc.rows_in, expected_acc.rows_scored, expected_acc.rows_rejected,
