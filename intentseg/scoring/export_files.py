@@ -31,6 +31,7 @@ from intentseg.foundation.io import (
     ROW_GROUP_ROWS,
     OutputGroup,
     atomic_path,
+    streamed_parquet,
     temporary_beside,
     warn_protected,
     write_csv_folder,
@@ -147,7 +148,7 @@ def _bucket_files(members: Path, rank: np.ndarray, scratch: Path, rank_column: s
         writers: dict[int, pa.ipc.RecordBatchStreamWriter] = {}
         schema, start = None, 0
         for file in member_files(members):
-            for batch in pq.ParquetFile(file).iter_batches(batch_size=BUCKET_ROWS):
+            for batch in streamed_parquet(file).iter_batches(batch_size=BUCKET_ROWS):
                 ranks = rank[start : start + batch.num_rows]
                 start += batch.num_rows
                 batch = batch.append_column(rank_column, pa.array(ranks))

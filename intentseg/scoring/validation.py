@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from intentseg.data.columns import ABSURD_MAGNITUDE
 from intentseg.data.spec import TableSpec
@@ -43,10 +45,55 @@ def check_population_columns(columns: list[str], models: ScoringModels, id_colum
 
 
 def duplicated_ids(ids: pd.Series) -> np.ndarray:
-    """Ids that occur more than once (all their rows are rejected: which one is right is unknown)."""
-    codes, distinct = pd.factorize(ids)  # one hashing pass (a missing id: -1, not an id)
+    """Ids that occur more than once (all their rows are rejected: which one is right is unknown).
+
+    Numbers and Arrow text are sorted as 8-byte keys (the number, or a 64-bit hash of the text), and only the
+    rows whose key repeats are compared exactly: a hash table of every id took 760 MB and 2.7 s for 5M text ids."""
+    keys = _sort_keys(ids)
+    if keys is None:  # Python objects: a hash table of the distinct ids
+        return _repeated(ids)
+    rows = np.flatnonzero(ids.notna().to_numpy())
+    keys = keys[rows]
+    order = np.argsort(keys, kind="stable")
+    repeats = np.flatnonzero(keys[order[1:]] == keys[order[:-1]])
+    candidates = np.unique(np.concatenate([order[repeats], order[repeats + 1]]))
+    return _repeated(ids.iloc[rows[candidates]])
+
+
+def _repeated(ids: pd.Series) -> np.ndarray:
+    """The ids that occur more than once, sorted (one hashing pass; a missing id is not an id)."""
+    codes, distinct = pd.factorize(ids)
     counts = np.bincount(codes[codes >= 0], minlength=len(distinct))
     return np.sort(np.asarray(distinct[counts > 1]))
+
+
+def _sort_keys(ids: pd.Series) -> np.ndarray | None:
+    """An 8-byte key per id (equal ids, equal keys): the number itself, or the FNV-1a hash of the text's UTF-8
+    bytes; None for other ids (Python objects). Missing ids get any key (the caller leaves them out)."""
+    if pd.api.types.is_numeric_dtype(ids) and not pd.api.types.is_bool_dtype(ids):
+        return ids.to_numpy(dtype=np.float64 if pd.api.types.is_float_dtype(ids) else np.int64, na_value=0)
+    if not isinstance(ids.dtype, pd.StringDtype):
+        return None
+    text = pa.array(ids.array)  # Arrow text as it is (text stored by Python: converted once)
+    parts = []
+    for chunk in text.chunks if isinstance(text, pa.ChunkedArray) else [text]:  # offsets and bytes, not copied
+        wide = pa.types.is_large_string(chunk.type)
+        offsets = np.frombuffer(chunk.buffers()[1], np.int64 if wide else np.int32)[chunk.offset :][: len(chunk) + 1]
+        data = chunk.buffers()[2]
+        parts.append(_text_hashes(offsets, np.frombuffer(data, np.uint8) if data else np.zeros(0, np.uint8)))
+    return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+
+
+@numba.njit(cache=True)
+def _text_hashes(offsets: np.ndarray, data: np.ndarray) -> np.ndarray:  # pragma: no cover (compiled)
+    """FNV-1a (64 bits) of each text's UTF-8 bytes."""
+    hashes = np.empty(len(offsets) - 1, dtype=np.uint64)
+    for row in range(len(hashes)):
+        value = np.uint64(14695981039346656037)
+        for position in range(offsets[row], offsets[row + 1]):
+            value = (value ^ np.uint64(data[position])) * np.uint64(1099511628211)
+        hashes[row] = value
+    return hashes
 
 
 def _note(problems: np.ndarray, mask: np.ndarray, rule: str, values: pd.Series | None = None) -> None:

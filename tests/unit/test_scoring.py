@@ -235,6 +235,19 @@ def test_duplicated_ids():
     many = pd.Series(np.random.default_rng(3).integers(0, 60, 100).astype(str), dtype="str")
     assert duplicated_ids(many).tolist() == sorted(many[many.duplicated(keep=False)].unique())
     assert duplicated_ids(pd.Series([7, 5, 7, 5, 1])).dtype == np.int64
+    odd = ["é", "", "", None, "a\x00b", "a\x00b", "ab", "0", 0]
+    for dtype in ("str", "string[python]", "string[pyarrow]", object):
+        values = pd.Series(odd if dtype is object else odd[:-1], dtype=dtype)
+        assert duplicated_ids(values).tolist() == ["", "a\x00b"], dtype
+
+
+def test_duplicated_ids_compare_exactly_when_hashes_collide(monkeypatch):
+    """Text ids are sorted by a hash; equal hashes are only candidates: every text colliding finds no duplicate."""
+    from intentseg.scoring import validation
+
+    monkeypatch.setattr(validation, "_text_hashes", lambda offsets, data: np.zeros(len(offsets) - 1, np.uint64))
+    assert duplicated_ids(pd.Series(["a", "b", "c", "b"], dtype="str")).tolist() == ["b"]
+    assert duplicated_ids(pd.Series(["a", "b", "c"], dtype="str")).tolist() == []
 
 
 def test_deciles_and_cap_ties():
