@@ -26,14 +26,26 @@ BATCH_ROWS = 100_000  # rows formatted and written at a time
 
 
 def spreadsheet_text(values: pd.Series) -> tuple[pd.Series, int]:
-    """Text values with a leading apostrophe where a spreadsheet would read a formula; how many were changed."""
+    """Text values with a leading apostrophe where a spreadsheet would read a formula; how many were changed.
+
+    A categorical column is checked by its categories first (a handful, not every row); the plain-number test
+    (a regular expression) runs only on the cells that start like a formula."""
+    if isinstance(values.dtype, pd.CategoricalDtype) and not _formula_starts(values.cat.categories.to_series()).any():
+        return values, 0
     text = values.astype("string")
-    risky = text.str[:1].isin(FORMULA_STARTS).fillna(False) & ~text.str.fullmatch(PLAIN_NUMBER.pattern).fillna(False)
+    risky = _formula_starts(text).to_numpy().copy()
+    if risky.any():
+        risky[risky] = ~text[risky].str.fullmatch(PLAIN_NUMBER.pattern).fillna(False).to_numpy(dtype=bool)
     if not risky.any():
         return values, 0
     protected = values.astype("object").copy()
-    protected[risky.to_numpy()] = "'" + text[risky].astype(str)
+    protected[risky] = ("'" + text[risky].astype(str)).to_numpy()
     return protected, int(risky.sum())
+
+
+def _formula_starts(values: pd.Series) -> pd.Series:
+    """Which values' text starts with a character a spreadsheet reads as the start of a formula (missing: no)."""
+    return values.astype("string").str[:1].isin(FORMULA_STARTS).fillna(False).astype(bool)
 
 
 def spreadsheet_safe(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:

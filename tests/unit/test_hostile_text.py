@@ -145,6 +145,10 @@ def test_spreadsheet_cells_never_start_a_formula_and_numbers_stay_numbers(tmp_pa
     assert changed == {"=id": 7, "<header>": 1}
     safe, counts = spreadsheet_safe(pd.DataFrame({"x": ["a", "b"]}))
     assert counts == {} and safe["x"].tolist() == ["a", "b"]
+    levels = pd.Categorical(["=x", "ok", "=x", "-5", None], categories=["ok", "=x", "-5", "@unused"])
+    safe, counts = spreadsheet_safe(pd.DataFrame({"level": levels}))  # categories first, then the rows
+    assert counts == {"level": 2} and safe["level"].tolist()[:4] == ["'=x", "ok", "'=x", "-5"]
+    assert spreadsheet_safe(pd.DataFrame({"level": levels[[1, 3]]}))[1] == {}  # a risky category nobody has
 
 
 def _pandas_csv(frame: pd.DataFrame) -> bytes:
