@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,8 +121,11 @@ def export_parts(members: Path, order: ExportOrder, stamp: ExportStamp, columns:
         rank_column += "_"
     in_rank_order = np.empty((len(order.rank), 2), dtype=bool)
     in_rank_order[order.rank] = np.column_stack([order.contacted, order.explored])
-    with tempfile.TemporaryDirectory(prefix=".export-", dir=members.parent) as scratch:
-        buckets = _bucket_files(members, order.rank, Path(scratch), rank_column)
+    scratch = temporary_beside(members.parent / "export-buckets")  # a killed run's buckets go with the next run
+    scratch.unlink()
+    scratch.mkdir()
+    try:
+        buckets = _bucket_files(members, order.rank, scratch, rank_column)
         for bucket in buckets:
             with pa.memory_map(str(bucket)) as source:
                 table = pa.ipc.open_stream(source).read_all()
@@ -132,6 +134,8 @@ def export_parts(members: Path, order: ExportOrder, stamp: ExportStamp, columns:
             yield _stamped(table.drop_columns([rank_column]).to_pandas(), in_rank_order[ranks], stamp, columns)
         if not buckets:
             yield _stamped(_read_members(members).iloc[:0], in_rank_order, stamp, columns)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _stamped(members: pd.DataFrame, flags: np.ndarray, stamp: ExportStamp, columns: list[str]) -> pd.DataFrame:
