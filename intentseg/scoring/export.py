@@ -67,6 +67,9 @@ def audience_export(
     ``members`` flag the audience the export takes (``targeted``) and the exploration sample
     (``explored``); :func:`intentseg.uplift.design.assign_contacts` draws who is contacted. Ids are
     text; every column is a plain type a spreadsheet reads as is.
+
+    The definition in one frame: the score stage writes the same rows without holding them
+    (:mod:`intentseg.scoring.export_files`), and a test compares its files with this frame's, byte for byte.
     """
     frame = members.reset_index(drop=True).copy()
     frame[id_column] = frame[id_column].astype(str)
@@ -126,7 +129,8 @@ def export_examples(export: pd.DataFrame, id_column: str, count: int = 3) -> lis
 
 
 def per_segment_files(export: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The export split by segment: file name (``segment_<id>.csv``) -> rows, in export order."""
+    """The export split by segment: file name (``segment_<id>.csv``) -> rows, in export order (the definition the
+    streamed per-segment files of :mod:`intentseg.scoring.export_files` are tested against)."""
     return {
         f"segment_{int(segment)}.csv": rows.reset_index(drop=True)
         for segment, rows in export.groupby("segment_id", sort=True)

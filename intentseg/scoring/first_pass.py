@@ -26,7 +26,7 @@ from intentseg.uplift.design import exploration_draws
 
 log = logging.getLogger(__name__)
 Sink = Callable[[pd.DataFrame], None]
-CHECK_BATCH_ROWS = 4096  # sampled rows compared with LightGBM in one call (it costs about twice 256 rows' call)
+CHECK_BATCH_ROWS = 4096  # sampled rows compared with LightGBM in one call (it costs about four calls of 256 rows)
 
 
 class StepTimer:
@@ -53,8 +53,8 @@ def timed_chunks(chunks: Iterable[pd.DataFrame], accumulator: ScoreAccumulator, 
 
 class CompiledCheck:
     """The compiled forests against LightGBM's own predict on the first :data:`CHECK_ROWS` rows of every chunk,
-    gathered and compared :data:`CHECK_BATCH_ROWS` rows at a time (a call's cost is mostly LightGBM's pandas
-    conversion, whatever the rows). A disagreement stops the run at the end of pass 1 at the latest, before
+    gathered and compared :data:`CHECK_BATCH_ROWS` rows at a time (a call has a fixed cost, LightGBM's pandas
+    conversion and the model frame: 4,096 rows cost about four calls of 256). A disagreement stops the run at the end of pass 1 at the latest, before
     pass 2 writes the final scores, so nothing is published."""
 
     def __init__(self, models: ScoringModels, accumulator: ScoreAccumulator) -> None:

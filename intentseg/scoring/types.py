@@ -140,17 +140,26 @@ class ScoreAccumulator:
         self.timings[step] = self.timings.get(step, 0.0) + seconds
 
     def all_probabilities(self) -> np.ndarray:
-        return np.concatenate(self.probabilities) if self.probabilities else np.zeros(0)
+        return _joined(self.probabilities, np.zeros(0))
 
     def all_exploration_draws(self) -> np.ndarray:
-        return np.concatenate(self.exploration_draws) if self.exploration_draws else np.zeros(0)
+        return _joined(self.exploration_draws, np.zeros(0))
 
     def all_audience_flags(self) -> np.ndarray:
-        return np.concatenate(self.audience_flags) if self.audience_flags else np.zeros(0, dtype=bool)
+        return _joined(self.audience_flags, np.zeros(0, dtype=bool))
 
     def all_effects(self) -> np.ndarray | None:
         """Every scored row's predicted effect of a contact, or None without an uplift model."""
-        return np.concatenate(self.effects) if self.effects else None
+        return _joined(self.effects, None)
+
+
+def _joined(parts: list[np.ndarray], empty: np.ndarray | None) -> np.ndarray | None:
+    """The chunks' arrays as one (``empty`` without chunks), kept as the list's only item: joined once, not a new
+    copy on every call while the chunks' arrays stay alive too (8 bytes a customer each, at 20M 160 MB). Read
+    only: callers share it."""
+    if len(parts) > 1:
+        parts[:] = [np.concatenate(parts)]
+    return parts[0] if parts else empty
 
 
 @dataclass(frozen=True)

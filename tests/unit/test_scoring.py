@@ -442,3 +442,14 @@ def test_level_codes_of_a_categorical_equal_those_of_its_values_as_objects(value
     schema = FeatureSchema(numeric=(), categorical={"tier": levels})
     coded = schema.model_frame(pd.DataFrame({"tier": column}))["tier"].cat.codes.tolist()
     assert coded == schema.model_frame(pd.DataFrame({"tier": column.astype(object)}))["tier"].cat.codes.tolist()
+
+
+def test_the_days_arrays_are_joined_once():
+    """The plan reads each per-customer array several times: joined once and shared, not copied at every call."""
+    from intentseg.scoring.types import ScoreAccumulator
+
+    accumulator = ScoreAccumulator(probabilities=[np.array([0.1, 0.2]), np.array([0.3])], effects=[np.array([1.0])])
+    first = accumulator.all_probabilities()
+    assert first.tolist() == [0.1, 0.2, 0.3] and accumulator.all_probabilities() is first
+    assert len(accumulator.probabilities) == 1 and accumulator.all_effects().tolist() == [1.0]
+    assert ScoreAccumulator().all_effects() is None and ScoreAccumulator().all_audience_flags().dtype == bool
