@@ -125,7 +125,7 @@ class CsvRowWriter:
 
     def write_lines(self, lines: pa.Array) -> None:
         """Append rows already formatted by :meth:`write` (a file of the same columns: the same lines)."""
-        self.handle.write(_joined(lines))
+        self.handle.write(_line_bytes(lines))
 
     def __exit__(self, *exc: object) -> None:
         self.handle.close()
@@ -138,12 +138,6 @@ def _with_six_decimals(frame: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_float_dtype(frame.iloc[:, position]):
             frame.isetitem(position, six_decimals(frame.iloc[:, position]))
     return frame
-
-
-def _csv_body(frame: pd.DataFrame) -> pa.Buffer | None:
-    """The rows of ``frame`` as pandas' ``to_csv`` writes them (see :func:`_csv_lines`), as one buffer."""
-    lines = _csv_lines(frame)
-    return None if lines is None else _joined(lines)
 
 
 def _csv_lines(frame: pd.DataFrame) -> pa.Array | None:
@@ -161,7 +155,7 @@ def _csv_lines(frame: pd.DataFrame) -> pa.Array | None:
     return pa_compute.binary_join_element_wise(rows, _text(""), _text("\r\n"))
 
 
-def _joined(lines: pa.Array) -> pa.Buffer:
+def _line_bytes(lines: pa.Array) -> pa.Buffer:
     """The lines' bytes, one after another (their data buffer, without a copy)."""
     if len(lines) == 0:
         return pa.py_buffer(b"")

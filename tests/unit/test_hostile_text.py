@@ -168,7 +168,7 @@ def test_csv_rows_written_by_arrow_are_the_bytes_pandas_writes(tmp_path, monkeyp
     any other column, or one column alone, by pandas; batch by batch (one batch, or several where some go
     one way and some the other). Either way the bytes are pandas' bytes."""
     from intentseg.foundation import csv_for_people
-    from intentseg.foundation.csv_for_people import _csv_body
+    from intentseg.foundation.csv_for_people import _csv_lines
 
     monkeypatch.setattr(csv_for_people, "BATCH_ROWS", batch_rows)
 
@@ -185,7 +185,7 @@ def test_csv_rows_written_by_arrow_are_the_bytes_pandas_writes(tmp_path, monkeyp
             "float": [0.5, None, *range(rows - 2)],
         }
     )
-    assert _csv_body(spreadsheet_safe(frame.drop(columns="float"))[0]) is not None  # the Arrow path is taken
+    assert _csv_lines(spreadsheet_safe(frame.drop(columns="float"))[0]) is not None  # the Arrow path is taken
     cases = {
         "arrow": frame,
         "empty": frame.iloc[:0],
