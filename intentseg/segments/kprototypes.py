@@ -22,6 +22,7 @@ training) matches no mode, so it adds the same ``gamma`` to every prototype.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -39,34 +40,63 @@ def kmodes_gamma(numeric: np.ndarray) -> float:
     return float(0.5 * np.mean(numeric.std(axis=0))) if numeric.shape[1] else 1.0
 
 
+BLOCK_ROWS = 256  # rows a compiled pass takes at a time: each feature's loop over them is one vector loop
+
+
 @numba.njit(parallel=True, cache=True)
 def _nearest_prototypes(
-    numeric: np.ndarray, categorical: np.ndarray, centers: np.ndarray, modes: np.ndarray, gamma: float
+    numeric_by_column: np.ndarray,
+    categorical_by_column: np.ndarray,
+    centers: np.ndarray,
+    modes: np.ndarray,
+    gamma: float,
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover (compiled; covered through assign)
-    """Compiled kernel of :func:`assign`: one pass over the rows, both cores, no (n, k) matrix."""
-    n_rows, k = numeric.shape[0], centers.shape[0]
+    """Compiled kernel of :func:`assign` over features laid out by column (features x rows), both cores.
+
+    Blocks of :data:`BLOCK_ROWS` rows: per prototype, each feature is added to the block's running
+    totals in one loop over its rows (LLVM vectorises it; every row still adds its features in order),
+    then each row takes the first prototype with the strictly smallest total, or the first NaN.
+    """
+    n_rows, k = numeric_by_column.shape[1], centers.shape[0]
     labels = np.empty(n_rows, dtype=np.int64)
     costs = np.empty(n_rows)
-    for row in numba.prange(n_rows):
-        best, best_cluster = np.inf, 0
+    for block in numba.prange((n_rows + BLOCK_ROWS - 1) // BLOCK_ROWS):
+        start = block * BLOCK_ROWS
+        size = min(BLOCK_ROWS, n_rows - start)
+        best = np.full(size, np.inf)
+        best_cluster = np.zeros(size, dtype=np.int64)
+        settled = np.zeros(size, dtype=np.bool_)  # a NaN total was met: numpy's argmin takes the first one
+        squared = np.empty(size)
+        mismatches = np.empty(size, dtype=np.int64)
         for cluster in range(k):
-            squared = 0.0
-            for j in range(numeric.shape[1]):
-                step = numeric[row, j] - centers[cluster, j]
-                squared += step * step
-            mismatches = 0
-            for j in range(categorical.shape[1]):
-                if categorical[row, j] != modes[cluster, j]:
-                    mismatches += 1
-            total = squared + gamma * mismatches
-            if total != total:  # NaN: numpy's argmin takes the first one
-                best, best_cluster = total, cluster
-                break
-            if total < best:  # strict: ties keep the first prototype, as argmin does
-                best, best_cluster = total, cluster
-        labels[row] = best_cluster
-        costs[row] = best
+            squared[:] = 0.0
+            for j in range(numeric_by_column.shape[0]):
+                center = centers[cluster, j]
+                column = numeric_by_column[j, start : start + size]
+                for row in range(size):
+                    step = column[row] - center
+                    squared[row] += step * step
+            mismatches[:] = 0
+            for j in range(categorical_by_column.shape[0]):
+                mode = modes[cluster, j]
+                codes = categorical_by_column[j, start : start + size]
+                for row in range(size):
+                    mismatches[row] += codes[row] != mode
+            for row in range(size):
+                total = squared[row] + gamma * mismatches[row]
+                is_nan = total != total
+                take = (not settled[row]) & (is_nan | (total < best[row]))  # strict: ties keep the first
+                best[row] = total if take else best[row]
+                best_cluster[row] = cluster if take else best_cluster[row]
+                settled[row] = settled[row] | is_nan
+        labels[start : start + size] = best_cluster
+        costs[start : start + size] = best
     return labels, costs
+
+
+def by_column(values: np.ndarray, dtype: type) -> np.ndarray:
+    """``values`` (rows x features) laid out feature by feature (features x rows, C order): what the kernels read."""
+    return np.ascontiguousarray(np.asarray(values, dtype=dtype).T)
 
 
 def assign(
@@ -81,9 +111,20 @@ def assign(
     column by column over an (n, k) matrix, was 5.3x slower (benchmarks/bench_evaluation.py), and the
     refits of the evaluation run it thousands of times.
     """
+    return _assign_by_column(by_column(numeric, np.float64), by_column(categorical, np.int64), centers, modes, gamma)
+
+
+def _assign_by_column(
+    numeric_by_column: np.ndarray,
+    categorical_by_column: np.ndarray,
+    centers: np.ndarray,
+    modes: np.ndarray,
+    gamma: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`assign` of features already laid out by column (:func:`by_column`)."""
     return _nearest_prototypes(
-        np.ascontiguousarray(numeric, dtype=np.float64),
-        np.ascontiguousarray(categorical, dtype=np.int64),
+        numeric_by_column,
+        categorical_by_column,
         np.ascontiguousarray(centers, dtype=np.float64),
         np.ascontiguousarray(modes, dtype=np.int64),
         float(gamma),
@@ -165,6 +206,27 @@ def cao_modes(categorical: np.ndarray, n_clusters: int) -> np.ndarray:
     return modes
 
 
+@dataclass(frozen=True)
+class _FitArrays:
+    """A fit's customers: rows x features (C order) for numpy's statistics, and laid out by column for the
+    kernels (numpy's means differ in the last bit between the two layouts, so each keeps its own)."""
+
+    numeric: np.ndarray
+    categorical: np.ndarray
+    numeric_by_column: np.ndarray
+    categorical_by_column: np.ndarray
+    n_levels: np.ndarray
+
+    @classmethod
+    def of(cls, numeric: np.ndarray, categorical: np.ndarray) -> _FitArrays:
+        n_levels = np.maximum(categorical.max(axis=0) + 1, 1) if categorical.shape[1] else np.zeros(0, dtype=np.int64)
+        return cls(numeric, categorical, by_column(numeric, np.float64), by_column(categorical, np.int64), n_levels)
+
+    def assign(self, centers: np.ndarray, modes: np.ndarray, gamma: float) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`assign` of these customers."""
+        return _assign_by_column(self.numeric_by_column, self.categorical_by_column, centers, modes, gamma)
+
+
 class FastKPrototypes(ClusterMixin, BaseEstimator):
     """K-Prototypes clustering of (numeric, categorical-code) arrays (a scikit-learn estimator).
 
@@ -210,21 +272,21 @@ class FastKPrototypes(ClusterMixin, BaseEstimator):
         return centers, np.asarray(modes, dtype=np.int64)
 
     def _run(
-        self, numeric: np.ndarray, categorical: np.ndarray, n_levels: np.ndarray, rng: np.random.RandomState
+        self, data: _FitArrays, rng: np.random.RandomState
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, int]:
         """One initialisation: batch updates until no customer moves."""
-        k = self.n_clusters
+        k, numeric, categorical = self.n_clusters, data.numeric, data.categorical
         centers, modes = self._initial_prototypes(numeric, categorical, rng)
-        labels, costs = assign(numeric, categorical, centers, modes, self.gamma_)
+        labels, costs = data.assign(centers, modes, self.gamma_)
         iteration = 0
         for iteration in range(1, self.max_iter + 1):  # noqa: B007 (its last value is the iteration count)
-            centers, modes, sizes = _prototypes(numeric, categorical, labels, k, n_levels)
+            centers, modes, sizes = _prototypes(numeric, categorical, labels, k, data.n_levels)
             for empty in np.flatnonzero(sizes == 0):
                 # Re-seed an empty cluster with the customer worst served by its prototype.
                 worst = int(np.argmax(costs))
                 centers[empty], modes[empty] = numeric[worst], np.maximum(categorical[worst], 0)
                 costs[worst] = 0.0
-            new_labels, costs = assign(numeric, categorical, centers, modes, self.gamma_)
+            new_labels, costs = data.assign(centers, modes, self.gamma_)
             moved = int(np.sum(new_labels != labels))
             labels = new_labels
             if moved == 0:
@@ -243,12 +305,12 @@ class FastKPrototypes(ClusterMixin, BaseEstimator):
             raise ValueError("numeric inputs contain missing values: impute them first")
         self.gamma_ = kmodes_gamma(numeric) if self.gamma is None else float(self.gamma)
         self._cao_modes = None
-        n_levels = np.maximum(categorical.max(axis=0) + 1, 1) if categorical.shape[1] else np.zeros(0, dtype=np.int64)
+        data = _FitArrays.of(numeric, categorical)
         seeds = np.random.RandomState(self.random_state).randint(np.iinfo(np.int32).max, size=self.n_init)
         best = None
         self.init_costs_ = []
         for number, seed in enumerate(seeds, start=1):
-            result = self._run(numeric, categorical, n_levels, np.random.RandomState(seed))
+            result = self._run(data, np.random.RandomState(seed))
             self.init_costs_.append(result[3])
             log.info(
                 "k-prototypes init %d/%d: cost %.1f after %d iterations", number, self.n_init, result[3], result[4]

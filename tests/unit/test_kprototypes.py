@@ -63,6 +63,14 @@ def test_compiled_assign_is_bit_identical_to_numpy(seed):
         assign(numeric, categorical, centers, modes, 0.37), assign_in_numpy(numeric, categorical, centers, modes, 0.37)
     ):
         np.testing.assert_array_equal(got, expected)
+    numeric[::13, 2], numeric[5::17, 0] = np.inf, -np.inf  # infinite totals never win over a finite one
+    centers[2, 0] = np.nan  # a NaN at the third prototype only: it wins over smaller totals before it
+    for rows in (slice(None), slice(0, 255), slice(3, 260)):  # blocks of 256 rows: whole, short, straddling
+        for got, expected in zip(
+            assign(numeric[rows], categorical[rows], centers, modes, 0.37),
+            assign_in_numpy(numeric[rows], categorical[rows], centers, modes, 0.37),
+        ):
+            np.testing.assert_array_equal(got, expected)
     no_features = assign(np.zeros((4, 0)), np.zeros((4, 0), dtype=np.int64), np.zeros((2, 0)), np.zeros((2, 0)), 1.0)
     assert no_features[0].tolist() == [0, 0, 0, 0] and no_features[1].tolist() == [0.0] * 4
 
