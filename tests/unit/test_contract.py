@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from intentseg.data.contract import validate_table
+from intentseg.data.contract import validate_table, with_levels
 from intentseg.data.shopsphere import shopsphere_spec
 from intentseg.data.simulator import simulate_customers
 from intentseg.foundation.errors import DataContractError
@@ -124,3 +124,22 @@ def test_population_contract_needs_no_target(tiny):
     out = validate_table(population, SPEC.without_target())
     assert SPEC.target not in out
     assert "column_in_dataframe" in _error(population)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(pd.Categorical(["b", None, "z", "a", "b"], categories=["z", "b", "a", "unused"])),
+        pd.Series(pd.Categorical(["b", "a", None], categories=["b", "a"], ordered=True)),
+        pd.Series(pd.Categorical([1, 2, None], categories=[2, 1])),  # numbers never match text levels
+        pd.Series(["b", None, "z", "a"], dtype="object"),
+        pd.Series(["b", None, "z", "a"], dtype="str"),
+    ],
+)
+def test_levels_set_by_categories_equal_the_row_by_row_definition(values):
+    """A categorical is recoded by its categories; the result is what converting every row's value gives."""
+    levels = ["a", "b", "c"]
+    expected = pd.Categorical(values.astype("object").where(values.notna()), categories=levels)
+    got = with_levels(values, levels)
+    assert got.dtype == expected.dtype and not got.ordered
+    np.testing.assert_array_equal(got.codes, expected.codes)
