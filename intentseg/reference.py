@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from intentseg.config.base import load_params
+from intentseg.config.paths import PathsConfig
 from intentseg.foundation.io import read_json, write_json
 
 
@@ -42,6 +43,13 @@ def promote(paths: dict[str, Any], snapshot_month: str) -> list[Path]:
     rule = targeting.get("rule", "propensity")
     write_json({"period": period, "target_by": rule}, champion)  # how its export chose the audience
     return [*written, champion]
+
+
+def champion_period(paths: PathsConfig) -> str | None:
+    """The period of the run whose classifier ``make promote`` put in production (from the record
+    :func:`promote` writes), or None before the first promotion."""
+    record = Path(paths.reference.champion)
+    return read_json(record).get("period") if record.exists() else None
 
 
 def main(argv: list[str] | None = None) -> int:

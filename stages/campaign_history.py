@@ -1,8 +1,8 @@
 """campaign_history: last month's campaign, the randomised customers the uplift model learns from.
 
-``uplift.history``: a campaign tool's file, or (``sql``) prepare's snapshot of ``data.sql.history_query``, joined
-with the labelled features; ``auto``: with a simulated source and a champion, the champion's export of its month
-sent in the simulated world (intentseg.scoring.campaign_history); else none, and the log says why."""
+``uplift.history``: a campaign tool's file, or (``sql``) prepare's snapshot of ``data.sql.history_query``, joined with
+the labelled features; ``auto``: with a simulated source and a champion, the champion's export of its month sent in
+the simulated world (intentseg.scoring.campaign_history); else none, and the log says why."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ from intentseg.data.spec import TableSpec
 from intentseg.data.tracking import refuse_untracked_inputs
 from intentseg.foundation.io import OutputGroup, read_json, read_parquet, write_parquet
 from intentseg.foundation.runlog import run_stage, stage_logger, timed
+from intentseg.reference import champion_period
 from intentseg.scoring.campaign_history import history_from_file, history_unavailable, no_history, simulated_campaign
 from intentseg.scoring.types import rule_named
-from stages.classifier_model import champion_model, champion_period
+from stages.classifier_model import champion_model
 from stages.uplift_model import champion_targeting
 
 
@@ -50,9 +51,8 @@ def main() -> None:
             )  # fmt: skip
     log.info("%s randomised customers, %s contacted", len(history.history), int(history.history["contacted"].sum()))
     with OutputGroup() as outputs:  # all three, or none
-        write_parquet(history.history, paths.campaign.history, outputs)
-        write_parquet(history.features, paths.campaign.features, outputs)
-        write_parquet(history.truth, paths.campaign.truth, outputs)
+        for part in ("history", "features", "truth"):  # each table to its path of the same name
+            write_parquet(getattr(history, part), getattr(paths.campaign, part), outputs)
 
 
 if __name__ == "__main__":

@@ -30,9 +30,3 @@ def champion_model(paths: PathsConfig) -> PurchaseModel | None:
         present, absent = (text, metadata) if text.exists() else (metadata, text)
         raise ModelFileError(f"the champion is incomplete: {present} exists but {absent} does not (run `make promote`)")
     return PurchaseModel.from_artifacts(read_text(text), read_json(metadata))
-
-
-def champion_period(paths: PathsConfig) -> str | None:
-    """The period of the run whose classifier ``make promote`` put in production, or None before the first."""
-    record = Path(paths.reference.champion)
-    return read_json(record).get("period") if record.exists() else None

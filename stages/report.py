@@ -15,10 +15,10 @@ from intentseg.config.paths import PathsConfig
 from intentseg.config.score import ScoreConfig
 from intentseg.foundation.io import OutputGroup, read_json, write_bytes, write_text
 from intentseg.foundation.runlog import run_stage
+from intentseg.reference import champion_period
 from intentseg.reporting import figures
 from intentseg.reporting.html import render_html
 from intentseg.reporting.report import ReportInputs, build_report, report_figure_links
-from stages.classifier_model import champion_period
 from stages.report_inputs import campaign_result, figure_images, reference_metrics, run_files
 
 
