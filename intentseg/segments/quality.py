@@ -25,13 +25,15 @@ logger = logging.getLogger(__name__)
 def mixed_distances(numeric: np.ndarray, codes: np.ndarray, gamma: float) -> np.ndarray:
     """Pairwise sqrt(squared Euclidean + gamma * mismatches) between rows.
 
-    The squared Euclidean part is numpy's (one matrix product); the mismatches, the diagonal and the
-    square root are one compiled pass over the matrix on both cores, adding ``gamma`` column by column
-    as numpy would, so every distance is the same to the bit (tests compare with :func:`mixed_distances_in_numpy`).
+    The squared norms and the matrix product are numpy's (the same BLAS call as the definition);
+    the rest is one compiled pass over the matrix on both cores, in the definition's order of
+    operations (norms added, product subtracted, ``gamma`` added column by column), so every distance
+    is the same to the bit (tests compare with :func:`mixed_distances_in_numpy`) without numpy's
+    three temporary (n, n) matrices.
     """
     squared = np.sum(numeric**2, axis=1)
-    distance = squared[:, None] + squared[None, :] - 2 * numeric @ numeric.T
-    _add_mismatches_and_root(distance, np.ascontiguousarray(codes, dtype=np.int64), float(gamma))
+    distance = 2 * numeric @ numeric.T  # (2 * numeric) @ numeric.T, as in the definition
+    _distances_from_products(distance, squared, np.ascontiguousarray(codes, dtype=np.int64), float(gamma))
     return distance
 
 
@@ -46,13 +48,14 @@ def mixed_distances_in_numpy(numeric: np.ndarray, codes: np.ndarray, gamma: floa
 
 
 @numba.njit(parallel=True, cache=True)
-def _add_mismatches_and_root(
-    distance: np.ndarray, codes: np.ndarray, gamma: float
+def _distances_from_products(
+    distance: np.ndarray, squared: np.ndarray, codes: np.ndarray, gamma: float
 ) -> None:  # pragma: no cover (compiled; covered through mixed_distances)
-    """In place: add ``gamma`` per mismatching code (column order), zero the diagonal, clip at 0, square root."""
+    """In place, from ``2 x.y``: the norms' sum minus it, ``gamma`` per mismatching code (column order), the
+    diagonal zeroed, clipped at 0, square root."""
     for row in numba.prange(distance.shape[0]):
         for other in range(distance.shape[1]):
-            value = distance[row, other]
+            value = (squared[row] + squared[other]) - distance[row, other]
             for j in range(codes.shape[1]):
                 value += gamma if codes[row, j] != codes[other, j] else 0.0
             if row == other:
