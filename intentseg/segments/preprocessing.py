@@ -30,6 +30,27 @@ def signed_log1p(values: np.ndarray) -> np.ndarray:
     return np.sign(values) * np.log1p(np.abs(values))
 
 
+def text_codes(column: pd.Series, levels: list[str]) -> np.ndarray:
+    """Each value's position among ``levels`` by its text (a missing value reads :data:`MISSING_LEVEL`), -1
+    for text that is not a level.
+
+    A categorical column is looked up once per category, not once per customer (the same codes, tested
+    against :func:`text_codes_row_by_row`); levels that repeat a text go row by row, which refuses them.
+    """
+    position = {level: code for code, level in enumerate(levels)}
+    if not isinstance(column.dtype, pd.CategoricalDtype) or len(position) < len(levels):
+        return text_codes_row_by_row(column, levels)
+    table = [position.get(str(level), -1) for level in column.cat.categories]
+    table.append(position.get(MISSING_LEVEL, -1))  # the code -1 of a missing value takes the last entry
+    return np.asarray(table, dtype=np.int64)[column.cat.codes.to_numpy()]
+
+
+def text_codes_row_by_row(column: pd.Series, levels: list[str]) -> np.ndarray:
+    """:func:`text_codes` through every value's text: the definition, and the way for columns of text."""
+    text = column.astype("object").where(column.notna(), MISSING_LEVEL).astype(str)
+    return np.asarray(pd.Categorical(text.where(text.isin(levels)), categories=levels).codes, dtype=np.int64)
+
+
 class SegmentPreprocessor(TransformerMixin, BaseEstimator):
     """Turns a customer frame into (scaled numeric, categorical code) arrays (a scikit-learn transformer)."""
 
@@ -85,8 +106,13 @@ class SegmentPreprocessor(TransformerMixin, BaseEstimator):
 
     @staticmethod
     def _levels(column: pd.Series) -> list[str]:
+        """The column's levels as text (a categorical's in its order, the categories some customer has;
+        else sorted), then :data:`MISSING_LEVEL`."""
         if isinstance(column.dtype, pd.CategoricalDtype):
-            observed = set(column.dropna().astype(str).unique())
+            codes = column.cat.codes.to_numpy()
+            used = np.zeros(len(column.cat.categories), dtype=bool)
+            used[codes[codes >= 0]] = True  # by the codes, not by every customer's value as text
+            observed = {str(level) for level in column.cat.categories[used]}
             levels = [str(level) for level in column.cat.categories if str(level) in observed]
         else:
             levels = sorted(column.dropna().astype(str).unique())
@@ -103,10 +129,7 @@ class SegmentPreprocessor(TransformerMixin, BaseEstimator):
         numeric = self.transform_numeric(self._raw_numeric(frame))
         codes = np.empty((len(frame), len(self.categorical)), dtype=np.int64)
         for index, name in enumerate(self.categorical):
-            text = frame[name].astype("object").where(frame[name].notna(), MISSING_LEVEL).astype(str)
-            codes[:, index] = pd.Categorical(
-                text.where(text.isin(self.levels_[name])), categories=self.levels_[name]
-            ).codes
+            codes[:, index] = text_codes(frame[name], self.levels_[name])
         return numeric, codes
 
     def to_original_units(self, scaled: np.ndarray) -> np.ndarray:

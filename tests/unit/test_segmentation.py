@@ -13,7 +13,7 @@ from intentseg.foundation.errors import FeatureMismatchError, ModelFileError
 from intentseg.segments.alignment import align_to_reference
 from intentseg.segments.model import CustomerSegmenter, SegmentModel
 from intentseg.segments.naming import generate_names
-from intentseg.segments.preprocessing import SegmentPreprocessor
+from intentseg.segments.preprocessing import MISSING_LEVEL, SegmentPreprocessor, text_codes, text_codes_row_by_row
 from intentseg.segments.profiles import segment_profiles
 from intentseg.segments.quality import (
     archetype_ari,
@@ -290,3 +290,32 @@ def test_evaluation_refits_the_estimator_the_model_was_fitted_with(fitted_segmen
     configured = segmenter_for(plan, segment_settings, seed=5, k=segment_settings.presets["simulator"].k)
     assert like.get_params()["clusterer"].get_params() == configured.clusterer.get_params()
     assert like.preprocessor.get_params() == configured.preprocessor.get_params()
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.Series(
+            pd.Categorical(["gold", None, "basic", "gold", "unseen"], categories=["unused", "gold", "basic", "unseen"])
+        ),
+        pd.Series(pd.Categorical([3, 1, None, 2, 3], categories=[1, 2, 3, 4])),  # numbers read as their text
+        pd.Series(pd.Categorical([1.5, None, 2.0], categories=[2.0, 1.5], ordered=True)),
+        pd.Series(pd.Categorical([None, None], categories=["a"])),  # every value missing
+        pd.Series(["gold", None, "basic", "x"], dtype="object"),
+        pd.Series(["gold", None, "basic", "x"], dtype="str"),
+    ],
+)
+def test_text_codes_by_category_equal_the_row_by_row_definition(column):
+    """Codes looked up once per category are each customer's text looked up; fitted levels as before."""
+    for levels in (["gold", "basic", "1", "3", "1.5", MISSING_LEVEL], ["basic", "2.0", "gold"], []):
+        np.testing.assert_array_equal(text_codes(column, levels), text_codes_row_by_row(column, levels))
+    if isinstance(column.dtype, pd.CategoricalDtype):  # the levels a fit learns: categories some customer has
+        observed = set(column.dropna().astype(str).unique())
+        expected = [str(level) for level in column.cat.categories if str(level) in observed]
+        assert SegmentPreprocessor._levels(column) == [*expected, MISSING_LEVEL]
+
+
+def test_text_codes_refuse_repeated_levels_as_before():
+    column = pd.Series(pd.Categorical(["missing", None], categories=["missing"]))
+    with pytest.raises(ValueError, match="unique"):
+        text_codes(column, ["missing", MISSING_LEVEL])
