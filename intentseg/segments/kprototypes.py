@@ -217,11 +217,21 @@ class _FitArrays:
     numeric_by_column: np.ndarray
     categorical_by_column: np.ndarray
     n_levels: np.ndarray
+    numeric_mean: np.ndarray  # what every initialisation draws its numeric prototypes around
+    numeric_std: np.ndarray
 
     @classmethod
     def of(cls, numeric: np.ndarray, categorical: np.ndarray) -> _FitArrays:
         n_levels = np.maximum(categorical.max(axis=0) + 1, 1) if categorical.shape[1] else np.zeros(0, dtype=np.int64)
-        return cls(numeric, categorical, by_column(numeric, np.float64), by_column(categorical, np.int64), n_levels)
+        return cls(
+            numeric,
+            categorical,
+            by_column(numeric, np.float64),
+            by_column(categorical, np.int64),
+            n_levels,
+            numeric.mean(axis=0),
+            numeric.std(axis=0),
+        )
 
     def assign(self, centers: np.ndarray, modes: np.ndarray, gamma: float) -> tuple[np.ndarray, np.ndarray]:
         """:func:`assign` of these customers."""
@@ -254,22 +264,21 @@ class FastKPrototypes(ClusterMixin, BaseEstimator):
         self.init = init
         self.random_state = random_state
 
-    def _initial_prototypes(
-        self, numeric: np.ndarray, categorical: np.ndarray, rng: np.random.RandomState
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _initial_prototypes(self, data: _FitArrays, rng: np.random.RandomState) -> tuple[np.ndarray, np.ndarray]:
         """kmodes' initialisation: Cao or Huang modes, numeric prototypes ~ N(mean, std).
 
-        Cao's modes depend on the data only, so they are computed once per fit.
+        Cao's modes, the means and the standard deviations depend on the data only, so they are computed
+        once per fit.
         """
         if self.init == "Cao":
             if self._cao_modes is None:
-                self._cao_modes = cao_modes(categorical, self.n_clusters)
+                self._cao_modes = cao_modes(data.categorical, self.n_clusters)
             modes = self._cao_modes
         elif self.init == "Huang":
-            modes = init_huang(categorical, self.n_clusters, matching_dissim, rng)
+            modes = init_huang(data.categorical, self.n_clusters, matching_dissim, rng)
         else:
             raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
-        centers = numeric.mean(axis=0) + rng.randn(self.n_clusters, numeric.shape[1]) * numeric.std(axis=0)
+        centers = data.numeric_mean + rng.randn(self.n_clusters, data.numeric.shape[1]) * data.numeric_std
         return centers, np.asarray(modes, dtype=np.int64)
 
     def _run(
@@ -277,7 +286,7 @@ class FastKPrototypes(ClusterMixin, BaseEstimator):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, int]:
         """One initialisation: batch updates until no customer moves."""
         k, numeric, categorical = self.n_clusters, data.numeric, data.categorical
-        centers, modes = self._initial_prototypes(numeric, categorical, rng)
+        centers, modes = self._initial_prototypes(data, rng)
         labels, costs = data.assign(centers, modes, self.gamma_)
         iteration = 0
         for iteration in range(1, self.max_iter + 1):  # noqa: B007 (its last value is the iteration count)
