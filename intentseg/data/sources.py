@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,9 +93,14 @@ def simulated_population(config: DataConfig, seed: int, month: str) -> tuple[pd.
 
 
 def _simulated(config: DataConfig, seed: int) -> CustomerData:
+    """The simulator's labelled table and population. The labelled table is drawn in a second thread while
+    the population is drawn (each from its own seeded stream, so the tables are the same either way): numpy
+    releases the GIL for its array work, and the two share the machine's cores."""
     spec = _simulator_spec(config)
-    labelled = simulate_customers(config.n_customers, seed, config.snapshot_month, labelled=True)
-    population, population_truth = simulated_population(config, seed, config.snapshot_month)
+    with ThreadPoolExecutor(max_workers=1) as drawing:
+        drawn = drawing.submit(simulate_customers, config.n_customers, seed, config.snapshot_month, labelled=True)
+        population, population_truth = simulated_population(config, seed, config.snapshot_month)
+        labelled = drawn.result()
     as_text = {spec.id_column: lambda frame: frame[spec.id_column].astype(str)}
     return CustomerData(
         spec=spec,

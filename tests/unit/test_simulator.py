@@ -20,7 +20,8 @@ from intentseg.data.shopsphere import (
     shopsphere_spec,
 )
 from intentseg.data.simulator import simulate_customers
-from intentseg.data.sources import missing_rate_by_group, oracle_metrics
+from intentseg.data.sources import load_customer_data, missing_rate_by_group, oracle_metrics
+from tests.conftest import config_of, default_params
 
 SPEC = shopsphere_spec()
 
@@ -257,3 +258,18 @@ def test_the_effect_has_its_own_stream(monkeypatch):
     monkeypatch.setattr(simulator, "true_contact_effect", lambda features, probability, rng: np.zeros(len(features)))
     without = simulate_customers(3000, 5, "2026-11")
     pd.testing.assert_frame_equal(table.features, without.features)
+
+
+def test_simulated_source_draws_the_same_tables_with_the_labelled_one_in_a_thread():
+    """prepare draws the labelled table in a second thread: the tables are those of drawing one after the other."""
+    data = default_params()["data"]
+    data.update(source="simulator", n_customers=900, population_size=1300)
+    loaded = load_customer_data(config_of("data", data), 7, None)
+    labelled = simulate_customers(900, 7, data["snapshot_month"], labelled=True)
+    population = simulate_customers(1300, 7, data["snapshot_month"], labelled=False)
+    assert loaded.labelled["customer_id"].tolist() == labelled.features["customer_id"].astype(str).tolist()
+    np.testing.assert_array_equal(loaded.labelled["orders_last_12m"], labelled.features["orders_last_12m"])
+    np.testing.assert_array_equal(loaded.population["total_spend_12m"], population.features["total_spend_12m"])
+    pd.testing.assert_series_equal(
+        loaded.population_truth["true_probability"], population.ground_truth["true_probability"], check_names=False
+    )
