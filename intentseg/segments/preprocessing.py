@@ -107,7 +107,8 @@ class SegmentPreprocessor(TransformerMixin, BaseEstimator):
     @staticmethod
     def _levels(column: pd.Series) -> list[str]:
         """The column's levels as text (a categorical's in its order, the categories some customer has;
-        else sorted), then :data:`MISSING_LEVEL`."""
+        else sorted), then :data:`MISSING_LEVEL`. A value that reads ``missing`` is that level (it reads
+        the same), so the levels never repeat."""
         if isinstance(column.dtype, pd.CategoricalDtype):
             codes = column.cat.codes.to_numpy()
             used = np.zeros(len(column.cat.categories), dtype=bool)
@@ -116,7 +117,7 @@ class SegmentPreprocessor(TransformerMixin, BaseEstimator):
             levels = [str(level) for level in column.cat.categories if str(level) in observed]
         else:
             levels = sorted(column.dropna().astype(str).unique())
-        return [*levels, MISSING_LEVEL]
+        return [*(level for level in levels if level != MISSING_LEVEL), MISSING_LEVEL]
 
     def transform_numeric(self, values: np.ndarray) -> np.ndarray:
         """Clip, impute and scale already log-transformed numeric values."""

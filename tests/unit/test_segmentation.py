@@ -319,3 +319,17 @@ def test_text_codes_refuse_repeated_levels_as_before():
     column = pd.Series(pd.Categorical(["missing", None], categories=["missing"]))
     with pytest.raises(ValueError, match="unique"):
         text_codes(column, ["missing", MISSING_LEVEL])
+
+
+@pytest.mark.parametrize("dtype", ["category", "object"])
+def test_a_value_that_reads_missing_is_the_missing_level(dtype):
+    """A table whose category is literally 'missing' fits (its levels used to repeat and the fit failed)."""
+    frame = pd.DataFrame(
+        {"x": np.arange(6.0), "tier": pd.Series(["gold", "missing", None, "gold", "basic", "missing"], dtype=dtype)}
+    )
+    prep = SegmentPreprocessor(
+        numeric=["x"], categorical=["tier"], log1p=[], clip_quantiles=(0.0, 1.0), scaling="standard"
+    ).fit(frame)
+    assert prep.levels_["tier"].count(MISSING_LEVEL) == 1 and prep.levels_["tier"][-1] == MISSING_LEVEL
+    codes = prep.transform(frame)[1][:, 0]
+    assert codes[1] == codes[2] == codes[5] == len(prep.levels_["tier"]) - 1 and codes[0] == codes[3] != codes[4]
