@@ -49,6 +49,15 @@ def temporary_beside(target: Path) -> Path:
     return Path(temporary)
 
 
+def temporary_folder_beside(target: Path) -> Path:
+    """A new, empty temporary folder beside ``target``, named as :func:`temporary_beside` names files (so the next
+    run removes one a killed run left behind)."""
+    temporary = temporary_beside(target)
+    temporary.unlink()
+    temporary.mkdir()
+    return temporary
+
+
 RENAMED_INTO_PLACE: list[Path] = []
 """Outputs this process has renamed into place (hidden interim files excepted): what an interrupt leaves."""
 

@@ -31,7 +31,7 @@ from intentseg.foundation.io import (
     OutputGroup,
     atomic_path,
     streamed_parquet,
-    temporary_beside,
+    temporary_folder_beside,
     warn_protected,
     write_csv_folder,
 )
@@ -121,9 +121,7 @@ def export_parts(members: Path, order: ExportOrder, stamp: ExportStamp, columns:
         rank_column += "_"
     in_rank_order = np.empty((len(order.rank), 2), dtype=bool)
     in_rank_order[order.rank] = np.column_stack([order.contacted, order.explored])
-    scratch = temporary_beside(members.parent / "export-buckets")  # a killed run's buckets go with the next run
-    scratch.unlink()
-    scratch.mkdir()
+    scratch = temporary_folder_beside(members.parent / "export-buckets")  # a killed run's go with the next run
     try:
         buckets = _bucket_files(members, order.rank, scratch, rank_column)
         for bucket in buckets:
@@ -213,9 +211,7 @@ class _SegmentFiles:
         self.writers: dict[str, CsvRowWriter] = {}
 
     def __enter__(self) -> _SegmentFiles:
-        self.temporary = temporary_beside(self.folder)
-        self.temporary.unlink()
-        self.temporary.mkdir()
+        self.temporary = temporary_folder_beside(self.folder)
         return self
 
     def write(self, part: pd.DataFrame, lines: pa.Array | None) -> None:
